@@ -1,0 +1,48 @@
+"""`catalog` command line: a thin shell over the library. Each command module registers its
+subcommands; handlers parse nothing themselves and return an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from catalog import __version__
+from catalog.cliutil import run_handler, setup_logging
+
+# Modules holding subcommands, in the order `catalog --help` lists them.
+COMMAND_MODULES = (
+    "catalog.cli_registry",  # sync, import, db, models, changes, history
+    "catalog.cli_render",  # render, pools
+    "catalog.cli_query",  # query
+    "catalog.cli_schedule",  # schedule, deploy, status
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="catalog",
+        description="An always-current registry of OpenRouter's free models.",
+    )
+    parser.add_argument("--version", action="version", version=f"catalog {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(getattr(args, "verbose", False), getattr(args, "log_format", "text"))
+    return run_handler(args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""Raw API answer -> validated, frozen model records. Pure: no I/O, no clock.
+
+Rules pinned by the project:
+- free: the id ends with ``:free``, or ``pricing.prompt`` and ``pricing.completion`` both parse
+  as decimals equal to zero; a missing, unparsable or negative price never makes a model free.
+- a key that is absent and a key that is null are the same value; so is a zero price for any
+  component other than prompt and completion (the API adds and drops those freely).
+- a malformed entry is skipped and counted, never fatal; duplicate ids keep the first entry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from catalog.errors import PayloadError
+
+# The fields whose change is recorded, as dotted paths in the API object. Pricing keys are added
+# per key (``pricing.prompt``, ``pricing.request``, ...) because their set varies by model.
+TRACKED_FIELDS = (
+    "name",
+    "canonical_slug",
+    "context_length",
+    "top_provider.context_length",
+    "top_provider.max_completion_tokens",
+    "architecture.input_modalities",
+    "architecture.output_modalities",
+    "supported_parameters",
+    "expiration_date",
+    "created",
+    "description",
+    "hugging_face_id",
+)
+
+
+CORE_PRICES = ("prompt", "completion")  # the two the free rule reads: always kept as given
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    id: str
+    name: str | None = None
+    canonical_slug: str | None = None
+    context_length: int | None = None
+    top_context_length: int | None = None
+    max_completion_tokens: int | None = None
+    input_modalities: tuple[str, ...] = ()
+    output_modalities: tuple[str, ...] = ()
+    supported_parameters: tuple[str, ...] = ()
+    # Sorted (key, decimal string) pairs: hashable, and stable to compare and store.
+    pricing: tuple[tuple[str, str], ...] = ()
+    expiration_date: str | None = None
+    created: int | None = None
+    description: str | None = None
+    hugging_face_id: str | None = None
+
+    @property
+    def vendor(self) -> str:
+        return vendor_of(self.id)
+
+    @property
+    def is_free(self) -> bool:
+        return is_free(self.id, dict(self.pricing))
+
+    def tracked(self) -> dict[str, Any]:
+        """Dotted API path -> JSON value, for every field whose change is an event."""
+        values: dict[str, Any] = {
+            "name": self.name,
+            "canonical_slug": self.canonical_slug,
+            "context_length": self.context_length,
+            "top_provider.context_length": self.top_context_length,
+            "top_provider.max_completion_tokens": self.max_completion_tokens,
+            "architecture.input_modalities": list(self.input_modalities) or None,
+            "architecture.output_modalities": list(self.output_modalities) or None,
+            "supported_parameters": list(self.supported_parameters) or None,
+            "expiration_date": self.expiration_date,
+            "created": self.created,
+            "description": self.description,
+            "hugging_face_id": self.hugging_face_id,
+        }
+        for key, price in self.pricing:
+            values[f"pricing.{key}"] = price
+        return values
+
+
+@dataclass(slots=True)
+class Skipped:
+    index: int
+    id: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class Catalog:
+    """One normalized answer: every valid entry (free or not) and what was skipped."""
+
+    records: dict[str, ModelRecord]
+    size: int
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def free(self) -> dict[str, ModelRecord]:
+        return {mid: rec for mid, rec in self.records.items() if rec.is_free}
+
+    @property
+    def held_ids(self) -> set[str]:
+        """Ids whose entry was present but malformed: their state is kept, never removed."""
+        return {s.id for s in self.skipped if s.id is not None and s.id not in self.records}
+
+
+def vendor_of(model_id: str) -> str:
+    head = model_id.split("/", 1)[0] if "/" in model_id else ""
+    return head.lstrip("~") or "unknown"
+
+
+def parse_price(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() else None
+
+
+def is_free(model_id: str, pricing: dict[str, Any] | None) -> bool:
+    if model_id.endswith(":free"):
+        return True
+    pricing = pricing or {}
+    prompt = parse_price(pricing.get("prompt"))
+    completion = parse_price(pricing.get("completion"))
+    return prompt is not None and completion is not None and prompt == 0 and completion == 0
+
+
+def parse_payload(body: bytes) -> list[Any]:
+    """Bytes of an answer -> its `data` list, or a PayloadError saying what is wrong."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(
+            f"the answer is not UTF-8 text (bad byte at offset {exc.start}); check the source URL"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        start = text.lstrip()[:1]
+        hint = " (it looks like an HTML page)" if start == "<" else ""
+        raise PayloadError(
+            f"the answer is not JSON{hint}: {exc.msg} at line {exc.lineno}; check the source URL"
+        ) from None
+    if not isinstance(doc, dict):
+        raise PayloadError("the answer is not a JSON object with a `data` list; check the source URL")
+    if "data" not in doc and isinstance(doc.get("error"), dict):
+        err = doc["error"]
+        raise PayloadError(
+            f"the API answered with an error: {one_line(err.get('message'))} "
+            f"(code {one_line(err.get('code'))}); try again later"
+        )
+    data = doc.get("data")
+    if not isinstance(data, list):
+        what = "has no `data` key" if "data" not in doc else "has a `data` that is not a list"
+        raise PayloadError(f"the answer {what}; check the source URL")
+    if not data:
+        raise PayloadError("the answer lists no models at all; refusing to treat that as a catalog")
+    return data
+
+
+def normalize(data: list[Any]) -> Catalog:
+    records: dict[str, ModelRecord] = {}
+    skipped: list[Skipped] = []
+    for index, raw in enumerate(data):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        model_id = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+        if model_id is not None and model_id in records:
+            skipped.append(Skipped(index, None, f"duplicate id {model_id!r}: the first entry is kept"))
+            continue
+        try:
+            record = to_record(raw)
+        except ValueError as exc:
+            skipped.append(Skipped(index, model_id, str(exc)))
+            continue
+        records[record.id] = record
+    return Catalog(records=records, size=len(data), skipped=skipped)
+
+
+def to_record(raw: Any) -> ModelRecord:
+    """One API entry -> ModelRecord; ValueError naming the bad field if it is malformed."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"entry is a {type(raw).__name__}, not an object")
+    model_id = raw.get("id")
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError("entry has no string `id`")
+    arch = _obj(raw, "architecture")
+    top = _obj(raw, "top_provider")
+    return ModelRecord(
+        id=model_id,
+        name=_str(raw, "name"),
+        canonical_slug=_str(raw, "canonical_slug"),
+        context_length=_int(raw, "context_length"),
+        top_context_length=_int(top, "context_length", "top_provider."),
+        max_completion_tokens=_int(top, "max_completion_tokens", "top_provider."),
+        input_modalities=_strings(arch, "input_modalities", "architecture."),
+        output_modalities=_strings(arch, "output_modalities", "architecture."),
+        supported_parameters=_strings(raw, "supported_parameters"),
+        pricing=_pricing(raw),
+        expiration_date=_str(raw, "expiration_date"),
+        created=_int(raw, "created"),
+        description=_str(raw, "description"),
+        hugging_face_id=_str(raw, "hugging_face_id") or None,  # "" means "none" too
+    )
+
+
+def one_line(value: Any, limit: int = 200) -> str:
+    text = " ".join(str(value).split()) if value is not None else "unknown"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _obj(raw: dict, key: str) -> dict:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"`{key}` is a {type(value).__name__}, not an object")
+    return value
+
+
+def _str(raw: dict, key: str, prefix: str = "") -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"`{prefix}{key}` is a {type(value).__name__}, not a string")
+    return value
+
+
+def _int(raw: dict, key: str, prefix: str = "") -> int | None:
+    value = raw.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"`{prefix}{key}` is a {type(value).__name__}, not an integer")
+    return value
+
+
+def _strings(raw: dict, key: str, prefix: str = "") -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"`{prefix}{key}` is not a list of strings")
+    # Sorted and deduplicated: the API's order carries no meaning and must not look like a change.
+    return tuple(sorted(set(value)))
+
+
+def _pricing(raw: dict) -> tuple[tuple[str, str], ...]:
+    pricing = _obj(raw, "pricing")
+    pairs = []
+    for key, value in pricing.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"`pricing.{key}` is a {type(value).__name__}, not a price")
+        # The API adds and drops zero-priced extras (`request`, `image`, `web_search`, ...) from one
+        # hour to the next; a zero extra costs what an absent one does, so it is not kept.
+        if key not in CORE_PRICES and parse_price(value) == 0:
+            continue
+        pairs.append((str(key), str(value)))
+    return tuple(sorted(pairs))

@@ -1,0 +1,137 @@
+"""The registry's tables (SQLAlchemy 2). Alembic migrations own the real schema; this module is
+what the code reads and writes through, and what `alembic check` compares migrations against.
+
+Layout, in words:
+- `runs`: one row per sync attempt, ok or failed.
+- `models`: one row per model that is or ever was free: identity and membership summary; its
+  current (or last free) values are its newest `model_versions` row.
+- `model_versions`: the model's tracked values over time. A version is valid from run
+  `valid_from_run` (inclusive) to `valid_to_run` (exclusive; NULL while current) and only while the
+  model is free, so "free at run R" is `valid_from_run <= R < coalesce(valid_to_run, ∞)`.
+- `events`: added / returned / removed / changed, each tied to a run.
+Timestamps are ISO 8601 UTC text (`2026-01-24T08:00:00Z`): readable in any SQL tool and ordered
+as text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
+class UtcTime(TypeDecorator):
+    """A timezone-aware datetime stored as ISO 8601 UTC text, second precision."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return format_time(value) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        return parse_time(value) if value is not None else None
+
+
+# JSON with SQL NULL for None: "absent" and "null" are one value in this project.
+Json = JSON(none_as_null=True)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(UtcTime, index=True)
+    source: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # "ok" or "failed"
+    error: Mapped[str | None] = mapped_column(Text)
+    catalog_size: Mapped[int | None] = mapped_column(Integer)
+    free_count: Mapped[int | None] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    payload_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Model(Base):
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    vendor: Mapped[str] = mapped_column(Text, index=True)
+    is_free: Mapped[bool]
+    first_seen_free: Mapped[datetime] = mapped_column(UtcTime)
+    # Start of the current (or last) uninterrupted free streak.
+    free_since: Mapped[datetime] = mapped_column(UtcTime)
+    # Observed time of the last sync that saw it free; kept current for free models too.
+    last_seen_free: Mapped[datetime] = mapped_column(UtcTime)
+    left_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    left_reason: Mapped[str | None] = mapped_column(String(20))  # delisted / now_paid
+    times_removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (Index("ix_model_versions_model_id_valid_from_run", "model_id", "valid_from_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    valid_from_run: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    valid_to_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    valid_from: Mapped[datetime] = mapped_column(UtcTime)
+    valid_to: Mapped[datetime | None] = mapped_column(UtcTime)
+    name: Mapped[str | None] = mapped_column(Text)
+    canonical_slug: Mapped[str | None] = mapped_column(Text)
+    context_length: Mapped[int | None] = mapped_column(Integer)
+    top_context_length: Mapped[int | None] = mapped_column(Integer)
+    max_completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    input_modalities: Mapped[list | None] = mapped_column(Json)
+    output_modalities: Mapped[list | None] = mapped_column(Json)
+    supported_parameters: Mapped[list | None] = mapped_column(Json)
+    pricing: Mapped[dict | None] = mapped_column(Json)
+    expiration_date: Mapped[str | None] = mapped_column(String(32))
+    created: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    hugging_face_id: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_model_id_run_id", "model_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    observed_at: Mapped[datetime] = mapped_column(UtcTime, index=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # added / returned / removed / changed
+    reason: Mapped[str | None] = mapped_column(String(20))  # removed: delisted / now_paid
+    field: Mapped[str | None] = mapped_column(Text)  # changed: dotted API path
+    old: Mapped[object | None] = mapped_column(Json)
+    new: Mapped[object | None] = mapped_column(Json)

@@ -1,0 +1,216 @@
+"""One sync: fetch -> normalize -> diff -> store -> render. Called by the CLI, the daemon and import."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from catalog import store
+from catalog.diff import Change, Diff, compute, is_mass_removal
+from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
+from catalog.normalize import Catalog, normalize, parse_payload
+from catalog.settings import Settings
+
+log = logging.getLogger("catalog.sync")
+
+
+@dataclass
+class SyncResult:
+    run_id: int | None  # None for a dry run
+    observed_at: datetime
+    catalog_size: int
+    free_count: int
+    counts: dict[str, int]
+    skipped: int
+    seconds: float
+    changes: list[Change] = field(default_factory=list)
+    unchanged_answer: bool = False  # same bytes as the previous successful sync
+    dry_run: bool = False
+    render_error: str | None = None
+    written: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        c = self.counts
+        line = (
+            f"{self.catalog_size} models, {self.free_count} free: +{c['added']} added, {c['returned']} returned, "
+            f"-{c['removed']} removed, {c['changed']} changed"
+        )
+        if self.skipped:
+            line += f", {self.skipped} entries skipped"
+        if self.dry_run:
+            line += " [dry run: nothing written]"
+        return f"{line} ({self.seconds:.1f} s)"
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def payload_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def fetch_answer(settings: Settings, transport=None):
+    from catalog import fetch
+
+    if settings.from_file is not None:
+        return fetch.read_file(settings.from_file, max_bytes=settings.max_bytes)
+    return fetch.fetch(
+        settings.api_url,
+        timeout=settings.timeout,
+        api_key=settings.api_key,
+        max_bytes=settings.max_bytes,
+        transport=transport,
+    )
+
+
+def check_observed(observed: datetime, state: store.RegistryState) -> None:
+    if state.newest_observed is not None and observed < state.newest_observed:
+        raise UsageError(
+            f"observed time {observed:%Y-%m-%dT%H:%M:%SZ} is earlier than the newest run in the registry "
+            f"({state.newest_observed:%Y-%m-%dT%H:%M:%SZ}); backfill into a new registry, oldest first"
+        )
+
+
+def diff_answer(catalog: Catalog, state: store.RegistryState, allow_mass_removal: bool) -> Diff:
+    diff = compute(state.previous_free, state.last_known, catalog)
+    for skipped in catalog.skipped:
+        log.warning("skipped entry #%d%s: %s", skipped.index, f" ({skipped.id})" if skipped.id else "", skipped.reason)
+    removed = len(diff.removed)
+    if not allow_mass_removal and is_mass_removal(len(state.previous_free), removed):
+        raise MassRemovalError(
+            f"this answer would remove {removed} of the {len(state.previous_free)} free models at once; "
+            "it looks like a bad answer, so nothing was stored (pass --allow-mass-removal if it is real)"
+        )
+    return diff
+
+
+def store_answer(
+    conn,
+    *,
+    body: bytes,
+    source: str,
+    observed: datetime,
+    started: datetime,
+    allow_mass_removal: bool,
+) -> SyncResult:
+    """Diff one answer against the registry and store it, inside the caller's transaction."""
+    clock = time.perf_counter()
+    state = store.load_state(conn)
+    check_observed(observed, state)
+    digest = payload_hash(body)
+    last = state.last_ok
+    if last is not None and last.payload_hash == digest:
+        # Byte-identical to the previous successful answer: the same state, so only a run row.
+        run_id = store.insert_run(
+            conn, started_at=started, observed_at=observed, source=source, status="ok",
+            catalog_size=last.catalog_size, free_count=last.free_count, skipped=last.skipped, payload_hash=digest,
+        )
+        store.mark_seen(conn, observed)
+        store.finish_run(conn, run_id, now_utc(), started)
+        counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
+        return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
+                          time.perf_counter() - clock, unchanged_answer=True)
+    catalog = normalize(parse_payload(body))
+    diff = diff_answer(catalog, state, allow_mass_removal)
+    counts = diff.counts
+    run_id = store.insert_run(
+        conn, started_at=started, observed_at=observed, source=source, status="ok",
+        catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
+        payload_hash=digest, **counts,
+    )
+    store.apply_diff(conn, diff, run_id, observed)
+    store.mark_seen(conn, observed)
+    store.finish_run(conn, run_id, now_utc(), started)
+    return SyncResult(run_id, observed, catalog.size, diff.free_count, counts, len(catalog.skipped),
+                      time.perf_counter() - clock, changes=diff.changes)
+
+
+def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str) -> None:
+    """A failed run row, in its own transaction; the registry's data is untouched."""
+    try:
+        with engine.begin() as conn:
+            run_id = store.insert_run(conn, started_at=started, observed_at=observed, source=source,
+                                      status="failed", error=error)
+            store.finish_run(conn, run_id, now_utc(), started)
+    except Exception as exc:  # the original failure matters more than this one
+        log.warning("could not record the failed run: %s", exc)
+
+
+def render_snapshot(engine, settings: Settings) -> list[Path]:
+    from catalog import render
+
+    with engine.connect() as conn:
+        snapshot = store.load_snapshot(conn)
+    report = render.generate(
+        snapshot,
+        out_dir=settings.out_dir,
+        lang=settings.lang,
+        templates_dir=settings.templates_dir,
+        config_path=settings.config_path,
+    )
+    return report.written
+
+
+def dry_run(settings: Settings, transport=None) -> SyncResult:
+    """What a sync would change, from a read-only look at the registry; writes nothing."""
+    from catalog.db import read_connection, registry_exists
+
+    clock = time.perf_counter()
+    fetched = fetch_answer(settings, transport)
+    catalog = normalize(parse_payload(fetched.body))
+    if registry_exists(settings.db):
+        with read_connection(settings.db) as conn:
+            state = store.load_state(conn)
+    else:
+        state = store.RegistryState(set(), {}, None, None)
+    observed = settings.observed_at or fetched.received_at
+    check_observed(observed, state)
+    diff = diff_answer(catalog, state, settings.allow_mass_removal)
+    return SyncResult(None, observed, catalog.size, diff.free_count, diff.counts, len(catalog.skipped),
+                      time.perf_counter() - clock, changes=diff.changes, dry_run=True)
+
+
+def run_once(settings: Settings, *, transport=None) -> SyncResult:
+    """One sync under the registry lock. Raises CatalogError after recording a failed run;
+    a render failure leaves the stored sync in place and is reported in `render_error`."""
+    if settings.dry_run:
+        return dry_run(settings, transport)
+    from catalog.db import open_registry, registry_error
+    from catalog.lock import registry_lock
+
+    clock = time.perf_counter()
+    started = now_utc()
+    with registry_lock(settings.db, wait=settings.lock_wait):
+        engine = open_registry(settings.db)
+        try:
+            try:
+                fetched = fetch_answer(settings, transport)
+                observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
+                with engine.begin() as conn:
+                    result = store_answer(
+                        conn, body=fetched.body, source=fetched.source, observed=observed,
+                        started=started, allow_mass_removal=settings.allow_mass_removal,
+                    )
+            except UsageError:
+                raise
+            except Exception as exc:
+                error = registry_error(exc, settings.db)
+                if not isinstance(error, CatalogError):
+                    raise
+                record_failure(engine, source=settings.source, observed=settings.observed_at or started,
+                               started=started, error=str(error))
+                raise error from exc
+            if settings.render:
+                try:
+                    result.written = render_snapshot(engine, settings)
+                except RenderError as exc:
+                    result.render_error = str(exc)
+        finally:
+            engine.dispose()
+    result.seconds = time.perf_counter() - clock
+    return result

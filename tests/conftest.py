@@ -1,0 +1,82 @@
+"""Shared fixtures: the real CLI driven in-process, saved answers, and the real captures."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fakeapi import fake_api  # noqa: F401  (the fixture, for every test module)
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOTS = REPO.parent / "shared" / "openrouter" / "snapshots"
+XIE = SNAPSHOTS / "xiechengqi-openrouter-free-api"
+
+
+def captures() -> list[Path]:
+    """The 54 hourly captures, oldest first; the test is skipped where they are absent."""
+    if not XIE.is_dir():
+        pytest.skip(f"real captures not found at {XIE}")
+    return sorted(XIE.glob("*.json"))
+
+
+def capture_time(path: Path) -> str:
+    """`2026-01-24T0323_84af1bd.json` -> `2026-01-24T03:23:00Z`."""
+    stamp = path.name.split("_", 1)[0]
+    return f"{stamp[:13]}:{stamp[13:15]}:00Z"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("CATALOG_DB", "CATALOG_API_URL", "OPENROUTER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def cli(capsys, tmp_path, monkeypatch):
+    """Run `catalog ARGS...` in-process in tmp_path; returns exit code, stdout, stderr."""
+    from catalog.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args) -> Result:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def answer_file(tmp_path):
+    """Write a catalog document to a numbered JSON file and return its path."""
+    counter = iter(range(1_000_000))
+
+    def write(doc) -> Path:
+        path = tmp_path / f"answer-{next(counter):03d}.json"
+        path.write_bytes(doc if isinstance(doc, bytes) else json.dumps(doc).encode())
+        return path
+
+    return write
+
+
+def rows(db: Path, sql: str, *params):
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
