@@ -1,0 +1,365 @@
+"""A real HTTP server standing in for OpenRouter's models API, with scripted answers and faults.
+
+    def test_x(fake_api):                      # the fixture below: started and closed per test
+        fake_api.serve(catalog_doc([model("a/b:free")]))
+        fake_api.queue(reply({"error": {"code": 503, "message": "busy"}}, status=503))
+        fetch(fake_api.url)                    # 503 first, then the catalog
+
+Import with `from fakeapi import fake_api, FakeAPI, reply, ...`: pytest puts tests/ on sys.path
+(no tests/__init__.py, default "prepend" import mode). Standalone, for trying the CLI by hand:
+`python tests/fakeapi.py --file answer.json --port 8080`.
+"""
+
+from __future__ import annotations
+
+import gzip as gzip_module
+import json
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from typing import Any
+
+import pytest
+
+MODELS_PATH = "/api/v1/models"
+
+
+# --------------------------------------------------------------------------- answers
+
+
+class Answer:
+    """One scripted answer; `write` sends it on the handler's connection."""
+
+    def write(self, handler: _Handler) -> None:
+        raise NotImplementedError
+
+
+class Reply(Answer):
+    def __init__(self, body: Any, status: int = 200, headers: dict | None = None, gzip: bool = False):
+        self.status = status
+        self.headers = dict(headers or {})
+        self.body = _encode(body)
+        if isinstance(body, (dict, list)):
+            self.headers.setdefault("Content-Type", "application/json")
+        if gzip:
+            self.body = gzip_module.compress(self.body)
+            self.headers["Content-Encoding"] = "gzip"
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response_only(self.status)
+        if not _has(self.headers, "Date"):  # a given Date pins the server's clock for the client
+            handler.send_header("Date", handler.date_time_string())
+        for name, value in self.headers.items():
+            handler.send_header(name, str(value))
+        if not _has(self.headers, "Content-Length"):
+            handler.send_header("Content-Length", str(len(self.body)))
+        handler.end_headers()
+        handler.wfile.write(self.body)
+        handler.count_sent(len(self.body))
+
+
+class Hang(Answer):
+    """Read the request, never answer; let go when the server closes."""
+
+    def write(self, handler: _Handler) -> None:
+        handler.server.closing.wait()
+        handler.close_connection = True
+
+
+class ResetMidBody(Answer):
+    def __init__(self, total: int = 100_000, sent: int = 1000):
+        self.total, self.sent = total, sent
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(self.total))
+        handler.end_headers()
+        handler.wfile.write(b"[" * self.sent)
+        handler.count_sent(self.sent)
+        handler.abort()
+
+
+class ShortBody(Answer):
+    def __init__(self, declared: int = 10_000, sent: int = 100):
+        self.declared, self.sent = declared, sent
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(self.declared))
+        handler.end_headers()
+        handler.wfile.write(b" " * self.sent)
+        handler.count_sent(self.sent)
+        handler.close_connection = True  # a clean close (FIN) before the declared length
+
+
+class HugeBody(Answer):
+    """n_bytes of JSON-ish filler, streamed in chunks, never held in memory whole."""
+
+    CHUNK = b" " * 65536
+
+    def __init__(self, n_bytes: int, chunked: bool = True):
+        self.n_bytes, self.chunked = n_bytes, chunked
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        if self.chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Content-Length", str(self.n_bytes))
+        handler.end_headers()
+        left = self.n_bytes
+        try:
+            while left > 0:
+                piece = self.CHUNK[: min(left, len(self.CHUNK))]
+                if self.chunked:
+                    handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                else:
+                    handler.wfile.write(piece)
+                handler.count_sent(len(piece))
+                left -= len(piece)
+            if self.chunked:
+                handler.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client stopped reading: that is what tests want to see
+            handler.close_connection = True
+
+
+def reply(body: Any = b"", status: int = 200, headers: dict | None = None, *, gzip: bool = False) -> Reply:
+    """A full answer: dict/list become JSON, str/bytes are sent as they are."""
+    return Reply(body, status, headers, gzip)
+
+
+def error_reply(status: int, message: str, headers: dict | None = None) -> Reply:
+    """The API's error shape: {"error": {"code": status, "message": message}}."""
+    return Reply({"error": {"code": status, "message": message}}, status, headers)
+
+
+def hang() -> Hang:
+    return Hang()
+
+
+def reset_mid_body(total: int = 100_000, sent: int = 1000) -> ResetMidBody:
+    return ResetMidBody(total, sent)
+
+
+def short_body(declared: int = 10_000, sent: int = 100) -> ShortBody:
+    return ShortBody(declared, sent)
+
+
+def huge_body(n_bytes: int, *, chunked: bool = True) -> HugeBody:
+    return HugeBody(n_bytes, chunked)
+
+
+def redirect(location: str, status: int = 302) -> Reply:
+    return Reply(b"", status, {"Location": location})
+
+
+# --------------------------------------------------------------------------- catalog documents
+
+
+def catalog_doc(models: list[dict], **extra: Any) -> dict:
+    """The answer of GET /api/v1/models: {"data": models} (extra keys, e.g. total_count, added)."""
+    return {"data": list(models), **extra}
+
+
+def model(
+    id: str,
+    *,
+    prompt: str = "0",
+    completion: str = "0",
+    context_length: int | None = 131072,
+    name: str | None = None,
+    **extra: Any,
+) -> dict:
+    """A model entry shaped like the real API's. `extra` overrides or adds top-level keys;
+    `pricing=`, `architecture=`, `top_provider=` dicts are merged into the defaults."""
+    slug = id.split(":", 1)[0]
+    vendor, _, short = slug.partition("/")
+    free = id.endswith(":free")
+    entry: dict[str, Any] = {
+        "id": id,
+        "canonical_slug": slug,
+        "hugging_face_id": f"{vendor}/{short}" if short else "",
+        "name": name or f"{vendor.title()}: {short or vendor}{' (free)' if free else ''}",
+        "created": 1767225600,  # 2026-01-01T00:00:00Z
+        "description": f"{short or vendor} is a test model.\n\nIt has **Markdown** and non-ASCII: café.",
+        "context_length": context_length,
+        "architecture": {
+            "modality": "text->text",
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "tokenizer": "Other",
+            "instruct_type": None,
+        },
+        "pricing": {"prompt": prompt, "completion": completion, "request": "0", "image": "0"},
+        "top_provider": {"context_length": context_length, "max_completion_tokens": None, "is_moderated": False},
+        "per_request_limits": None,
+        "supported_parameters": ["max_tokens", "temperature", "tools", "top_p"],
+        "default_parameters": {},
+        "expiration_date": None,
+    }
+    for key in ("pricing", "architecture", "top_provider"):
+        if isinstance(extra.get(key), dict):
+            entry[key] = {**entry[key], **extra.pop(key)}
+    entry.update(extra)
+    return entry
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class FakeAPI:
+    """A ThreadingHTTPServer on 127.0.0.1:<free port> answering every GET from a script."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.bytes_sent = 0  # body bytes written by all answers
+        self._lock = threading.Lock()
+        self._queue: deque[Answer] = deque()
+        self._default: Answer = error_reply(404, "FakeAPI has no answer: call serve() or queue()")
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.api = self
+        self.port = self._server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + MODELS_PATH
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+
+    def serve(self, body: Any, status: int = 200, headers: dict | None = None) -> None:
+        """The answer given whenever the queue is empty (an Answer, or a body for reply())."""
+        answer = body if isinstance(body, Answer) else reply(body, status, headers)
+        with self._lock:
+            self._default = answer
+
+    def queue(self, *answers: Any) -> None:
+        """One-shot answers, used in order before the default."""
+        with self._lock:
+            self._queue.extend(a if isinstance(a, Answer) else reply(a) for a in answers)
+
+    def wait_for_requests(self, n: int, timeout: float = 5.0) -> bool:
+        """Poll until at least n requests arrived (for tests of concurrent clients)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.requests) >= n:
+                return True
+            time.sleep(0.01)
+        return len(self.requests) >= n
+
+    def close(self) -> None:
+        self._server.closing.set()  # frees hanging handlers
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeAPI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _next_answer(self, request: dict) -> Answer:
+        with self._lock:
+            self.requests.append(request)
+            return self._queue.popleft() if self._queue else self._default
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a hanging handler must not hold up close()
+    allow_reuse_address = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.closing = threading.Event()
+        self.api: FakeAPI
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that hang up mid-answer are the point of several tests
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive and chunked bodies, like the real API
+    disable_nagle_algorithm = True  # headers and body go in separate writes: avoid 40 ms stalls
+    timeout = 30  # an idle keep-alive connection frees its thread eventually
+    server: _Server
+
+    def do_GET(self) -> None:
+        api = self.server.api
+        answer = api._next_answer({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+        answer.write(self)
+
+    def count_sent(self, n: int) -> None:
+        with self.server.api._lock:
+            self.server.api.bytes_sent += n
+
+    def abort(self) -> None:
+        """Close with RST (SO_LINGER 0) instead of FIN: the client sees a connection reset."""
+        sock = self.connection
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        self.wfile.close()
+        sock.close()
+        # The base class still flushes and closes these after do_GET returns.
+        self.rfile, self.wfile = BytesIO(), BytesIO()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
+
+
+def _encode(body: Any) -> bytes:
+    if isinstance(body, (dict, list)):
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return bytes(body)
+
+
+def _has(headers: dict, name: str) -> bool:
+    return any(key.lower() == name.lower() for key in headers)
+
+
+@pytest.fixture
+def fake_api():
+    api = FakeAPI()
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+def _main() -> None:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Serve a saved models answer on 127.0.0.1.")
+    parser.add_argument("--file", type=Path, required=True, help="the body to serve for every GET")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    body = args.file.read_bytes()
+
+    class Handler(_Handler):
+        def do_GET(self) -> None:
+            reply(body, headers={"Content-Type": "application/json"}).write(self)
+
+        def count_sent(self, n: int) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    print(f"serving {args.file} at http://127.0.0.1:{args.port}{MODELS_PATH}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    _main()
