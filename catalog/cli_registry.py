@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from catalog import cliutil
+from catalog.durations import duration_arg
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 EVENT_KINDS = ("added", "removed", "returned", "changed")
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cliutil.add_common(p)
     when = p.add_mutually_exclusive_group()
     when.add_argument("--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="events observed at or after this time")
-    when.add_argument("--last", metavar="DURATION", help="events of the last DURATION (e.g. 7d, 12h)")
+    when.add_argument("--last", type=duration_arg, metavar="DURATION", help="events of the last DURATION (e.g. 7d, 12h)")
     p.add_argument("--kind", choices=EVENT_KINDS, action="append", help="only this kind (repeatable)")
     p.add_argument("--model", metavar="ID", help="only this model")
     p.add_argument("--field", metavar="NAME", help="only changes of this field (e.g. context_length)")
@@ -166,13 +167,9 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
     since = args.since
     if args.last:
-        from catalog.durations import parse_duration
         from catalog.sync import now_utc
 
-        try:
-            since = now_utc() - parse_duration(args.last)
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(f"--last: {exc}") from None
+        since = now_utc() - args.last
     with read_connection(cliutil.db_of(args)) as conn:
         rows = queries.changes(conn, since=since, kinds=args.kind, model_id=args.model, field=args.field)
     return emit(rows, queries.EVENT_COLUMNS, args.format)
