@@ -41,7 +41,7 @@ class RegistryState:
     previous_free: set[str]
     last_known: dict[str, ModelRecord]
     last_ok: RunInfo | None
-    newest_observed: datetime | None  # of any run, ok or failed
+    newest_observed: datetime | None  # of the newest successful run
 
 
 # ---------------------------------------------------------------- reading state
@@ -80,7 +80,10 @@ def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
 
 
 def newest_observed(conn) -> datetime | None:
-    return conn.execute(select(runs.c.observed_at).order_by(runs.c.id.desc()).limit(1)).scalar()
+    """Observed time of the newest successful run: history may only grow forward from it. A
+    failed run stores no state, so it does not block a backfill."""
+    query = select(runs.c.observed_at).where(runs.c.status == "ok").order_by(runs.c.id.desc()).limit(1)
+    return conn.execute(query).scalar()
 
 
 def load_state(conn) -> RegistryState:

@@ -71,7 +71,7 @@ def fetch_answer(settings: Settings, transport=None):
 def check_observed(observed: datetime, state: store.RegistryState) -> None:
     if state.newest_observed is not None and observed < state.newest_observed:
         raise UsageError(
-            f"observed time {observed:%Y-%m-%dT%H:%M:%SZ} is earlier than the newest run in the registry "
+            f"observed time {observed:%Y-%m-%dT%H:%M:%SZ} is earlier than the newest successful run in the registry "
             f"({state.newest_observed:%Y-%m-%dT%H:%M:%SZ}); backfill into a new registry, oldest first"
         )
 
