@@ -110,7 +110,7 @@ def test_observed_at_must_not_go_backwards(cli, fake_api, tmp_path):
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z").code == 0
     out = sync(cli, fake_api, "--observed-at", "2026-01-04T00:00Z")
-    assert out.code == 2 and "earlier than the newest run" in out.err
+    assert out.code == 2 and "earlier than the newest successful run" in out.err
     assert out.err.count("\n") == 1
     assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z").code == 0  # equal is fine
 
