@@ -7,6 +7,12 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another sync holds the registry; try again later
 
 
+def one_line(value: object, limit: int = 200) -> str:
+    """Text from elsewhere (an API, a library) squeezed onto one bounded line for a message."""
+    text = " ".join(str(value).split()) if value is not None else "unknown"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class CatalogError(Exception):
     """Base class; `str(err)` is the one line shown to the user."""
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from catalog import __version__
-from catalog.errors import FetchError
+from catalog.errors import FetchError, one_line
 
 if TYPE_CHECKING:  # httpx is imported lazily so that `catalog --help` stays fast
     import httpx
@@ -145,11 +145,6 @@ def scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- the retry loop

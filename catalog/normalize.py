@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from catalog.errors import PayloadError
+from catalog.errors import PayloadError, one_line
 
 # The fields whose change is recorded, as dotted paths in the API object. Pricing keys are added
 # per key (``pricing.prompt``, ``pricing.request``, ...) because their set varies by model.
@@ -210,11 +210,6 @@ def to_record(raw: Any) -> ModelRecord:
         description=_str(raw, "description"),
         hugging_face_id=_str(raw, "hugging_face_id") or None,  # "" means "none" too
     )
-
-
-def one_line(value: Any, limit: int = 200) -> str:
-    text = " ".join(str(value).split()) if value is not None else "unknown"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _obj(raw: dict, key: str) -> dict:
