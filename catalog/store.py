@@ -239,9 +239,7 @@ def streaks_at(conn, run_id: int) -> dict[str, tuple[datetime, int]]:
         .where(events.c.run_id <= run_id, events.c.kind.in_(membership + ("removed",)))
         .group_by(events.c.model_id)
     ).all()
-    from catalog.schema import parse_time
-
-    return {mid: (parse_time(since) if isinstance(since, str) else since, removed) for mid, since, removed in rows}
+    return {mid: (since, removed) for mid, since, removed in rows}
 
 
 def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
@@ -259,8 +257,8 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
         FreeModel(
             record=record_from_row(row),
             first_seen_free=row.first_seen_free,
-            free_since=streaks.get(row.model_id, (row.first_seen_free, 0))[0] or row.first_seen_free,
-            times_removed=streaks.get(row.model_id, (None, 0))[1],
+            free_since=streaks[row.model_id][0],
+            times_removed=streaks[row.model_id][1],
         )
         for row in rows
     )
@@ -268,12 +266,10 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
     recent = load_events(
         conn, since=run.observed_at - timedelta(days=RECENT_DAYS), until_run=run.id, limit=RECENT_LIMIT
     )
-    from catalog.schema import parse_time
-
     return Snapshot(
         models=free,
         observed_at=run.observed_at,
-        last_changed_at=parse_time(last_changed) if isinstance(last_changed, str) else last_changed,
+        last_changed_at=last_changed,
         source=run.source,
         recent_events=tuple(recent),
     )
