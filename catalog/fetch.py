@@ -69,7 +69,7 @@ def fetch(
     user_agent: str | None = None,
 ) -> Fetched:
     """GET `url`, retrying transient failures, all within `timeout` seconds."""
-    secrets = _secrets(url, api_key)
+    secrets = secrets_of(url, api_key)
     try:
         return _fetch(url, timeout, api_key, max_bytes, transport, user_agent)
     except FetchError as exc:
@@ -186,7 +186,7 @@ def _fetch(url, timeout, api_key, max_bytes, transport, user_agent) -> Fetched:
     }
     if api_key:
         headers["Authorization"] = f"Bearer {_checked_key(api_key)}"
-    job = _Job(url, shown, timeout, monotonic() + timeout, max_bytes, _secrets(url, api_key))
+    job = _Job(url, shown, timeout, monotonic() + timeout, max_bytes, secrets_of(url, api_key))
     # Redirects are followed by hand (follow_redirects=False) to check each hop's scheme and count.
     with httpx.Client(headers=headers, transport=transport, follow_redirects=False) as client:
         return _retry_loop(client, job)
@@ -404,7 +404,7 @@ def _checked_key(api_key: str) -> str:
     return key
 
 
-def _secrets(url: str, api_key: str | None) -> list[str]:
+def secrets_of(url: str, api_key: str | None) -> list[str]:
     """Texts never to show: the key (as given and stripped) and a password inside the URL."""
     try:
         password = urlsplit(url).password

@@ -11,6 +11,7 @@ Rules pinned by the project:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,6 +37,9 @@ TRACKED_FIELDS = (
 
 
 CORE_PRICES = ("prompt", "completion")  # the two the free rule reads: always kept as given
+# JSON may escape lone UTF-16 surrogates ("\\ud800"): valid JSON, but such a str cannot be
+# encoded as UTF-8, so SQLite (and any UTF-8 log or file) would fail on it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,8 @@ def normalize(data: list[Any]) -> Catalog:
     for index, raw in enumerate(data):
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         model_id = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+        if model_id is not None:  # as reported in warnings; to_record refuses the raw one
+            model_id = _SURROGATE.sub("\ufffd", model_id)
         if model_id is not None and model_id in records:
             skipped.append(Skipped(index, None, f"duplicate id {model_id!r}: the first entry is kept"))
             continue
@@ -192,6 +198,8 @@ def to_record(raw: Any) -> ModelRecord:
     model_id = raw.get("id")
     if not isinstance(model_id, str) or not model_id.strip():
         raise ValueError("entry has no string `id`")
+    if _SURROGATE.search(model_id):
+        raise ValueError("`id` is not valid Unicode (a lone surrogate escape)")
     arch = _obj(raw, "architecture")
     top = _obj(raw, "top_provider")
     return ModelRecord(
@@ -225,7 +233,7 @@ def _str(raw: dict, key: str, prefix: str = "") -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"`{prefix}{key}` is a {type(value).__name__}, not a string")
-    return value
+    return _SURROGATE.sub("\ufffd", value) if value is not None else None
 
 
 def _int(raw: dict, key: str, prefix: str = "") -> int | None:

@@ -130,6 +130,16 @@ def store_answer(
                       time.perf_counter() - clock, changes=diff.changes)
 
 
+def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
+    """The error with the API key (and a URL password) taken out: API text may quote them."""
+    from catalog.fetch import scrub, secrets_of
+
+    text = scrub(str(error), secrets_of(settings.api_url, settings.api_key))
+    if text == str(error):
+        return error
+    return type(error)(text)
+
+
 def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str) -> None:
     """A failed run row, in its own transaction; the registry's data is untouched."""
     try:
@@ -137,8 +147,9 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
             run_id = store.insert_run(conn, started_at=started, observed_at=observed, source=source,
                                       status="failed", error=error)
             store.finish_run(conn, run_id, now_utc(), started)
-    except Exception as exc:  # the original failure matters more than this one
-        log.warning("could not record the failed run: %s", exc)
+    except Exception as exc:  # the original failure matters more than this one (and is shown)
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()
+        log.debug("could not record the failed run: %s", detail[0] if detail else type(exc).__name__)
 
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
@@ -179,13 +190,17 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
     """One sync under the registry lock. Raises CatalogError after recording a failed run;
     a render failure leaves the stored sync in place and is reported in `render_error`."""
     if settings.dry_run:
-        return dry_run(settings, transport)
+        try:
+            return dry_run(settings, transport)
+        except CatalogError as exc:
+            raise scrubbed(exc, settings) from None
     from catalog.db import open_registry, registry_error
+    from catalog.fetch import redact_url
     from catalog.lock import registry_lock
 
     clock = time.perf_counter()
-    started = now_utc()
     with registry_lock(settings.db, wait=settings.lock_wait):
+        started = now_utc()  # after the lock: a run's interval is its work, not its queueing
         engine = open_registry(settings.db)
         try:
             try:
@@ -202,8 +217,11 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                 error = registry_error(exc, settings.db)
                 if not isinstance(error, CatalogError):
                     raise
-                record_failure(engine, source=settings.source, observed=settings.observed_at or started,
-                               started=started, error=str(error))
+                clean = scrubbed(error, settings)
+                record_failure(engine, source=redact_url(settings.source), observed=settings.observed_at or started,
+                               started=started, error=str(clean))
+                if clean is not error:  # the original, chained under -v, would show the secret
+                    raise clean from None
                 raise error from exc
             if settings.render:
                 try:

@@ -32,6 +32,7 @@ def write_files(out_dir: Path, files: dict[str, str]) -> WriteReport:
         if not name or Path(name).name != name or name in (".", ".."):
             raise ValueError(f"not a plain file name: {name!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir, files)
     report = WriteReport()
     for name in sorted(files):
         path = out_dir / name
@@ -42,6 +43,31 @@ def write_files(out_dir: Path, files: dict[str, str]) -> WriteReport:
             atomic_write(path, data)
             report.written.append(path)
     return report
+
+
+def remove_stale_temporaries(out_dir: Path, names) -> None:
+    """Temporary files of writers that died before their rename (SIGKILL, power loss): named
+    `.NAME.PID.XXXX.tmp`, they are removed once PID no longer runs, never while it might."""
+    import glob
+
+    for name in names:
+        for tmp in out_dir.glob(f".{glob.escape(name)}.*.tmp"):
+            pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                try:
+                    tmp.unlink()
+                except FileNotFoundError:
+                    pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def same_bytes(path: Path, data: bytes) -> bool:
@@ -56,7 +82,7 @@ def same_bytes(path: Path, data: bytes) -> bool:
 def atomic_write(path: Path, data: bytes) -> None:
     """Temporary file in the same folder (so rename stays on one file system), fsync, rename."""
     mode = existing_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
