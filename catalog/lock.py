@@ -145,12 +145,12 @@ def read_holder(path: Path) -> dict | None:
         return None  # not written yet (the holder took the lock a moment ago) or emptied
     if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
         return None
-    if info.get("host") == socket.gethostname() and not _pid_alive(info["pid"]):
+    if info.get("host") == socket.gethostname() and not pid_alive(info["pid"]):
         return None  # left by a killed process; the current holder has not written yet
     return info
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

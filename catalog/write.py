@@ -50,24 +50,16 @@ def remove_stale_temporaries(out_dir: Path, names) -> None:
     `.NAME.PID.XXXX.tmp`, they are removed once PID no longer runs, never while it might."""
     import glob
 
+    from catalog.lock import pid_alive
+
     for name in names:
         for tmp in out_dir.glob(f".{glob.escape(name)}.*.tmp"):
             pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 try:
                     tmp.unlink()
                 except FileNotFoundError:
                     pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def same_bytes(path: Path, data: bytes) -> bool:
