@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from catalog import store
 from catalog.errors import CatalogError, FetchError, UsageError
 from catalog.settings import Settings
-from catalog.sync import now_utc, payload_hash, record_failure, render_snapshot, store_answer
+from catalog.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
 
 log = logging.getLogger("catalog.import")
 
@@ -116,7 +116,7 @@ def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResul
 
     clock = time.perf_counter()
     result = ImportResult()
-    with registry_lock(settings.db, wait=settings.lock_wait):
+    with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
         engine = open_registry(settings.db)
         try:
             for answer in answers:
@@ -140,8 +140,8 @@ def _import_one(engine, answer: Answer, settings: Settings, result: ImportResult
             if store.payload_seen(conn, payload_hash(answer.body), answer.observed_at):
                 result.already += 1
                 return
-            newest = store.newest_observed(conn)
-            if newest is not None and answer.observed_at < newest:
+            last = store.last_ok_run(conn)
+            if last is not None and answer.observed_at < last.observed_at:
                 log.warning("skipped %s: observed %s, before the registry's newest run", answer.source, answer.observed_at)
                 result.older += 1
                 return

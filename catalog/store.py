@@ -40,8 +40,6 @@ class RegistryState:
 
     previous_free: set[str]
     last_known: dict[str, ModelRecord]
-    last_ok: RunInfo | None
-    newest_observed: datetime | None  # of the newest successful run
 
 
 # ---------------------------------------------------------------- reading state
@@ -79,13 +77,6 @@ def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
     return _run_info(conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first())
 
 
-def newest_observed(conn) -> datetime | None:
-    """Observed time of the newest successful run: history may only grow forward from it. A
-    failed run stores no state, so it does not block a backfill."""
-    query = select(runs.c.observed_at).where(runs.c.status == "ok").order_by(runs.c.id.desc()).limit(1)
-    return conn.execute(query).scalar()
-
-
 def load_state(conn) -> RegistryState:
     latest = select(func.max(versions.c.id)).group_by(versions.c.model_id)
     rows = conn.execute(
@@ -96,8 +87,6 @@ def load_state(conn) -> RegistryState:
     return RegistryState(
         previous_free={row.model_id for row in rows if row.is_free},
         last_known={row.model_id: record_from_row(row) for row in rows},
-        last_ok=last_ok_run(conn),
-        newest_observed=newest_observed(conn),
     )
 
 

@@ -51,3 +51,9 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
     with sqlite3.connect(db) as conn:
         names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'view'")}
     assert names == {"free_models_now", "change_events", "sync_runs"}
+
+
+def test_the_readers_head_revision_is_the_scripts_head():
+    from catalog import migrate
+
+    assert migrate.HEAD_REVISION == migrate.head_revision()
