@@ -63,7 +63,8 @@ def paused_gc() -> Iterator[None]:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    """Full precision, so run durations are exact; stored times keep whole seconds."""
+    return datetime.now(timezone.utc)
 
 
 def payload_hash(body: bytes) -> str:
@@ -233,7 +234,8 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                 if not isinstance(error, CatalogError):
                     raise
                 clean = scrubbed(error, settings)
-                record_failure(engine, source=redact_url(settings.source), observed=settings.observed_at or started,
+                record_failure(engine, source=redact_url(settings.source),
+                               observed=settings.observed_at or started.replace(microsecond=0),
                                started=started, error=str(clean))
                 if clean is not error:  # the original, chained under -v, would show the secret
                     raise clean from None
