@@ -4,7 +4,7 @@ import pytest
 
 from catalog.errors import PayloadError
 from catalog.normalize import ModelRecord, is_free, normalize, parse_payload, vendor_of
-from fakeapi import catalog_doc, model
+from fakeapi import model
 
 
 @pytest.mark.parametrize(
