@@ -253,7 +253,7 @@ def print_json(status: dict) -> None:
 
 
 def print_table(status: dict, age: timedelta | None, now: datetime) -> None:
-    from catalog.formats import format_time
+    from catalog.times import format_time
 
     def when(run: dict) -> str:
         moment = run["finished_at"] or run["started_at"]

@@ -12,9 +12,11 @@ import json
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
+
+from catalog.times import format_time
 
 FORMATS = ("table", "json", "csv", "markdown")
 # Widest table cell, in terminal cells; longer text ends in "…". Other formats never truncate.
@@ -48,13 +50,6 @@ def _as_tuples(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Seque
 
 
 # --- values ---------------------------------------------------------------------------------
-
-
-def format_time(value: datetime) -> str:
-    """ISO 8601 UTC to the second; a naive time is taken to be UTC already."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def json_value(value: Any) -> Any:

@@ -28,6 +28,7 @@ from typing import Iterator
 
 from catalog.errors import LockedError, RegistryError
 from catalog.readonly import sqlite_path
+from catalog.times import format_time, parse_time
 
 log = logging.getLogger("catalog")
 
@@ -116,7 +117,7 @@ def _acquire(fd: int, path: Path, wait: float | None) -> None:
 def _write_holder(fd: int) -> None:
     info = {
         "pid": os.getpid(),
-        "since": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "since": format_time(datetime.now(timezone.utc)),
         "host": socket.gethostname(),
         "command": " ".join(sys.argv)[:500],
     }
@@ -172,7 +173,7 @@ def describe_holder(info: dict | None) -> str:
 def _local_time(text: object) -> str:
     """The holder's start in this machine's local time: HH:MM:SS today, else with the date."""
     try:
-        moment = datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone()
+        moment = parse_time(str(text)).astimezone()
     except ValueError:
         return ""
     if moment.date() == datetime.now().astimezone().date():

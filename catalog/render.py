@@ -16,6 +16,7 @@ from catalog.errors import CatalogError, RenderError
 from catalog.poolconfig import POOL_NAMES
 from catalog.pools import EXPIRY_WINDOW_DAYS, Pools, build_pools, expires_soon
 from catalog.state import EventRecord, Snapshot
+from catalog.times import format_time
 from catalog.write import WriteReport, write_files
 
 LANGS = ("en", "zh")
@@ -357,7 +358,7 @@ def utc(value: datetime | None, *, with_zone: bool = True) -> str | None:
 
 
 def iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return format_time(value) if value else None
 
 
 def day(value: datetime | None) -> str | None:

@@ -15,24 +15,12 @@ as text.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-@lru_cache(maxsize=256)  # a sync writes the same few times into every row it touches
-def format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
-
-
-def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text)  # ~60x faster than strptime; reads the trailing Z
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
+from catalog.times import format_time, parse_time
 
 class UtcTime(TypeDecorator):
     """A timezone-aware datetime stored as ISO 8601 UTC text, second precision."""

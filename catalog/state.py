@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.normalize import ModelRecord
+from catalog.times import format_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,6 @@ class EventRecord:
     new: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        from catalog.schema import format_time
-
         return {
             "model_id": self.model_id,
             "kind": self.kind,

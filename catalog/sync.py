@@ -17,6 +17,7 @@ from catalog.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
 from catalog.normalize import Catalog, normalize, parse_payload
 from catalog.settings import Settings
+from catalog.times import format_time
 
 log = logging.getLogger("catalog.sync")
 
@@ -89,8 +90,8 @@ def check_observed(observed: datetime, last_ok: store.RunInfo | None) -> None:
     """History only grows forward from the newest successful run (a failed one stores nothing)."""
     if last_ok is not None and observed < last_ok.observed_at:
         raise UsageError(
-            f"observed time {observed:%Y-%m-%dT%H:%M:%SZ} is earlier than the newest successful run in the registry "
-            f"({last_ok.observed_at:%Y-%m-%dT%H:%M:%SZ}); backfill into a new registry, oldest first"
+            f"observed time {format_time(observed)} is earlier than the newest successful run in the registry "
+            f"({format_time(last_ok.observed_at)}); backfill into a new registry, oldest first"
         )
 
 

@@ -1,0 +1,25 @@
+"""The one way times are written and read: ISO 8601 UTC to the second (`2026-01-24T08:00:00Z`).
+
+Stored in the registry, printed by every format, and sorted as plain text. Stdlib only, so that
+light modules (formats, lock) can use it without importing SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@lru_cache(maxsize=256)  # a sync writes the same few times into every row it touches
+def format_time(value: datetime) -> str:
+    """A naive time is taken to be UTC already."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text)  # ~60x faster than strptime; reads the trailing Z
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
