@@ -38,12 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sql", metavar="SQL", help='one SQL statement, or "-" to read it from standard input')
-    parser.add_argument(
-        "--format",
-        choices=formats.FORMATS,
-        default=None,
-        help="output format (default: table on a terminal, json otherwise)",
-    )
+    cliutil.add_format(parser)
     parser.add_argument(
         "--param",
         action="append",
@@ -87,15 +82,12 @@ def handle(args: argparse.Namespace) -> int:
 
     params = _params_dict(args.param)
     sql = sys.stdin.read() if args.sql == "-" else args.sql
-    fmt = args.format or formats.default_format(sys.stdout)
     conn = readonly.connect(cliutil.db_of(args), timeout=args.timeout)
     try:
         columns, rows = run(conn, sql, params)
     finally:
         conn.close()
-    if fmt == "csv" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(newline="")  # the CSV writer's CRLF must not be translated again
-    formats.write_rows(rows, columns, fmt, sys.stdout)
+    formats.print_rows(rows, columns, args.format)
     return 0
 
 

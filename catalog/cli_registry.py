@@ -12,7 +12,6 @@ from catalog.durations import duration_arg
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 EVENT_KINDS = ("added", "removed", "returned", "changed")
-FORMATS = ("table", "json", "csv", "markdown")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-context", type=int, metavar="N", help="only models with at least N tokens of context")
     p.add_argument("--modality", metavar="M", help="only models taking or producing M (image, audio, file, ...)")
     p.add_argument("--sort", choices=("id", "context", "first-seen"), default="id", help="order (default id)")
-    add_format(p)
+    cliutil.add_format(p)
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("changes", help="change events, newest first")
@@ -63,19 +62,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=EVENT_KINDS, action="append", help="only this kind (repeatable)")
     p.add_argument("--model", metavar="ID", help="only this model")
     p.add_argument("--field", metavar="NAME", help="only changes of this field (e.g. context_length)")
-    add_format(p)
+    cliutil.add_format(p)
     p.set_defaults(func=cmd_changes)
 
     p = sub.add_parser("history", help="one model's timeline")
     cliutil.add_common(p)
     p.add_argument("model_id", metavar="MODEL_ID")
-    add_format(p)
+    cliutil.add_format(p)
     p.set_defaults(func=cmd_history)
-
-
-def add_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="output format (default: table on a terminal, json otherwise)")
 
 
 # ---------------------------------------------------------------- writers
@@ -142,9 +136,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def emit(rows: list[dict], columns, fmt: str | None) -> int:
-    from catalog.formats import default_format, write_rows
+    from catalog.formats import print_rows
 
-    write_rows(rows, columns, fmt or default_format(sys.stdout), sys.stdout)
+    print_rows(rows, columns, fmt)
     return EXIT_OK
 
 

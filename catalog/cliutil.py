@@ -86,6 +86,13 @@ def add_render(parser: argparse.ArgumentParser, *, with_no_render: bool = True) 
     parser.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
 
 
+def add_format(parser: argparse.ArgumentParser) -> None:
+    from catalog.formats import FORMATS
+
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: table on a terminal, json otherwise)")
+
+
 def add_lock_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",

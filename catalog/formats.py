@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -39,6 +40,14 @@ def write_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Seque
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     writers[fmt](_as_tuples(rows, columns), list(columns), out)
     out.flush()  # a closed pipe fails here, inside the command, not at interpreter exit
+
+
+def print_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str | None) -> None:
+    """A command's rows to stdout, in `fmt` or the default for where stdout goes."""
+    fmt = fmt or default_format(sys.stdout)
+    if fmt == "csv" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(newline="")  # the CSV writer's CRLF must not be translated again
+    write_rows(rows, columns, fmt, sys.stdout)
 
 
 def _as_tuples(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str]) -> Iterable[tuple]:
