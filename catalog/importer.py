@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from catalog import store
+from catalog.db import open_registry, registry_error
 from catalog.errors import CatalogError, FetchError, UsageError
+from catalog.lock import registry_lock
 from catalog.settings import Settings
 from catalog.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
 
@@ -111,9 +113,6 @@ def answers_from_git(repo: Path, path: str) -> Iterator[Answer]:
 
 
 def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResult:
-    from catalog.db import open_registry, registry_error
-    from catalog.lock import registry_lock
-
     clock = time.perf_counter()
     result = ImportResult()
     with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
@@ -121,7 +120,7 @@ def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResul
         try:
             for answer in answers:
                 result.total += 1
-                _import_one(engine, answer, settings, result, registry_error)
+                _import_one(engine, answer, settings, result)
             if settings.render and result.imported:
                 try:
                     render_snapshot(engine, settings)
@@ -133,7 +132,7 @@ def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResul
     return result
 
 
-def _import_one(engine, answer: Answer, settings: Settings, result: ImportResult, registry_error) -> None:
+def _import_one(engine, answer: Answer, settings: Settings, result: ImportResult) -> None:
     started = now_utc()
     try:
         with engine.begin() as conn:

@@ -12,9 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from catalog import store
+from catalog import fetch, render, store
+from catalog.db import open_registry, read_connection, registry_error, registry_exists
 from catalog.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
+from catalog.lock import registry_lock
 from catalog.normalize import Catalog, normalize, parse_payload
 from catalog.settings import Settings
 from catalog.times import format_time
@@ -73,8 +75,6 @@ def payload_hash(body: bytes) -> str:
 
 
 def fetch_answer(settings: Settings, transport=None):
-    from catalog import fetch
-
     if settings.from_file is not None:
         return fetch.read_file(settings.from_file, max_bytes=settings.max_bytes)
     return fetch.fetch(
@@ -150,9 +150,7 @@ def store_answer(
 
 def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
     """The error with the API key (and a URL password) taken out: API text may quote them."""
-    from catalog.fetch import scrub, secrets_of
-
-    text = scrub(str(error), secrets_of(settings.api_url, settings.api_key))
+    text = fetch.scrub(str(error), fetch.secrets_of(settings.api_url, settings.api_key))
     if text == str(error):
         return error
     return type(error)(text)
@@ -171,8 +169,6 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
 
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
-    from catalog import render
-
     with engine.connect() as conn:
         snapshot = store.load_snapshot(conn)
     report = render.generate(
@@ -187,8 +183,6 @@ def render_snapshot(engine, settings: Settings) -> list[Path]:
 
 def dry_run(settings: Settings, transport=None) -> SyncResult:
     """What a sync would change, from a read-only look at the registry; writes nothing."""
-    from catalog.db import read_connection, registry_exists
-
     clock = time.perf_counter()
     fetched = fetch_answer(settings, transport)
     catalog = normalize(parse_payload(fetched.body))
@@ -211,10 +205,6 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
             return dry_run(settings, transport)
         except CatalogError as exc:
             raise scrubbed(exc, settings) from None
-    from catalog.db import open_registry, registry_error
-    from catalog.fetch import redact_url
-    from catalog.lock import registry_lock
-
     clock = time.perf_counter()
     with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
         started = now_utc()  # after the lock: a run's interval is its work, not its queueing
@@ -235,7 +225,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                 if not isinstance(error, CatalogError):
                     raise
                 clean = scrubbed(error, settings)
-                record_failure(engine, source=redact_url(settings.source),
+                record_failure(engine, source=fetch.redact_url(settings.source),
                                observed=settings.observed_at or started.replace(microsecond=0),
                                started=started, error=str(clean))
                 if clean is not error:  # the original, chained under -v, would show the secret
