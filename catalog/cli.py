@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "catalog.cli_registry",  # sync, import, db, models, changes, history
     "catalog.cli_render",  # render, pools
     "catalog.cli_query",  # query
+    "catalog.cli_health",  # health, probe
     "catalog.cli_schedule",  # schedule, deploy, status
 )
 

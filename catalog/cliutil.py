@@ -93,6 +93,44 @@ def add_format(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: table on a terminal, json otherwise)")
 
 
+def whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def add_health(parser: argparse.ArgumentParser, *, with_switch: bool = True) -> None:
+    """Options of the health sample taken after each HTTP sync (and by `health --refresh`)."""
+    from catalog.durations import duration_arg
+
+    if with_switch:
+        parser.add_argument("--no-health", action="store_true", help="skip the health sample after the sync")
+    parser.add_argument("--health-timeout", type=positive_float, default=defaults.DEFAULT_HEALTH_TIMEOUT, metavar="SECONDS",
+                        help="one deadline over all health calls (default 30)")
+    parser.add_argument("--health-concurrency", type=at_least_one, default=defaults.DEFAULT_HEALTH_CONCURRENCY, metavar="N",
+                        help="health calls at once (default 8)")
+    parser.add_argument("--health-keep", type=duration_arg, default=defaults.DEFAULT_HEALTH_KEEP, metavar="DURATION",
+                        help="prune health samples older than this (default 90d)")
+
+
+def add_probe_budget(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--budget", type=whole_number, default=defaults.DEFAULT_PROBE_BUDGET, metavar="N",
+                        help="at most N probes per UTC day, all processes together (default 10)")
+    parser.add_argument("--reserve", type=whole_number, default=defaults.DEFAULT_PROBE_RESERVE, metavar="N",
+                        help="never leave fewer free-model requests than this for the app (default 20)")
+
+
 def add_lock_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",
@@ -125,6 +163,16 @@ def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
         dry_run=get("dry_run", False),
         allow_mass_removal=get("allow_mass_removal", False),
         lock_wait=get("wait"),
+        health=not get("no_health", False),
+        health_timeout=get("health_timeout", defaults.DEFAULT_HEALTH_TIMEOUT),
+        health_concurrency=get("health_concurrency", defaults.DEFAULT_HEALTH_CONCURRENCY),
+        health_keep=get("health_keep", defaults.DEFAULT_HEALTH_KEEP),
+        probe=get("probe", False),
+        probe_budget=get("budget", defaults.DEFAULT_PROBE_BUDGET),
+        probe_reserve=get("reserve", defaults.DEFAULT_PROBE_RESERVE),
+        probe_timeout=get("probe_timeout", defaults.DEFAULT_PROBE_TIMEOUT),
+        probe_models=tuple(get("model") or ()),
+        probe_pools=tuple(get("pool") or ()),
     )
 
 

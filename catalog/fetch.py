@@ -185,7 +185,7 @@ def _fetch(url, timeout, api_key, max_bytes, transport, user_agent) -> Fetched:
         "Accept-Encoding": "gzip, deflate",
     }
     if api_key:
-        headers["Authorization"] = f"Bearer {_checked_key(api_key)}"
+        headers["Authorization"] = f"Bearer {checked_key(api_key)}"
     job = _Job(url, shown, timeout, monotonic() + timeout, max_bytes, secrets_of(url, api_key))
     # Redirects are followed by hand (follow_redirects=False) to check each hop's scheme and count.
     with httpx.Client(headers=headers, transport=transport, follow_redirects=False) as client:
@@ -396,7 +396,7 @@ def _is_http(url: str, need_host: bool = False) -> bool:
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
-def _checked_key(api_key: str) -> str:
+def checked_key(api_key: str) -> str:
     key = api_key.strip()
     if not _HEADER_SAFE.fullmatch(key):
         # h11/httpx would quote the bad header value in their error: refuse before they see it.

@@ -41,6 +41,13 @@ class Rules:
     code_fill: int = 3  # fill CODE with the best LARGE models up to this many entries
     routers: tuple[str, ...] = ("openrouter/*", "~*")  # id globs of routers and moving aliases
     skip_words: tuple[str, ...] = ("guard", "safety", "moderation", "embedding", "embed", "rerank")
+    # Measured health (README "Measured availability"); unmeasured health neither helps nor hurts.
+    degraded_points: float = 3.0  # taken off while the latest sample is degraded
+    availability_min: float = 0.95  # our 7-day availability at least this ...
+    availability_points: float = 2.0  # ... earns this much
+    fast_latency_ms: float = 2000.0  # SMALL: a measured p50 latency at most this ...
+    fast_latency_points: float = 2.0  # ... earns this much
+    probe_hours: int = 24  # a probe that found a model unusable keeps it out of the pools this long
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from fnmatch import fnmatchcase
 
 from catalog.normalize import ModelRecord
 from catalog.poolconfig import POOL_NAMES, PoolConfig, Rules
-from catalog.state import FreeModel, Snapshot
+from catalog.probe import EXCLUDING
+from catalog.state import FreeModel, ModelHealth, Snapshot
 
 # Scoring weights (points). Sizes and contexts count in doublings so that 405B vs 70B matters as
 # much as 70B vs 12B, and no single signal swamps the others.
@@ -79,6 +80,8 @@ class Profile:
     streak_days: float
     times_removed: int
     expires: date | None
+    health: ModelHealth  # state `unknown` and nothing measured when never sampled
+    unusable: str | None  # measured as unusable (down, or a recent probe that cannot succeed), and why
 
     @property
     def id(self) -> str:
@@ -215,8 +218,31 @@ def fallback_class(words: set[str], reasoning: bool, context: int | None, rules:
     return "SMALL", "size unknown; without reasoning and a long context it counts as SMALL"
 
 
-def profile_of(model: FreeModel, observed_at: datetime | None, rules: Rules) -> Profile:
+def unusable_because(health: ModelHealth, now: datetime | None, rules: Rules) -> str | None:
+    """Why measurements say a call to this model cannot succeed now; None when they do not."""
+    if health.state == "down":
+        where = f"{health.endpoints} endpoints" if health.endpoints == 0 else f"status {health.status}"
+        return f"down at the last health sample ({where}, {format_day_time(health.sampled_at)})"
+    probe = health.last_probe
+    if probe is not None and probe.outcome in EXCLUDING and now is not None:
+        if now - probe.at <= timedelta(hours=rules.probe_hours):
+            return f"last probe {probe.outcome} ({format_day_time(probe.at)}, within rules.probe_hours)"
+    return None
+
+
+def format_day_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
+
+
+def profile_of(
+    model: FreeModel,
+    observed_at: datetime | None,
+    rules: Rules,
+    health: ModelHealth | None = None,
+    health_at: datetime | None = None,
+) -> Profile:
     record = model.record
+    health = health or ModelHealth()
     params = set(record.supported_parameters)
     reasoning = bool(params & {"reasoning", "include_reasoning"})
     context = record.context_length or record.top_context_length
@@ -246,6 +272,8 @@ def profile_of(model: FreeModel, observed_at: datetime | None, rules: Rules) -> 
         streak_days=streak,
         times_removed=model.times_removed,
         expires=expires_soon(record, observed_at),
+        health=health,
+        unusable=unusable_because(health, health_at or observed_at, rules),
     )
 
 
@@ -283,6 +311,8 @@ def left_out(pool: str, p: Profile, config: PoolConfig) -> str | None:
         return f"excluded by pools.exclude '{glob}'"
     if glob := matching_glob(p.id, config.pool(pool).exclude):
         return f"excluded by pools.{pool}.exclude '{glob}'"
+    if p.unusable is not None:
+        return p.unusable
     if p.router is not None:
         return f"router or alias (rules.routers '{p.router}')"
     if p.skip is not None:
@@ -306,9 +336,31 @@ def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...
         Signal("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
         Signal("removals", -min(REMOVAL_POINTS * p.times_removed, REMOVAL_MAX_POINTS), f"removed {p.times_removed} times before"),
         Signal("expiry", -EXPIRY_POINTS if p.expires else 0.0, f"expires {p.expires}" if p.expires else "no expiry soon"),
+        health_signal(p.health, rules),
+        latency_signal(pool, p.health, rules),
     ]
     rounded = tuple(Signal(s.name, round(s.points, 2) + 0.0, s.detail) for s in signals)
     return round(sum(s.points for s in rounded), 2), rounded
+
+
+def health_signal(h: ModelHealth, rules: Rules) -> Signal:
+    points, notes = 0.0, []
+    if h.state == "degraded":
+        points -= rules.degraded_points
+        notes.append("degraded at the last sample")
+    if h.availability_7d is not None:
+        good = h.availability_7d >= rules.availability_min
+        points += rules.availability_points if good else 0.0
+        notes.append(f"available {h.availability_7d:.0%} of {h.known_7d} samples in 7 days")
+    return Signal("health", points, "; ".join(notes) or f"{h.state}, too few samples for an availability")
+
+
+def latency_signal(pool: str, h: ModelHealth, rules: Rules) -> Signal:
+    if h.latency_p50_ms is None:
+        return Signal("latency", 0.0, "latency not measured")
+    fast = pool == "SMALL" and h.latency_p50_ms <= rules.fast_latency_ms
+    where = "" if pool == "SMALL" else " (counts in SMALL only)"
+    return Signal("latency", rules.fast_latency_points if fast else 0.0, f"p50 {h.latency_p50_ms:g} ms{where}")
 
 
 def context_points(context: int | None) -> float:
@@ -332,7 +384,10 @@ def ranked(entries: list[PoolEntry]) -> list[PoolEntry]:
 
 def build_pools(snapshot: Snapshot, config: PoolConfig) -> Pools:
     rules = config.rules
-    profiles = {m.id: profile_of(m, snapshot.observed_at, rules) for m in sorted(snapshot.models, key=lambda m: m.id)}
+    profiles = {
+        m.id: profile_of(m, snapshot.observed_at, rules, snapshot.health.get(m.id), snapshot.health_at)
+        for m in sorted(snapshot.models, key=lambda m: m.id)
+    }
     pools: dict[str, list[PoolEntry]] = {}
     explanations: dict[str, list[Decision]] = {}
     for name in POOL_NAMES:
@@ -387,6 +442,9 @@ def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
                 missing.append(Decision(mid, "left out", f"pinned, but excluded by {key} '{glob}'"))
                 break
         else:
+            if p.unusable is not None:
+                missing.append(Decision(mid, "left out", f"pinned, but {p.unusable}"))
+                continue
             entries.append(entry(name, p, config.rules, f"pinned by pools.{name}.pin", pinned=True))
     return entries, missing
 

@@ -7,9 +7,9 @@ from typing import Any, Iterable
 
 from sqlalchemy import func, select
 
-from catalog import store
+from catalog import health_store, store
 from catalog.errors import CatalogError
-from catalog.state import EventRecord, FreeModel
+from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord
 
 MODEL_COLUMNS = (
     "id",
@@ -22,14 +22,19 @@ MODEL_COLUMNS = (
     "expiration_date",
     "first_seen_free",
     "free_since",
+    "health",
+    "uptime_1d",
+    "availability_7d",
+    "latency_p50_ms",
 )
 ALL_MODEL_COLUMNS = MODEL_COLUMNS + ("is_free", "last_seen_free", "left_at", "left_reason", "times_removed")
 EVENT_COLUMNS = ("observed_at", "model_id", "kind", "reason", "field", "old", "new", "run_id")
 SORT_KEYS = ("id", "context", "first-seen")
 
 
-def model_row(model: FreeModel) -> dict[str, Any]:
+def model_row(model: FreeModel, health: ModelHealth | None = None) -> dict[str, Any]:
     record = model.record
+    health = health or ModelHealth()
     return {
         "id": record.id,
         "name": record.name,
@@ -41,17 +46,23 @@ def model_row(model: FreeModel) -> dict[str, Any]:
         "expiration_date": record.expiration_date,
         "first_seen_free": model.first_seen_free,
         "free_since": model.free_since,
+        "health": health.state,
+        "uptime_1d": health.uptime_1d,
+        "availability_7d": health.availability_7d,
+        "latency_p50_ms": health.latency_p50_ms,
     }
 
 
 def free_models(conn, at: datetime | None = None) -> list[dict[str, Any]]:
     """The free models after the newest sync, or after the last one observed at or before `at`."""
-    return [model_row(m) for m in store.load_snapshot(conn, at).models]
+    snapshot = store.load_snapshot(conn, at)
+    return [model_row(m, snapshot.health.get(m.id)) for m in snapshot.models]
 
 
 def all_models(conn) -> list[dict[str, Any]]:
     """Every model ever free, with its last free values and whether (and when) it left."""
     latest = select(func.max(store.versions.c.id)).group_by(store.versions.c.model_id)
+    health, _ = health_store.load_health(conn)
     rows = conn.execute(
         select(store.versions, store.models)
         .join(store.models, store.models.c.id == store.versions.c.model_id)
@@ -61,7 +72,7 @@ def all_models(conn) -> list[dict[str, Any]]:
     for row in rows:
         model = FreeModel(store.record_from_row(row), row.first_seen_free, row.free_since, row.times_removed)
         result.append(
-            model_row(model)
+            model_row(model, health.get(model.id) if row.is_free else None)
             | {
                 "is_free": bool(row.is_free),
                 "last_seen_free": row.last_seen_free,
@@ -121,3 +132,49 @@ def history(conn, model_id: str) -> list[dict[str, Any]]:
         if known is None:
             raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
     return event_rows(reversed(timeline))
+
+
+# ---------------------------------------------------------------- health
+
+
+def probe_view(probe: ProbeRecord | None) -> dict[str, Any] | None:
+    if probe is None:
+        return None
+    return {"outcome": probe.outcome, "ttft_ms": probe.ttft_ms, "at": probe.at}
+
+
+def health_now(conn) -> list[dict[str, Any]]:
+    """One row per model free now, from its latest sample (`unknown` when never sampled)."""
+    snapshot = store.load_snapshot(conn)
+    rows = []
+    for model in snapshot.models:
+        h = snapshot.health.get(model.id) or ModelHealth()
+        rows.append({
+            "model_id": model.id,
+            "state": h.state,
+            "status": h.status,
+            "endpoints": h.endpoints,
+            "providers": list(h.providers),
+            "uptime_5m": h.uptime_5m,
+            "uptime_30m": h.uptime_30m,
+            "uptime_1d": h.uptime_1d,
+            "latency_p50_ms": h.latency_p50_ms,
+            "latency_p90_ms": h.latency_p90_ms,
+            "throughput_p50": h.throughput_p50,
+            "availability_7d": h.availability_7d,
+            "sampled_at": h.sampled_at,
+            "last_probe": probe_view(h.last_probe),
+        })
+    return rows
+
+
+def health_samples(conn, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    """One model's samples, oldest first."""
+    rows = health_store.samples_of(conn, model_id, since)
+    if not rows:
+        known = conn.execute(select(store.models.c.id).where(store.models.c.id == model_id)).first()
+        if known is None:
+            raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
+    for row in rows:
+        row["providers"] = list(row["providers"])
+    return rows

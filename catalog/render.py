@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import CatalogError, RenderError
+from catalog.health_view import availability_views, health_facts
 from catalog.poolconfig import POOL_NAMES
 from catalog.pools import EXPIRY_WINDOW_DAYS, Pools, build_pools, expires_soon
 from catalog.state import EventRecord, Snapshot
@@ -125,7 +126,8 @@ def environment(templates_dir: Path | None):
         lstrip_blocks=True,
     )
     env.filters.update(
-        tokens=tokens, md_cell=md_cell, md_code=md_code, ts_string=ts_string, ts_comment=ts_comment
+        tokens=tokens, md_cell=md_cell, md_code=md_code, ts_string=ts_string, ts_comment=ts_comment,
+        percent=percent, number=number,
     )
     return env
 
@@ -187,6 +189,20 @@ def tokens(value: Any) -> str:
     return str(value)
 
 
+def percent(value: Any, scale: float = 1.0) -> str:
+    """99.82 -> 99.8%; 0.9712 with scale 100 -> 97.1%; unmeasured -> —."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    return f"{value * scale:.1f}%"
+
+
+def number(value: Any, unit: str = "") -> str:
+    """812.4 -> 812 ms (with unit " ms"); unmeasured -> —."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    return f"{value:,.0f}{unit}"
+
+
 def md_cell(value: Any, limit: int | None = 200) -> str:
     """Plain text that stays plain and inside its table cell: Markdown and HTML are escaped."""
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in clean(value, limit))
@@ -225,7 +241,7 @@ def ts_comment(value: Any, limit: int = 160) -> str:
 
 
 def page_data(snapshot: Snapshot, pools: Pools, command: str) -> dict[str, Any]:
-    views = {m.id: model_view(m, pools) for m in snapshot.models}
+    views = {m.id: model_view(m, pools, snapshot) for m in snapshot.models}
     pool_views = [pool_view(name, pools, views) for name in POOL_NAMES]
     changes, more, other = change_views(snapshot.recent_events)
     return {
@@ -243,10 +259,11 @@ def page_data(snapshot: Snapshot, pools: Pools, command: str) -> dict[str, Any]:
         "changes_other": other,
         "expiring": expiring_views(snapshot, views),
         "expiry_window_days": EXPIRY_WINDOW_DAYS,
+        "availability": availability_views(snapshot),
     }
 
 
-def model_view(model, pools: Pools) -> dict[str, Any]:
+def model_view(model, pools: Pools, snapshot: Snapshot) -> dict[str, Any]:
     record, profile = model.record, pools.profiles.get(model.id)
     return {
         "id": model.id,
@@ -262,6 +279,7 @@ def model_view(model, pools: Pools) -> dict[str, Any]:
         "free_since": day(model.free_since),
         "first_seen_free": day(model.first_seen_free),
         "expiration_date": record.expiration_date,
+        "health": health_facts(snapshot.health.get(model.id)),
     }
 
 
@@ -333,6 +351,7 @@ def pool_json(data: dict[str, Any]) -> str:
                 "tools": e["tools"],
                 "input_modalities": e["input_modalities"],
                 "free_since": e["free_since"],
+                "health": e["health"],
                 "pools": [],
             })["pools"].append(pool["name"])
     doc = {

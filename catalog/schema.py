@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from catalog.times import format_time, parse_time
@@ -126,3 +126,41 @@ class Event(Base):
     field: Mapped[str | None] = mapped_column(Text)  # changed: dotted API path
     old: Mapped[object | None] = mapped_column(Json)
     new: Mapped[object | None] = mapped_column(Json)
+
+
+class HealthCheck(Base):
+    """One passive health sample of one model: what its `/endpoints` said at `sampled_at`."""
+
+    __tablename__ = "health_checks"
+    __table_args__ = (Index("ix_health_checks_model_id_sampled_at", "model_id", "sampled_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sampled_at: Mapped[datetime] = mapped_column(UtcTime, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))  # the sync it followed, if any
+    model_id: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # up / degraded / down / unknown
+    status: Mapped[int | None] = mapped_column(Integer)  # the best endpoint's status
+    endpoints: Mapped[int | None] = mapped_column(Integer)  # None when the call failed
+    providers: Mapped[list | None] = mapped_column(Json)
+    uptime_5m: Mapped[float | None] = mapped_column(Float)
+    uptime_30m: Mapped[float | None] = mapped_column(Float)
+    uptime_1d: Mapped[float | None] = mapped_column(Float)
+    latency_p50_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p90_ms: Mapped[float | None] = mapped_column(Float)
+    throughput_p50: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)  # why the state is unknown
+
+
+class Probe(Base):
+    """One active probe: a real chat call. `pending` while in flight, so the daily budget is exact."""
+
+    __tablename__ = "probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    probed_at: Mapped[datetime] = mapped_column(UtcTime, index=True)
+    model_id: Mapped[str] = mapped_column(Text, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    total_ms: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str | None] = mapped_column(Text)

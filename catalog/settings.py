@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 DEFAULT_API_URL = "https://openrouter.ai/api/v1/models?output_modalities=all"
@@ -13,6 +13,12 @@ DEFAULT_OUT = "generated"
 DEFAULT_CONFIG = "catalog.toml"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_HEALTH_TIMEOUT = 30.0
+DEFAULT_HEALTH_CONCURRENCY = 8
+DEFAULT_HEALTH_KEEP = timedelta(days=90)
+DEFAULT_PROBE_BUDGET = 10  # probes per UTC day, all processes together
+DEFAULT_PROBE_RESERVE = 20  # free-model requests left untouched for the app itself
+DEFAULT_PROBE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,16 @@ class Settings:
     dry_run: bool = False
     allow_mass_removal: bool = False
     lock_wait: float | None = None  # None: fail at once when another sync holds the lock
+    health: bool = True  # sample /endpoints of every free model after an HTTP sync
+    health_timeout: float = DEFAULT_HEALTH_TIMEOUT  # one deadline over all the health calls
+    health_concurrency: int = DEFAULT_HEALTH_CONCURRENCY
+    health_keep: timedelta = DEFAULT_HEALTH_KEEP  # samples older than this are pruned
+    probe: bool = False  # probe after the sync (needs the API key)
+    probe_budget: int = DEFAULT_PROBE_BUDGET
+    probe_reserve: int = DEFAULT_PROBE_RESERVE
+    probe_timeout: float = DEFAULT_PROBE_TIMEOUT  # per probe
+    probe_models: tuple[str, ...] = ()  # explicit targets; empty: each pool's fallbacks
+    probe_pools: tuple[str, ...] = ()  # only these pools' fallbacks
 
     @property
     def source(self) -> str:

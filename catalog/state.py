@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from catalog.normalize import ModelRecord
 from catalog.times import format_time
@@ -47,6 +47,39 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeRecord:
+    model_id: str
+    outcome: str  # ok / rate_limited / quota_exhausted / blocked_by_account / unavailable / ...
+    at: datetime
+    http_status: int | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHealth:
+    """A model's latest health sample, its 7-day record and its latest probe."""
+
+    state: str = "unknown"  # up / degraded / down / unknown (never sampled, or the call failed)
+    status: int | None = None
+    endpoints: int | None = None
+    providers: tuple[str, ...] = ()
+    uptime_5m: float | None = None
+    uptime_30m: float | None = None
+    uptime_1d: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p90_ms: float | None = None
+    throughput_p50: float | None = None
+    sampled_at: datetime | None = None
+    error: str | None = None
+    available_7d: int = 0  # samples in the 7 days to the newest sample that were up or degraded
+    known_7d: int = 0  # samples in those 7 days whose state was known
+    availability_7d: float | None = None  # available / known, only with enough known samples
+    last_probe: ProbeRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The free catalog after one successful sync (the newest, or the one a time travel names)."""
 
@@ -55,3 +88,5 @@ class Snapshot:
     last_changed_at: datetime | None  # observed time of the newest run with events, up to it
     source: str | None
     recent_events: tuple[EventRecord, ...]  # newest first, up to and including that sync
+    health: Mapping[str, ModelHealth] = field(default_factory=dict)  # by model id; absent: never measured
+    health_at: datetime | None = None  # newest sample or probe up to the snapshot: "now" for health rules

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
+from catalog import health_store
 from catalog.diff import Change, Diff
 from catalog.normalize import ModelRecord
 from catalog.schema import Event, Model, ModelVersion, Run
@@ -255,12 +256,15 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
     recent = load_events(
         conn, since=run.observed_at - timedelta(days=RECENT_DAYS), until_run=run.id, limit=RECENT_LIMIT
     )
+    health, measured_at = health_store.load_health(conn, at)
     return Snapshot(
         models=free,
         observed_at=run.observed_at,
         last_changed_at=last_changed,
         source=run.source,
         recent_events=tuple(recent),
+        health=health,
+        health_at=max(run.observed_at, measured_at) if measured_at else run.observed_at,
     )
 
 

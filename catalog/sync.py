@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from catalog import fetch, render, store
 from catalog.db import open_registry, read_connection, registry_error, registry_exists
@@ -38,6 +38,9 @@ class SyncResult:
     dry_run: bool = False
     render_error: str | None = None
     written: list[Path] = field(default_factory=list)
+    health: Any = None  # measure.HealthResult after an HTTP sync with health on
+    probes: Any = None  # measure.ProbeRun with --probe
+    notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
 
     def summary(self) -> str:
         c = self.counts
@@ -49,7 +52,11 @@ class SyncResult:
             line += f", {self.skipped} entries skipped"
         if self.dry_run:
             line += " [dry run: nothing written]"
-        return f"{line} ({self.seconds:.1f} s)"
+        line = f"{line} ({self.seconds:.1f} s)"
+        for step in (self.health, self.probes):
+            if step is not None:
+                line += f"; {step.summary()}"
+        return line
 
 
 @contextmanager
@@ -181,6 +188,30 @@ def render_snapshot(engine, settings: Settings) -> list[Path]:
     return report.written
 
 
+def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
+    """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
+    from catalog import measure
+
+    if settings.health and settings.from_file is None:
+        try:
+            result.health = measure.record_health(engine, settings, result.run_id, transport=transport)
+        except Exception as exc:  # noqa: BLE001 - health must never fail a stored sync
+            result.notes.append(f"health not recorded: {step_error(exc, settings)}")
+    if settings.probe:
+        try:
+            targets = measure.probe_targets(engine, settings)
+            result.probes = measure.run_probes(engine, settings, targets, transport=transport)
+        except Exception as exc:  # noqa: BLE001 - nor may probes
+            result.notes.append(f"no probes: {step_error(exc, settings)}")
+    for note in result.notes:
+        log.warning("%s", note)
+
+
+def step_error(exc: Exception, settings: Settings) -> str:
+    text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
+    return fetch.scrub(text.splitlines()[0] if text else type(exc).__name__, fetch.secrets_of(settings.api_url, settings.api_key))
+
+
 def dry_run(settings: Settings, transport=None) -> SyncResult:
     """What a sync would change, from a read-only look at the registry; writes nothing."""
     clock = time.perf_counter()
@@ -231,6 +262,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                 if clean is not error:  # the original, chained under -v, would show the secret
                     raise clean from None
                 raise error from exc
+            measure_availability(engine, settings, result, transport)
             if settings.render:
                 try:
                     result.written = render_snapshot(engine, settings)

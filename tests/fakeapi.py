@@ -26,6 +26,9 @@ from typing import Any
 import pytest
 
 MODELS_PATH = "/api/v1/models"
+# Calls that only routes answer (see FakeAPI.route): never the models script, so a test's queued
+# catalog answers are not taken by the health or probe calls that follow a sync.
+ROUTED_SUFFIXES = ("/endpoints", "/key", "/chat/completions")
 
 
 # --------------------------------------------------------------------------- answers
@@ -60,6 +63,35 @@ class Reply(Answer):
         handler.end_headers()
         handler.wfile.write(self.body)
         handler.count_sent(len(self.body))
+
+
+class Delayed(Answer):
+    """Another answer, sent after a pause (benchmarks of concurrent calls; tests do not time)."""
+
+    def __init__(self, answer: Answer, seconds: float):
+        self.answer, self.seconds = answer, seconds
+
+    def write(self, handler: _Handler) -> None:
+        if not handler.server.closing.wait(self.seconds):
+            self.answer.write(handler)
+
+
+class Stream(Answer):
+    """A streamed chat completion: `text/event-stream`, one SSE line per item, chunked."""
+
+    def __init__(self, lines: list[str], status: int = 200):
+        self.lines, self.status = lines, status
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response(self.status)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for line in self.lines:
+            data = (line + "\n\n").encode()
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            handler.wfile.flush()
+        handler.wfile.write(b"0\r\n\r\n")
 
 
 class Hang(Answer):
@@ -128,6 +160,18 @@ class HugeBody(Answer):
                 handler.wfile.write(b"0\r\n\r\n")
         except OSError:  # the client stopped reading: that is what tests want to see
             handler.close_connection = True
+
+
+def chunk(content: str | None = None, *, reasoning: str | None = None, finish: str | None = None, **top: Any) -> str:
+    """One SSE `data:` line of a streamed completion."""
+    delta = {k: v for k, v in (("content", content), ("reasoning", reasoning)) if v is not None}
+    doc = {"id": "gen-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **top}
+    return "data: " + json.dumps(doc)
+
+
+def completion_stream(text: str = "ok") -> Stream:
+    """A healthy streamed answer: a keep-alive comment, two content chunks, [DONE]."""
+    return Stream([": OPENROUTER PROCESSING", chunk(text[:1]), chunk(text[1:], finish="stop"), "data: [DONE]"])
 
 
 def reply(body: Any = b"", status: int = 200, headers: dict | None = None, *, gzip: bool = False) -> Reply:
@@ -218,7 +262,9 @@ class FakeAPI:
     """A ThreadingHTTPServer on 127.0.0.1:<free port> answering every GET from a script."""
 
     def __init__(self) -> None:
-        self.requests: list[dict] = []
+        self.requests: list[dict] = []  # the models script's requests
+        self.calls: list[dict] = []  # routed requests: /endpoints, /key, /chat/completions
+        self._routes: dict[str, deque[Answer] | Answer] = {}
         self.bytes_sent = 0  # body bytes written by all answers
         self._lock = threading.Lock()
         self._queue: deque[Answer] = deque()
@@ -244,6 +290,16 @@ class FakeAPI:
         with self._lock:
             self._queue.extend(a if isinstance(a, Answer) else reply(a) for a in answers)
 
+    def route(self, path: str, *answers: Any) -> None:
+        """Answers for one path (without query): one answer serves every call; several are used
+        in order, the last one repeating."""
+        made = [a if isinstance(a, Answer) else reply(a) for a in answers]
+        with self._lock:
+            self._routes[path] = made[0] if len(made) == 1 else deque(made)
+
+    def calls_to(self, suffix: str) -> list[dict]:
+        return [c for c in self.calls if c["path"].split("?")[0].endswith(suffix)]
+
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> bool:
         """Poll until at least n requests arrived (for tests of concurrent clients)."""
         deadline = time.monotonic() + timeout
@@ -266,7 +322,14 @@ class FakeAPI:
         self.close()
 
     def _next_answer(self, request: dict) -> Answer:
+        path = request["path"].split("?")[0]
         with self._lock:
+            if path in self._routes or path.endswith(ROUTED_SUFFIXES):
+                self.calls.append(request)
+                answer = self._routes.get(path)
+                if isinstance(answer, deque):
+                    return answer.popleft() if len(answer) > 1 else answer[0]
+                return answer or error_reply(404, f"FakeAPI has no route for {path}")
             self.requests.append(request)
             return self._queue.popleft() if self._queue else self._default
 
@@ -295,6 +358,12 @@ class _Handler(BaseHTTPRequestHandler):
         api = self.server.api
         answer = api._next_answer({"method": "GET", "path": self.path, "headers": dict(self.headers)})
         answer.write(self)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body}
+        self.server.api._next_answer(request).write(self)
 
     def count_sent(self, n: int) -> None:
         with self.server.api._lock:

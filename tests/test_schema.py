@@ -50,7 +50,7 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
     assert rows(db, "select count(*), sum(added), sum(removed) from sync_runs where status = 'ok'") == [(2, 2, 1)]
     with sqlite3.connect(db) as conn:
         names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'view'")}
-    assert names == {"free_models_now", "change_events", "sync_runs"}
+    assert names == {"free_models_now", "change_events", "sync_runs", "health_samples", "probe_results", "model_health_now"}
 
 
 def test_the_readers_head_revision_is_the_scripts_head():

@@ -1,0 +1,127 @@
+"""Passive health: what a model's `GET /models/<id>/endpoints` answer says, as one sample. Pure.
+
+OpenRouter's `status` is a bucket of `uptime_last_30m` (0: 95% and up, -2: 80 to 95%, -5: below
+80%; see shared/openrouter/endpoints/README.md), so the state is read from the best endpoint's
+status: the one an app's request would reach. A failed call or a router (which lists no endpoints
+of its own) is `unknown`: never guessed up or down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+STATES = ("up", "degraded", "down", "unknown")
+DOWN_STATUS = -5  # this status or lower is down; between it and 0 is degraded
+# Routers pick another model per request: their health is that model's, not theirs.
+ROUTER_GLOBS = ("openrouter/*", "~*")
+ROUTER_NOTE = "a router: it has no endpoints of its own"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    model_id: str
+    state: str
+    status: int | None = None
+    endpoints: int | None = None  # None: the call failed, so the count is not known
+    providers: tuple[str, ...] = ()
+    uptime_5m: float | None = None
+    uptime_30m: float | None = None
+    uptime_1d: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p90_ms: float | None = None
+    throughput_p50: float | None = None
+    error: str | None = None  # why the state is unknown
+
+    @property
+    def failed(self) -> bool:
+        """The call failed (a router's `unknown` is an answer, not a failure)."""
+        return self.state == "unknown" and self.error not in (None, ROUTER_NOTE)
+
+
+def is_router(model_id: str) -> bool:
+    return any(fnmatchcase(model_id.lower(), glob) for glob in ROUTER_GLOBS)
+
+
+def state_of(status: int | None, endpoints: int) -> str:
+    if endpoints == 0:
+        return "down"
+    if status is None:
+        return "unknown"
+    if status >= 0:
+        return "up"
+    return "down" if status <= DOWN_STATUS else "degraded"
+
+
+def unknown(model_id: str, error: str) -> Sample:
+    return Sample(model_id=model_id, state="unknown", error=error)
+
+
+def sample_from_answer(model_id: str, doc: Any) -> Sample:
+    """One sample from a parsed `/endpoints` answer; a body of the wrong shape is `unknown`."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    endpoints = data.get("endpoints") if isinstance(data, dict) else None
+    if not isinstance(endpoints, list):
+        return unknown(model_id, "the answer has no data.endpoints list")
+    rows = [e for e in endpoints if isinstance(e, dict)]
+    if is_router(model_id):
+        return Sample(model_id, "unknown", endpoints=len(rows), error=ROUTER_NOTE)
+    if not rows:
+        return Sample(model_id, "down", endpoints=0)
+    best = max(rows, key=_rank)
+    status = _integer(best.get("status"))
+    latency, throughput = _percentiles(best.get("latency_last_30m")), _percentiles(best.get("throughput_last_30m"))
+    return Sample(
+        model_id=model_id,
+        state=state_of(status, len(rows)),
+        status=status,
+        endpoints=len(rows),
+        providers=tuple(sorted({str(e["provider_name"]) for e in rows if isinstance(e.get("provider_name"), str)})),
+        uptime_5m=_number(best.get("uptime_last_5m")),
+        uptime_30m=_number(best.get("uptime_last_30m")),
+        uptime_1d=_number(best.get("uptime_last_1d")),
+        latency_p50_ms=latency.get("p50"),
+        latency_p90_ms=latency.get("p90"),
+        throughput_p50=throughput.get("p50"),
+    )
+
+
+def _rank(endpoint: dict[str, Any]) -> tuple:
+    """Best first: highest status, then highest recent uptime, then lowest latency."""
+    status = _integer(endpoint.get("status"))
+    uptime = _number(endpoint.get("uptime_last_30m"))
+    day = _number(endpoint.get("uptime_last_1d"))
+    latency = _percentiles(endpoint.get("latency_last_30m")).get("p50")
+    return (
+        status if status is not None else -math.inf,
+        uptime if uptime is not None else -1.0,
+        day if day is not None else -1.0,
+        -latency if latency is not None else -math.inf,
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number == int(number) else None
+
+
+def _percentiles(value: Any) -> dict[str, float]:
+    """`{p50, p75, p90, p99}` (present with a key), or nothing."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: n for k in ("p50", "p90") if (n := _number(value.get(k))) is not None}
+
+
+def counts(samples: list[Sample]) -> dict[str, int]:
+    found = dict.fromkeys(STATES, 0)
+    for sample in samples:
+        found[sample.state] += 1
+    return found
