@@ -240,13 +240,27 @@ def read_status(db: str) -> dict:
         if last_ok:
             failing = failing.where(runs.c.id > last_ok["id"])
         failures = conn.execute(failing).scalar_one()
+        health = health_counts(conn)
     return {
         "registry": describe(db),
         "last_ok": last_ok,
         "last_failed": last_failed,
         "failures_since_ok": failures,
         "free_count": last_ok["free_count"] if last_ok else None,
+        **health,
     }
+
+
+def health_counts(conn) -> dict:
+    """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
+    from catalog import health_store
+    from catalog.measure import day_start, free_ids, now_utc
+
+    latest, _ = health_store.load_health(conn)
+    states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)
+    for model_id in free_ids(conn):
+        states[latest[model_id].state if model_id in latest else "unknown"] += 1
+    return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
 
 
 def print_json(status: dict) -> None:
@@ -280,6 +294,9 @@ def print_table(status: dict, age: timedelta | None, now: datetime) -> None:
         plural = "s" if failures != 1 else ""
         lines.append(("failing", f"{failures} failed run{plural} since the last ok one" if ok else f"all {failures} run{plural} failed"))
     lines.append(("free models", "unknown" if ok is None else str(ok["free_count"])))
+    health = status["health"]
+    lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
+    lines.append(("probes today", str(status["probes_today"])))
     if ok is not None:
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))
     if status.get("max_age_seconds") is not None:

@@ -60,7 +60,7 @@ def classify_error(status: int, doc: Any) -> tuple[str, str]:
     error = error if isinstance(error, dict) else {}
     meta = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
     message = error.get("message") if isinstance(error.get("message"), str) else ""
-    low = f"{message} {meta.get('raw') or ''}".lower()
+    low = " ".join(f"{message} {meta.get('raw') or ''}".lower().split())  # real messages break lines
     detail = one_line(message, 200) if message else f"HTTP {status}"
     if status == 429:
         source = meta.get("limit_source")

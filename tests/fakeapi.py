@@ -255,6 +255,37 @@ def model(
     return entry
 
 
+def endpoint(
+    provider: str = "Provider",
+    *,
+    status: int | None = 0,
+    uptime_30m: float | None = 99.5,
+    uptime_5m: float | None = 100.0,
+    uptime_1d: float | None = 99.2,
+    latency: dict | None = None,
+    throughput: dict | None = None,
+    model_id: str = "vendor/model:free",
+) -> dict:
+    """One entry of `/endpoints`, shaped like shared/openrouter/endpoints (keyless: no latency)."""
+    return {
+        "name": f"{provider} | {model_id}", "model_id": model_id, "model_name": model_id, "context_length": 131072,
+        "pricing": {"prompt": "0", "completion": "0", "discount": 0}, "provider_name": provider,
+        "tag": provider.lower(), "quantization": "unknown", "max_completion_tokens": None, "max_prompt_tokens": None,
+        "supported_parameters": ["max_tokens", "temperature"], "status": status, "uptime_last_30m": uptime_30m,
+        "uptime_last_5m": uptime_5m, "uptime_last_1d": uptime_1d, "supports_implicit_caching": False,
+        "latency_last_30m": latency, "throughput_last_30m": throughput,
+    }
+
+
+def endpoints_doc(model_id: str, *endpoints: dict) -> dict:
+    """The answer of GET /api/v1/models/<id>/endpoints."""
+    return {"data": {"id": model_id, "name": model_id, "architecture": {}, "endpoints": list(endpoints)}}
+
+
+def endpoints_path(model_id: str) -> str:
+    return f"{MODELS_PATH}/{model_id}/endpoints"
+
+
 # --------------------------------------------------------------------------- the server
 
 
