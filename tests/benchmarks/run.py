@@ -98,6 +98,10 @@ NOT_FOR_READS = ("httpx", "jinja2", "apscheduler")
 MAX_BYTES = 1 << 30  # the default 64 MiB is too small for 50k realistic entries
 FETCH_TIMEOUT = 600.0
 CHILD_TIMEOUT = 3600.0
+HEALTH_MODELS = 300
+HEALTH_DELAY = 0.2  # seconds the local server takes to answer each /endpoints call
+HEALTH_CONCURRENCY = 8
+HEALTH_SLACK = 1.25  # goal: within this factor of the concurrency's bound
 
 
 # ============================================================== synthetic catalogs
@@ -170,7 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
-        body = self.server.bodies.get(self.path.split("?", 1)[0])
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/endpoints") and path.startswith("/health/"):
+            time.sleep(HEALTH_DELAY)  # a slow /endpoints: the health benchmark's server
+            model_id = path.removeprefix("/health/api/v1/models/").removesuffix("/endpoints")
+            body = json.dumps({"data": {"id": model_id, "endpoints": [{"provider_name": "P", "status": 0}]}}).encode()
+        else:
+            body = self.server.bodies.get(path)
         if body is None:
             self.send_error(404)
             return
@@ -316,7 +326,7 @@ def worker_phases(spec: dict) -> dict:
     counter = StatementCounter()
     rss_imports = maxrss_kib()
     settings = Settings(db=spec["db"], api_url=spec["url"], max_bytes=MAX_BYTES, timeout=FETCH_TIMEOUT,
-                        out_dir=Path(spec["out"]), render=no_render is None)
+                        out_dir=Path(spec["out"]), render=no_render is None, health=False)
     seconds: dict[str, float] = {}
     statements: dict[str, int] = {}
 
@@ -406,7 +416,7 @@ def worker_resync(spec: dict) -> dict:
 
     def settings(db: Path, out: Path) -> Settings:
         return Settings(db=str(db), api_url=spec["url"], max_bytes=MAX_BYTES, timeout=FETCH_TIMEOUT,
-                        out_dir=out, render=no_render is None)
+                        out_dir=out, render=no_render is None, health=False)
 
     firsts, first_statements = [], 0
     for i in range(spec["firsts"]):
@@ -463,6 +473,7 @@ class Report:
     resync: dict = field(default_factory=dict)
     git: dict = field(default_factory=dict)
     startup: dict = field(default_factory=dict)
+    health: dict = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -486,7 +497,7 @@ def bench_size(n: int, url: str, body_bytes: int, opts, work: Path) -> dict:
         folder = work / f"cli-{n}-{r}"
         folder.mkdir()
         cmd = [*catalog_cmd(), "sync", "--db", "reg.db", "--api-url", url, "--max-bytes", MAX_BYTES,
-               "--timeout", FETCH_TIMEOUT, "--out", "out"]
+               "--timeout", FETCH_TIMEOUT, "--out", "out", "--no-health"]
         if runs[0]["render_na"]:
             cmd.append("--no-render")
         first = checked(run_measured(cmd, folder), f"catalog sync of {n} models")
@@ -596,6 +607,22 @@ def bench_git(opts, work: Path) -> dict:
     }
 
 
+def bench_health(api: LocalAPI) -> dict:
+    """One health sample of HEALTH_MODELS models whose /endpoints each take HEALTH_DELAY seconds."""
+    import math
+
+    from catalog.healthcheck import sample_models
+
+    url = f"http://127.0.0.1:{api.server.server_address[1]}/health/api/v1/models"
+    ids = [f"v{i % 17}/model-{i}:free" for i in range(HEALTH_MODELS)]
+    started = time.perf_counter()
+    samples = sample_models(ids, api_url=url, timeout=600, concurrency=HEALTH_CONCURRENCY)
+    wall = time.perf_counter() - started
+    bound = math.ceil(HEALTH_MODELS / HEALTH_CONCURRENCY) * HEALTH_DELAY
+    return {"models": HEALTH_MODELS, "delay": HEALTH_DELAY, "concurrency": HEALTH_CONCURRENCY, "wall": wall,
+            "bound": bound, "serial": HEALTH_MODELS * HEALTH_DELAY, "up": sum(1 for x in samples if x.state == "up")}
+
+
 def heavy_imports(args: list[str], cwd: Path) -> tuple[list[str], list[tuple[str, int]]]:
     """Heavy packages a command imports, and its slowest top-level imports (name, µs cumulative)."""
     m = run_measured([sys.executable, "-X", "importtime", *catalog_cmd_for_python(), *args], cwd)
@@ -628,7 +655,7 @@ def bench_startup(api: LocalAPI, opts, work: Path) -> dict:
     folder = work / "startup"
     folder.mkdir()
     url = api.add("small", synthetic_body(SMALL_REGISTRY))
-    checked(run_measured([*catalog_cmd(), "sync", "--db", "small.db", "--api-url", url, "--no-render"], folder),
+    checked(run_measured([*catalog_cmd(), "sync", "--db", "small.db", "--api-url", url, "--no-render", "--no-health"], folder),
             "the small registry's sync")
     models = ["models", "--db", "small.db", "--format", "json"]
     result = {
@@ -733,6 +760,14 @@ def other_checks(report: Report) -> None:
                                    ", ".join(s["models_heavy"]) or "none", not bad))
 
 
+def health_checks(report: Report) -> None:
+    h = report.health
+    if h:
+        report.checks.append(Check(
+            f"health of {h['models']} models", f"<= {HEALTH_SLACK} x {h['bound']:.1f} s (concurrency bound)",
+            f"{h['wall']:.2f} s, {h['up']} up", h["wall"] <= HEALTH_SLACK * h["bound"] and h["up"] == h["models"]))
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -811,6 +846,13 @@ def markdown(report: Report, linear: list[dict]) -> str:
             out += ["", "Slowest top-level imports of `catalog --help` (cumulative): "
                     + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in s["help_top"])]
         out.append("")
+    h = report.health
+    if h:
+        out += ["### Health sample under one deadline", ""]
+        out.append(table(["models", "server delay per call", "concurrency", "wall", "bound (calls / concurrency x delay)",
+                          "one at a time"], [[h["models"], ms(h["delay"]), h["concurrency"], ms(h["wall"]),
+                                              ms(h["bound"]), ms(h["serial"])]]))
+        out.append("")
     out += ["### Checks", ""]
     out.append(table(["check", "goal", "measured", ""], [[c.name, c.goal, c.value, c.verdict] for c in report.checks]))
     if report.notes:
@@ -849,7 +891,7 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--git-repeat", type=int, help="runs of each backfill tool (default 3; quick 1)")
     p.add_argument("--startup-repeat", type=int, help="start-up runs per command (default 10; quick 3)")
     p.add_argument("--git-history", metavar="PATH", help="the git-history executable")
-    p.add_argument("--only", choices=("sizes", "resync", "git", "startup"), action="append",
+    p.add_argument("--only", choices=("sizes", "resync", "git", "startup", "health"), action="append",
                    help="run only this part (repeatable)")
     p.add_argument("--json", metavar="PATH", type=Path, help="also write every number as JSON here")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
@@ -863,7 +905,7 @@ def parse_args(argv: list[str] | None):
     opts.resyncs = opts.resyncs or (5 if quick else 20)
     opts.git_repeat = opts.git_repeat or (1 if quick else 3)
     opts.startup_repeat = opts.startup_repeat or (3 if quick else 10)
-    opts.only = set(opts.only or ("sizes", "resync", "git", "startup"))
+    opts.only = set(opts.only or ("sizes", "resync", "git", "startup", "health"))
     return opts
 
 
@@ -903,6 +945,9 @@ def main(argv: list[str] | None = None) -> int:
         if "startup" in opts.only:
             progress("start-up")
             report.startup = bench_startup(api, opts, work)
+        if "health" in opts.only:
+            progress(f"health of {HEALTH_MODELS} models, {HEALTH_DELAY} s per call")
+            report.health = bench_health(api)
     finally:
         api.close()
         if opts.keep:
@@ -913,6 +958,7 @@ def main(argv: list[str] | None = None) -> int:
     statement_checks(report)
     resync_checks(report)
     other_checks(report)
+    health_checks(report)
     print(markdown(report, linear))
     if opts.json:
         doc = asdict(report)
