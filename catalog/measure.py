@@ -115,6 +115,11 @@ class ProbeRun:
         return line + (f"; {self.stopped}" if self.stopped else "")
 
 
+def require_key(settings: Settings) -> None:
+    if not settings.api_key:
+        raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
+
+
 def day_start(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -124,8 +129,7 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
     minus the reserve; stops at the first answer that holds for the whole account."""
     import httpx
 
-    if not settings.api_key:
-        raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
+    require_key(settings)
     secrets = secrets_of(settings.api_url, settings.api_key)
     today = day_start(now_utc())
     run = ProbeRun(budget=settings.probe_budget, reserve=settings.probe_reserve)
@@ -228,8 +232,7 @@ def probe(settings: Settings, *, transport=None) -> ProbeRun:
     the registry in transactions of its own, so syncs and other probes may run meanwhile."""
     from catalog.db import open_registry, registry_exists
 
-    if not settings.api_key:
-        raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
+    require_key(settings)
     if not registry_exists(settings.db):
         raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
     engine = open_registry(settings.db)
