@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from catalog import term, views
-from catalog.formats import TABLE_GAP, _is_number, text_width, truncate, write_rows
+from catalog.formats import TABLE_GAP, _is_number, text_value, text_width, truncate, write_rows
+from catalog.render import clean
 
 # Shrinking a table that is too wide, pass by pass until one fits: first only the text columns
 # give way (down to 6 cells or their header), while times, numbers and kinds keep their width;
@@ -55,9 +56,13 @@ def _raw(name: str, row: Mapping[str, Any], now: datetime) -> Any:
 
 
 def _cell(view: str | None, name: str, row: Mapping[str, Any], now: datetime) -> str:
-    text = views.people_value(name, row[name]) if name in row else views.derived_value(name, row, now)
-    # One line per row: control characters would break the alignment.
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    if view is None:  # `query`: the SQL's own values, as the user selected them
+        text = text_value(row[name])
+    else:
+        text = views.people_value(name, row[name]) if name in row else views.derived_value(name, row, now)
+    # One line per row, and text from the API never reaches the terminal as control codes
+    # (an escape sequence in a model name could recolour or retitle the user's terminal).
+    return clean(text)
 
 
 def fit_widths(natural: Sequence[int], heads: Sequence[int], rigid: Sequence[bool], width: int) -> list[int]:

@@ -173,6 +173,8 @@ def test_query_pools_and_status_fit_the_terminal(registry, columns):
     assert code == 0, err
     assert_fits(out, columns)
     assert header(out) == ["id", "description", "supported_parameters", "pricing"]
+    code, out, _ = run(["query", "--db", registry, "SELECT max(context_length) AS n FROM model_versions"], columns=columns)
+    assert lines(out)[2].strip() == "1048576"  # SQL's own values: no 1M here
     code, out, err = run(["pools", "--db", registry], columns=columns)
     assert code == 0, err
     assert_fits(out, columns)
@@ -405,3 +407,12 @@ def test_fit_keeps_short_columns_whole_and_cuts_the_widest():
     widths = fit_widths([60, 16, 40], [2, 4, 6], [False, True, False], 80)
     assert widths[1] == 16 and sum(widths) + 4 == 80 and abs(widths[0] - widths[2]) <= 1
     assert fit_widths([10, 10], [2, 2], [False, False], 80) == [10, 10]
+
+
+def test_control_codes_from_the_api_never_reach_the_terminal(cli, answer_file, tmp_path):
+    doc = catalog_doc([model("evil/x:free", name="Evil\x1b]0;pwned\x07 \x1b[31mred\nnext\u202eline")])
+    assert cli("sync", "--db", "e.db", "--from-file", answer_file(doc), "--no-render").code == 0
+    code, out, _ = run(["models", "--db", tmp_path / "e.db", "--columns", "id,name", "--no-color"], cwd=tmp_path)
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert lines(out)[2].split() == ["evil/x:free", "Evil]0;pwned", "[31mred", "nextline"]
