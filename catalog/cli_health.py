@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model's samples, oldest first")
     p.add_argument("--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="with MODEL_ID: samples at or after this time")
     cliutil.add_format(p)
+    cliutil.add_table_options(p)
     p.add_argument("--refresh", action="store_true", help="take one health sample now, without a catalog sync")
     p.add_argument("--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); /endpoints hang off it")
     p.add_argument("--timeout", dest="health_timeout", type=cliutil.positive_float, default=DEFAULT_HEALTH_TIMEOUT,
@@ -49,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); chat and /key hang off its base")
     cliutil.add_render(p)
     cliutil.add_format(p)
+    cliutil.add_table_options(p)
     p.set_defaults(func=cmd_probe)
 
 
@@ -61,15 +63,13 @@ def cmd_health(args: argparse.Namespace) -> int:
         raise UsageError("--since goes with MODEL_ID (one model's samples)")
     from catalog import queries
     from catalog.db import read_connection
-    from catalog.formats import print_rows
 
     with read_connection(cliutil.db_of(args)) as conn:
         if args.model_id:
-            rows, columns = queries.health_samples(conn, args.model_id, args.since), SAMPLE_COLUMNS
-        else:
-            rows, columns = queries.health_now(conn), HEALTH_COLUMNS
-    print_rows(rows, columns, args.format)
-    return EXIT_OK
+            rows = queries.health_samples(conn, args.model_id, args.since)
+            return cliutil.emit(rows, SAMPLE_COLUMNS, args, "health MODEL_ID")
+        return cliutil.emit(queries.health_now(conn), HEALTH_COLUMNS, args, "health")
+
 
 
 def refresh(args: argparse.Namespace) -> int:
@@ -84,7 +84,6 @@ def refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from catalog.formats import print_rows
     from catalog.measure import probe
 
     if args.model and args.pool:
@@ -96,7 +95,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
          "total_ms": r.total_ms, "at": r.at, "detail": r.detail}
         for r in run.results
     ]
-    print_rows(rows, PROBE_COLUMNS, args.format)
+    cliutil.emit(rows, PROBE_COLUMNS, args, "probe")
     sys.stdout.flush()
     print(f"catalog: {run.summary()}", file=sys.stderr)
     if run.render_error:

@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("sql", metavar="SQL", help='one SQL statement, or "-" to read it from standard input')
     cliutil.add_format(parser)
+    cliutil.add_table_options(parser)
     parser.add_argument(
         "--param",
         action="append",
@@ -87,7 +88,9 @@ def handle(args: argparse.Namespace) -> int:
         columns, rows = run(conn, sql, params)
     finally:
         conn.close()
-    formats.print_rows(rows, columns, args.format)
+    from catalog.views import options_from_args
+
+    formats.print_rows(rows, columns, args.format, options_from_args(args, None))
     return 0
 
 

@@ -55,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--modality", metavar="M", help="only models taking or producing M (image, audio, file, ...)")
     p.add_argument("--sort", choices=("id", "context", "first-seen"), default="id", help="order (default id)")
     cliutil.add_format(p)
+    cliutil.add_table_options(p)
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("changes", help="change events, newest first")
@@ -66,12 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="ID", help="only this model")
     p.add_argument("--field", metavar="NAME", help="only changes of this field (e.g. context_length)")
     cliutil.add_format(p)
+    cliutil.add_table_options(p)
     p.set_defaults(func=cmd_changes)
 
     p = sub.add_parser("history", help="one model's timeline")
     cliutil.add_common(p)
     p.add_argument("model_id", metavar="MODEL_ID")
     cliutil.add_format(p)
+    cliutil.add_table_options(p)
     p.set_defaults(func=cmd_history)
 
 
@@ -106,6 +109,7 @@ def report_render_error(error: str | None) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from catalog import importer
+    from catalog.progress import progress
 
     if bool(args.files) == bool(args.git):
         raise UsageError("give either FILE... or --git REPO --path PATH")
@@ -114,7 +118,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.path and not args.git:
         raise UsageError("--path goes with --git REPO")
     answers = importer.answers_from_git(args.git, args.path) if args.git else importer.answers_from_files(args.files)
-    result = importer.import_answers(cliutil.settings_from_args(args), answers)
+    with progress("importing", total=len(answers), unit="commits" if args.git else "files") as tick:
+        result = importer.import_answers(cliutil.settings_from_args(args), answers, on_answer=tick)
     print(result.summary())
     if result.failed:
         print(f"catalog: error: {result.failed} answers failed to import (see the warnings above); "
@@ -138,13 +143,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- readers
 
 
-def emit(rows: list[dict], columns, fmt: str | None) -> int:
-    from catalog.formats import print_rows
-
-    print_rows(rows, columns, fmt)
-    return EXIT_OK
-
-
 def cmd_models(args: argparse.Namespace) -> int:
     from catalog import queries
     from catalog.db import read_connection
@@ -155,7 +153,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         rows = queries.all_models(conn) if args.all else queries.free_models(conn, args.at)
     rows = queries.filter_models(rows, vendor=args.vendor, min_context=args.min_context,
                                  modality=args.modality, sort=args.sort)
-    return emit(rows, queries.ALL_MODEL_COLUMNS if args.all else queries.MODEL_COLUMNS, args.format)
+    if args.all:
+        return cliutil.emit(rows, queries.ALL_MODEL_COLUMNS, args, "models --all")
+    return cliutil.emit(rows, queries.MODEL_COLUMNS, args, "models")
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -169,7 +169,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
         since = now_utc() - args.last
     with read_connection(cliutil.db_of(args)) as conn:
         rows = queries.changes(conn, since=since, kinds=args.kind, model_id=args.model, field=args.field)
-    return emit(rows, queries.EVENT_COLUMNS, args.format)
+    return cliutil.emit(rows, queries.EVENT_COLUMNS, args, "changes")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -178,4 +178,4 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     with read_connection(cliutil.db_of(args)) as conn:
         rows = queries.history(conn, args.model_id)
-    return emit(rows, queries.EVENT_COLUMNS, args.format)
+    return cliutil.emit(rows, queries.EVENT_COLUMNS, args, "history")

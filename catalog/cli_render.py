@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from catalog import cliutil
-from catalog.errors import EXIT_OK, CatalogError
+from catalog.errors import EXIT_OK, CatalogError, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="output format (default: table on a terminal, json otherwise)")
     q.add_argument("--explain", action="store_true",
                    help="why each model is where it is, and why the others were left out")
+    cliutil.add_table_options(q)
     q.set_defaults(func=cmd_pools)
 
 
@@ -64,16 +65,20 @@ def cmd_pools(args: argparse.Namespace) -> int:
     from catalog.formats import default_format
     from catalog.poolconfig import load_config
     from catalog.pools import build_pools
+    from catalog.views import options_from_args
 
+    table = options_from_args(args, "pools")
+    fmt = args.format or ("table" if table.shaped else default_format(sys.stdout))
+    if table.shaped and (fmt == "json" or args.explain):
+        raise UsageError("--wide and --columns shape the pools table; not --format json or --explain")
     config = load_config(args.config)
     pools = build_pools(read_snapshot(args), config)
-    fmt = args.format or default_format(sys.stdout)
     if fmt == "json":
         write_json(pools, args.explain, sys.stdout)
     elif args.explain:
         write_explain(pools, sys.stdout)
     else:
-        write_table(pools, sys.stdout)
+        write_table(pools, table, sys.stdout)
     sys.stdout.flush()
     return EXIT_OK
 
@@ -99,10 +104,10 @@ def pool_rows(pools) -> list[dict]:
     return rows
 
 
-def write_table(pools, out: TextIO) -> None:
-    from catalog.formats import write_rows
+def write_table(pools, table, out: TextIO) -> None:
+    from catalog.termtable import print_table
 
-    write_rows(pool_rows(pools), ["pool", "rank", "model", "score", "context", "why"], "table", out)
+    print_table(pool_rows(pools), ["pool", "rank", "model", "score", "context", "why"], table, out)
 
 
 def write_explain(pools, out: TextIO) -> None:

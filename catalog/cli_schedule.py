@@ -185,6 +185,7 @@ def register_status(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.add_argument("--max-age", type=duration_arg, metavar="DURATION",
                    help="exit 1 when the newest data is older than this (or there is none): for monitors")
+    cliutil.add_table_options(p, columns=False)
     p.set_defaults(func=cmd_status)
 
 
@@ -202,7 +203,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(status)
     else:
-        print_table(status, age, now)
+        print_table(status, age, now, args.no_color)
     sys.stdout.flush()
     if stale:
         if age is None:
@@ -269,7 +270,9 @@ def print_json(status: dict) -> None:
     print(json.dumps(json_value(status), indent=2, ensure_ascii=False))
 
 
-def print_table(status: dict, age: timedelta | None, now: datetime) -> None:
+def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bool = False) -> None:
+    from catalog import term
+    from catalog.formats import truncate
     from catalog.times import format_time
 
     def when(run: dict) -> str:
@@ -303,5 +306,9 @@ def print_table(status: dict, age: timedelta | None, now: datetime) -> None:
         verdict = "STALE" if status["stale"] else "fresh"
         lines.append(("max age", f"{format_duration(timedelta(seconds=status['max_age_seconds']))}: {verdict}"))
     width = max(len(key) for key, _ in lines)
+    # At a terminal a line never wraps, and the verdicts that call for action stand out.
+    room = term.width(sys.stdout) - width - 2 if term.is_terminal(sys.stdout) else None
+    colors = {"failing": "red", "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
     for key, value in lines:
-        print(f"{key:<{width}}  {value}")
+        value = truncate(value, max(room, 1)) if room is not None else value
+        print(f"{key:<{width}}  {term.paint(value, colors.get(key))}")

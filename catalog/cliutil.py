@@ -131,6 +131,31 @@ def add_probe_budget(parser: argparse.ArgumentParser) -> None:
                         help="never leave fewer free-model requests than this for the app (default 20)")
 
 
+def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True) -> None:
+    """--wide / --columns (which columns a table shows) and --no-color."""
+    if columns:
+        pick = parser.add_mutually_exclusive_group()
+        pick.add_argument("--wide", action="store_true", help="a table with every column (default at a terminal: the main ones)")
+        pick.add_argument("--columns", type=column_list, metavar="A,B,C", help="a table with these columns, in this order")
+    parser.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR set, or not a terminal)")
+
+
+def emit(rows: list[dict], columns, args: argparse.Namespace, view: str) -> int:
+    """A reading command's rows, in its --format, shaped at a terminal by its view."""
+    from catalog.formats import print_rows
+    from catalog.views import options_from_args
+
+    print_rows(rows, columns, args.format, options_from_args(args, view))
+    return errors.EXIT_OK
+
+
+def column_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give column names separated by commas, e.g. id,context")
+    return names
+
+
 def add_lock_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",

@@ -15,9 +15,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from catalog.errors import UsageError
 from catalog.times import format_time
+
+if TYPE_CHECKING:
+    from catalog.views import TableOptions
 
 FORMATS = ("table", "json", "csv", "markdown")
 # Widest table cell, in terminal cells; longer text ends in "…". Other formats never truncate.
@@ -42,9 +46,18 @@ def write_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Seque
     out.flush()  # a closed pipe fails here, inside the command, not at interpreter exit
 
 
-def print_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str | None) -> None:
-    """A command's rows to stdout, in `fmt` or the default for where stdout goes."""
-    fmt = fmt or default_format(sys.stdout)
+def print_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str | None,
+               table: TableOptions | None = None) -> None:
+    """A command's rows to stdout, in `fmt` or the default for where stdout goes. A table goes
+    through `table` (the command's terminal view, --wide, --columns, --no-color) when given."""
+    if table is not None and table.shaped and fmt not in (None, "table"):
+        raise UsageError(f"--wide and --columns shape tables; --format {fmt} always carries every column")
+    fmt = fmt or ("table" if table is not None and table.shaped else default_format(sys.stdout))
+    if fmt == "table" and table is not None:
+        from catalog.termtable import print_table
+
+        print_table(rows, columns, table, sys.stdout)
+        return
     if fmt == "csv" and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(newline="")  # the CSV writer's CRLF must not be translated again
     write_rows(rows, columns, fmt, sys.stdout)

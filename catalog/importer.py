@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from catalog import store
 from catalog.db import open_registry, registry_error
@@ -57,7 +57,22 @@ class ImportResult:
         )
 
 
-def answers_from_files(paths: Iterable[Path]) -> Iterator[Answer]:
+@dataclass(frozen=True)
+class Answers:
+    """Answers to import, oldest first, read one at a time; `len()` is known before the first
+    is read (progress shows it), though a git commit that deleted the file yields nothing."""
+
+    total: int
+    items: Iterable[Answer]
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Answer]:
+        return iter(self.items)
+
+
+def answers_from_files(paths: Iterable[Path]) -> Answers:
     """Oldest modification time first; each observed at its modification time."""
     stamped = []
     for path in paths:
@@ -65,7 +80,11 @@ def answers_from_files(paths: Iterable[Path]) -> Iterator[Answer]:
             stamped.append((path.stat().st_mtime, str(path), path))
         except OSError as exc:
             raise FetchError(f"cannot read {path}: {exc.strerror}; check the file names") from None
-    for mtime, _, path in sorted(stamped):
+    return Answers(len(stamped), _read_files(sorted(stamped)))
+
+
+def _read_files(stamped: list[tuple[float, str, Path]]) -> Iterator[Answer]:
+    for mtime, _, path in stamped:
         try:
             body = path.read_bytes()
         except OSError as exc:
@@ -85,14 +104,19 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout
 
 
-def answers_from_git(repo: Path, path: str) -> Iterator[Answer]:
-    """Every commit that touched `path`, oldest first, observed at its commit time. Blobs are read
-    through one `git cat-file --batch` process rather than one `git show` per commit."""
+def answers_from_git(repo: Path, path: str) -> Answers:
+    """Every commit that touched `path`, oldest first, observed at its commit time."""
     path = path.removeprefix("./")
     log_lines = _git(repo, "log", "--reverse", "--format=%H %ct", "--", path).split()
     commits = list(zip(log_lines[0::2], log_lines[1::2]))
     if not commits:
         raise UsageError(f"no commit in {repo} touches {path}; check --path (relative to the repository root)")
+    return Answers(len(commits), _read_commits(repo, path, commits))
+
+
+def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iterator[Answer]:
+    """Blobs are read through one `git cat-file --batch` process rather than one `git show` per
+    commit."""
     proc = subprocess.Popen(
         ["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -112,7 +136,9 @@ def answers_from_git(repo: Path, path: str) -> Iterator[Answer]:
         proc.wait()
 
 
-def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResult:
+def import_answers(settings: Settings, answers: Iterable[Answer],
+                   on_answer: Callable[[], None] | None = None) -> ImportResult:
+    """Import `answers` in order; `on_answer()`, when given, is called after each (progress)."""
     clock = time.perf_counter()
     result = ImportResult()
     with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
@@ -121,6 +147,8 @@ def import_answers(settings: Settings, answers: Iterable[Answer]) -> ImportResul
             for answer in answers:
                 result.total += 1
                 _import_one(engine, answer, settings, result)
+                if on_answer:
+                    on_answer()
             if settings.render and result.imported:
                 try:
                     render_snapshot(engine, settings)

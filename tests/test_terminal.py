@@ -1,0 +1,426 @@
+"""At a terminal: tables that fit, colour that means something, progress on long work.
+
+The commands run as real processes with stdout (or stderr) on a pseudo-terminal whose window
+size is set with TIOCSWINSZ, exactly as a person's terminal would present them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+from pathlib import Path
+
+import pytest
+
+from catalog import formats, term
+from fakeapi import catalog_doc, model
+from test_import import needs_git, scraped_repo
+
+REPO = Path(__file__).resolve().parents[1]
+LONG_ID = "cognitivecomputations/dolphin-mistral-24b-venice-edition-preview:free"  # 69 characters
+DAY1 = catalog_doc([
+    model("google/gemma-3-27b-it:free", context_length=131072, name="Google: Gemma 3 27B (free) 通义千问"),
+    model("qwen/qwen3-4b:free", context_length=40960),
+    model(LONG_ID, context_length=32768),
+])
+DAY2 = catalog_doc([
+    model("google/gemma-3-27b-it:free", context_length=96000, name="Google: Gemma 3 27B (free) 通义千问"),
+    model(LONG_ID, context_length=32768),
+    model("google/gemini-2.0-flash-exp:free", context_length=1048576),
+])
+DAY3 = catalog_doc(DAY1["data"] + [model("google/gemini-2.0-flash-exp:free", context_length=1048576)])
+WIDTHS = (80, 120)
+
+
+@pytest.fixture
+def registry(cli, answer_file, tmp_path):
+    for doc, when in ((DAY1, "2026-01-01T00:00Z"), (DAY2, "2026-01-08T00:00Z"), (DAY3, "2026-01-09T06:30Z")):
+        out = cli("sync", "--db", "t.db", "--from-file", answer_file(doc), "--observed-at", when, "--no-render")
+        assert out.code == 0, out.err
+    return tmp_path / "t.db"
+
+
+# --- running under a pseudo-terminal ----------------------------------------------------------
+
+
+def run(args, *, columns=80, tty=("stdout",), env=None, cwd=None):
+    """Run `python -m catalog ARGS`; the streams named in `tty` go to one pseudo-terminal of
+    `columns` columns, the others to files. Returns (code, stdout, stderr) as text; what the
+    terminal received is in the stream(s) it replaced."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "CATALOG_DB")}
+    environment.update({"TERM": "xterm", "PYTHONPATH": str(REPO), **(env or {})})
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "catalog", *map(str, args)], stdin=subprocess.DEVNULL, env=environment, cwd=cwd,
+            stdout=follower if "stdout" in tty else out_file, stderr=follower if "stderr" in tty else err_file,
+        )
+        os.close(follower)
+        screen = b""
+        while True:  # until the child closes the terminal (EIO on Linux)
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        os.close(leader)
+        code = proc.wait(timeout=60)
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read().decode(), err_file.read().decode()
+    seen = screen.decode().replace("\r\n", "\n")  # the terminal's ONLCR
+    return code, (seen if "stdout" in tty else out), (seen if tty == ("stderr",) else err)
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def assert_fits(text: str, columns: int) -> None:
+    too_long = [line for line in lines(text) if formats.text_width(term.strip_escapes(line)) > columns]
+    assert too_long == []
+
+
+def header(text: str) -> list[str]:
+    return term.strip_escapes(lines(text)[0]).split()
+
+
+# --- tables that fit ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_models_shows_its_default_columns_within_the_width(registry, columns):
+    code, out, err = run(["models", "--db", registry], columns=columns)
+    assert code == 0, err
+    assert_fits(out, columns)
+    assert header(out) == ["id", "context", "vendor", "free_since", "health"]
+    body = {line.split()[0].rstrip("…"): line.split() for line in lines(out)[2:]}
+    assert next(v for k, v in body.items() if k.startswith("google/gemini"))[1:] == ["1M", "google", "2026-01-08", "00:00", "⚪", "unknown"]
+    assert next(v for k, v in body.items() if k.startswith("google/gemma-3-27"))[1:3] == ["131K", "google"]
+    long_row = next(line for line in lines(out) if line.startswith("cognitive"))
+    # 69 + 2 + 7 + 2 + 21 + 2 + 16 + 2 + 10 = 131 cells: cut with an ellipsis at 120 and 80
+    assert LONG_ID not in long_row and "…" in long_row
+    code, out, err = run(["models", "--db", registry], columns=140)
+    assert LONG_ID in next(line for line in lines(out) if line.startswith("cognitive"))
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_changes_and_history_fit_and_colour_the_kinds(registry, columns):
+    code, out, _ = run(["changes", "--db", registry], columns=columns)
+    assert code == 0
+    assert_fits(out, columns)
+    assert header(out) == ["when", "age", "kind", "model", "detail"]
+    assert "\x1b[32madded\x1b[0m" in out and "\x1b[31mremoved\x1b[0m" in out and "\x1b[34mreturned\x1b[0m" in out
+    changed = [line for line in lines(out) if " changed " in line]
+    assert changed and all("\x1b[" not in line for line in changed)  # `changed` carries no colour
+    if columns == 120:
+        assert any(line.endswith("  context_length: 131K → 96K") for line in changed)
+    code, out, _ = run(["history", "--db", registry, "qwen/qwen3-4b:free"], columns=columns)
+    assert code == 0
+    assert_fits(out, columns)
+    assert header(out) == ["when", "age", "kind", "detail"]
+    kinds = [term.strip_escapes(line).split()[3] for line in lines(out)[2:]]
+    assert kinds == ["added", "removed", "returned"]
+    assert "delisted" in lines(out)[3]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_wide_shows_every_column_and_still_fits(registry, columns):
+    code, out, _ = run(["models", "--db", registry, "--wide"], columns=columns)
+    assert code == 0
+    assert_fits(out, columns)
+    assert len(lines(out)[1].split()) == 14  # one rule per column: none dropped
+    code, out, _ = run(["models", "--db", registry, "--all", "--wide"], columns=columns)
+    assert code == 0
+    assert_fits(out, columns)
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_columns_picks_any_by_header_or_name_in_order(registry, columns):
+    code, out, _ = run(["models", "--db", registry, "--columns", "vendor,context_length,name"], columns=columns)
+    assert code == 0
+    assert_fits(out, columns)
+    assert header(out) == ["vendor", "context", "name"]
+    assert "通义千问" in out
+    code, out, _ = run(["changes", "--db", registry, "--columns", "model,kind,run"], columns=columns)
+    assert header(out) == ["model", "kind", "run"]
+
+
+def test_an_unknown_column_is_one_line_naming_the_valid_ones(registry):
+    code, out, err = run(["models", "--db", registry, "--columns", "id,healthy"], tty=("stdout",))
+    assert code == 2 and out == ""
+    assert lines(err) == ["catalog: error: unknown column 'healthy'; choose from id, name, vendor, context, max_output, "
+                          "input, output, expires, first_seen, free_since, health, uptime_1d, avail_7d, p50_ms"]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_query_pools_and_status_fit_the_terminal(registry, columns):
+    sql = "SELECT id, description, supported_parameters, pricing FROM model_versions"
+    code, out, err = run(["query", "--db", registry, sql], columns=columns)
+    assert code == 0, err
+    assert_fits(out, columns)
+    assert header(out) == ["id", "description", "supported_parameters", "pricing"]
+    code, out, _ = run(["query", "--db", registry, "SELECT max(context_length) AS n FROM model_versions"], columns=columns)
+    assert lines(out)[2].strip() == "1048576"  # SQL's own values: no 1M here
+    code, out, err = run(["pools", "--db", registry], columns=columns)
+    assert code == 0, err
+    assert_fits(out, columns)
+    assert header(out) == ["pool", "rank", "model", "context", "why"]
+    code, out, err = run(["status", "--db", registry, "--max-age", "1h"], columns=columns)
+    assert code == 1
+    assert_fits(out, columns)
+    assert "\x1b[31m1h: STALE\x1b[0m" in out
+
+
+def test_more_columns_than_fit_are_cut_at_the_edge(registry):
+    sql = "SELECT " + ", ".join(f"id AS column_number_{n}" for n in range(30)) + " FROM models"
+    code, out, _ = run(["query", "--db", registry, sql], columns=80)
+    assert code == 0
+    assert_fits(out, 80)
+    assert all(line.rstrip().endswith("…") for line in lines(out)[2:])
+
+
+def test_columns_env_wins_over_the_window_size(registry):
+    code, out, _ = run(["models", "--db", registry, "--wide"], columns=120, env={"COLUMNS": "60"})
+    assert code == 0
+    assert_fits(out, 60)
+    assert max(formats.text_width(line) for line in lines(out)) > 50
+
+
+# --- colour only where it may ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", [{"env": {"NO_COLOR": "1"}}, {"flag": "--no-color"}, {"env": {"TERM": "dumb"}}])
+def test_no_escape_codes_with_no_color(registry, how):
+    flag = [how["flag"]] if "flag" in how else []
+    for command in (["changes"], ["history", "qwen/qwen3-4b:free"], ["status", "--max-age", "1h"], ["models"], ["pools"]):
+        code, out, _ = run([*command, "--db", registry, *flag], env=how.get("env"))
+        assert "\x1b" not in out
+        assert len(lines(out)) > 2
+    code, out, _ = run(["changes", "--db", registry], env={"NO_COLOR": ""})  # set but empty: colour
+    assert "\x1b[32m" in out
+
+
+# --- not a terminal: as before -----------------------------------------------------------------
+
+
+def test_a_piped_table_is_the_plain_table_of_before(cli, registry):
+    from catalog import queries
+    from catalog.db import read_connection
+
+    with read_connection(str(registry)) as conn:
+        rows = queries.free_models(conn)
+    import io
+
+    expected = io.StringIO()
+    formats.write_rows(rows, queries.MODEL_COLUMNS, "table", expected)
+    piped = cli("models", "--db", registry, "--format", "table")
+    assert piped.out == expected.getvalue()
+    assert "\x1b" not in piped.out and "2026-01-01T00:00:00Z" in piped.out
+    picked = cli("models", "--db", registry, "--columns", "id,context")  # picking columns means a table
+    assert picked.out.splitlines()[0].split() == ["id", "context_length"]
+    assert "131072" in picked.out  # raw values off a terminal
+
+
+def test_wide_and_columns_are_refused_with_other_formats(cli, registry):
+    for fmt in ("json", "csv", "markdown"):
+        refused = cli("models", "--db", registry, "--format", fmt, "--wide")
+        assert refused.code == 2 and "always carries every column" in refused.err
+    assert cli("pools", "--db", registry, "--format", "json", "--columns", "model").code == 2
+    assert cli("models", "--db", registry, "--wide", "--columns", "id").code == 2
+
+
+READERS = [
+    ["models"], ["models", "--all"], ["models", "--at", "2026-01-08"], ["changes"], ["history", "google/gemma-3-27b-it:free"],
+    ["query", "SELECT * FROM change_events ORDER BY id"],
+]
+
+
+def before_checkout(tmp_path: Path) -> Path | None:
+    """This branch's starting point (where it left main), unpacked: the code of before."""
+    if shutil.which("git") is None:
+        return None
+    try:
+        base = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        folder = tmp_path / "before"
+        folder.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", base, "catalog", "alembic", "templates"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    except (subprocess.CalledProcessError, OSError):
+        return None
+    return folder
+
+
+# Runs many commands in one process and prints each one's stdout bytes (hex), so the code of
+# before and the code of now are compared on exactly the same arguments.
+DRIVER = """
+import io, json, sys
+from catalog.cli import main
+results = []
+for args in json.loads(sys.argv[1]):
+    sys.stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    main(args)
+    sys.stdout.flush()
+    results.append(sys.stdout.buffer.getvalue().hex())
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def test_json_csv_markdown_and_piped_tables_are_byte_identical_to_before(registry, tmp_path):
+    before = before_checkout(tmp_path)
+    if before is None:
+        pytest.skip("no git checkout with a main branch to compare with")
+    runs = []
+    for command in READERS + [["pools"], ["pools", "--explain"]]:
+        formats_of = ("json", "table") if command[0] == "pools" else ("json", "csv", "markdown", "table")
+        runs += [[*command, "--db", str(registry), "--format", fmt] for fmt in formats_of]
+        runs.append([*command, "--db", str(registry)])  # no --format, not a terminal: JSON
+
+    def outputs(code_dir: Path) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "CATALOG_DB")}
+        done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(runs)], capture_output=True, text=True,
+                              cwd=tmp_path, env=dict(env, PYTHONPATH=str(code_dir)), check=True)
+        return json.loads(done.stdout)
+
+    old, new = outputs(before), outputs(REPO)
+    assert len(new) == len(runs) == 6 * 5 + 2 * 3
+    assert all(old), "every command printed something"
+    assert [(args, out) for args, out in zip(runs, new)] == [(args, out) for args, out in zip(runs, old)]
+
+
+def test_the_json_of_every_reader_is_what_the_plain_writer_writes(cli, registry):
+    """Without git: the CLI's non-table output equals formats.write_rows, which this issue did not change."""
+    import io
+
+    from catalog import queries
+    from catalog.db import read_connection
+
+    with read_connection(str(registry)) as conn:
+        sources = {
+            "models": (queries.free_models(conn), queries.MODEL_COLUMNS),
+            "changes": (queries.changes(conn), queries.EVENT_COLUMNS),
+        }
+    for command, (rows, columns) in sources.items():
+        for fmt in ("json", "csv", "markdown"):
+            expected = io.StringIO(newline="")
+            formats.write_rows(rows, columns, fmt, expected)
+            assert cli(command, "--db", registry, "--format", fmt).out.replace("\r\n", "\n") == \
+                expected.getvalue().replace("\r\n", "\n")
+    assert {m["id"]: m["context_length"] for m in json.loads(cli("models", "--db", registry).out)}[
+        "google/gemini-2.0-flash-exp:free"] == 1048576  # piped: JSON with raw values
+
+
+def test_json_output_and_help_import_no_table_or_progress_code(registry):
+    probe = ("import sys\nfrom catalog.cli import main\nsys.stdout = open('/dev/null', 'w')\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "sys.__stdout__.write(' '.join(sorted(m for m in sys.modules if m.startswith(('catalog.termtable', 'catalog.progress', 'catalog.render', 'rich')))))")
+    for args in (["--help"], ["models", "--db", str(registry), "--format", "json"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+        assert done.stdout == ""
+
+
+# --- progress on long work ---------------------------------------------------------------------
+
+
+@needs_git
+def test_import_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
+    docs = [DAY1, DAY2, DAY3, DAY1]
+    stamps = ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z", "2026-01-04T00:00:00Z"]
+    repo = scraped_repo(tmp_path, [json.dumps(doc).encode() for doc in docs], stamps)
+    args = ["import", "--db", tmp_path / "p.db", "--git", repo, "--path", "data/models.json", "--no-render"]
+    code, out, screen = run(args, tty=("stderr",), columns=80)
+    assert code == 0, screen
+    assert "importing  0/4 commits  0%" in screen
+    assert "importing  4/4 commits  100%" in screen
+    assert screen.endswith("\r")  # the line is wiped at the end
+    assert len(lines(out)) == 1 and out.startswith("4 answers: 4 imported;")
+    piped = subprocess.run([sys.executable, "-m", "catalog", *map(str, args[:2]), tmp_path / "q.db", *map(str, args[3:])],
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert len(piped.stdout.splitlines()) == 1 and piped.stdout.startswith("4 answers: 4 imported")
+
+
+def test_progress_gets_out_of_the_way_of_log_lines(tmp_path, answer_file):
+    good, bad = answer_file(DAY1), answer_file(b"{not json")
+    os.utime(bad, (1767312000, 1767312000))  # observed after the good one
+    os.utime(good, (1767225600, 1767225600))
+    code, _, screen = run(["import", "--db", tmp_path / "l.db", good, bad, "--no-render"], tty=("stderr",))
+    assert code == 1
+    warning = next(line for line in lines(screen) if "failed file:" in line)
+    assert warning.split("\r")[-1].startswith("catalog: failed file:")  # not glued to the progress text
+    assert "importing  2/2 files  100%" in screen
+
+
+def test_progress_line_reads_done_total_rate_and_time_left():
+    import io
+
+    from catalog.progress import ProgressLine, clock
+
+    line = ProgressLine("importing", 10, "files", io.StringIO())
+    line.done = 3
+    assert line.text(line.started + 2.0) == "importing  3/10 files  30%  1.5/s  0:05 left"
+    line.done = 10
+    assert line.text(line.started + 4.0) == "importing  10/10 files  100%  2.5/s"
+    assert [clock(7), clock(750), clock(3723)] == ["0:07", "12:30", "1:02:03"]
+
+
+def test_progress_draws_nothing_and_costs_nothing_off_a_terminal():
+    import io
+
+    from catalog.progress import progress
+
+    stream = io.StringIO()
+    with progress("importing", 5, "files", stream=stream) as tick:
+        assert tick is None  # the caller skips its per-item call entirely
+    assert stream.getvalue() == ""
+
+
+def test_health_badges_for_health_states():
+    assert term.health_badge("up") == ("🟢 up", "green")
+    assert term.health_badge("down") == ("🔴 down", "red")
+    assert term.health_badge("unknown") == ("⚪ unknown", None)
+    assert term.health_badge("something new") == ("something new", None)
+    assert formats.text_width(term.health_badge("degraded")[0]) == len("degraded") + 3  # the badge is 2 cells
+    assert term.strip_escapes(term.paint("x", "red")) == "x" and term.paint("x", None) == "x"
+
+
+def test_fit_keeps_short_columns_whole_and_cuts_the_widest():
+    from catalog.termtable import fit_widths
+
+    # id 60, time 16 (rigid), reason 40: at 80 cells the reason and id give way, the time stays
+    widths = fit_widths([60, 16, 40], [2, 4, 6], [False, True, False], 80)
+    assert widths[1] == 16 and sum(widths) + 4 == 80 and abs(widths[0] - widths[2]) <= 1
+    assert fit_widths([10, 10], [2, 2], [False, False], 80) == [10, 10]
+
+
+def test_control_codes_from_the_api_never_reach_the_terminal(cli, answer_file, tmp_path):
+    doc = catalog_doc([model("evil/x:free", name="Evil\x1b]0;pwned\x07 \x1b[31mred\nnext\u202eline")])
+    assert cli("sync", "--db", "e.db", "--from-file", answer_file(doc), "--no-render").code == 0
+    code, out, _ = run(["models", "--db", tmp_path / "e.db", "--columns", "id,name", "--no-color"], cwd=tmp_path)
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert lines(out)[2].split() == ["evil/x:free", "Evil]0;pwned", "[31mred", "nextline"]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_health_fits_and_shows_its_default_columns(registry, columns):
+    code, out, err = run(["health", "--db", registry], columns=columns)
+    assert code == 0, err
+    assert_fits(out, columns)
+    assert header(out) == ["model", "state", "uptime_1d", "avail_7d", "p50_ms", "last_probe", "sampled"]
+    assert all("⚪ unknown" in line for line in lines(out)[2:])  # never sampled: unknown, not up
