@@ -73,9 +73,12 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def refresh(args: argparse.Namespace) -> int:
-    from catalog.measure import refresh_health
+    from catalog.measure import free_model_count, refresh_health
+    from catalog.progress import progress
 
-    result = refresh_health(cliutil.settings_from_args(args))
+    settings = cliutil.settings_from_args(args)
+    with progress("health", total=free_model_count(settings.db), unit="models") as tick:
+        result = refresh_health(settings, on_sample=tick)
     print(f"{result.summary()} ({result.seconds:.1f} s)")
     if result.render_error:
         print(f"catalog: error: {result.render_error}", file=sys.stderr)
@@ -88,8 +91,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     if args.model and args.pool:
         raise UsageError("give --model IDs or --pool NAMEs, not both")
+    from catalog.progress import progress
+
     settings = cliutil.settings_from_args(args)
-    run = probe(settings)
+    with progress("probing", unit="probes") as tick:
+        run = probe(settings, on_probe=tick)
     rows = [
         {"model_id": r.model_id, "outcome": r.outcome, "http_status": r.http_status, "ttft_ms": r.ttft_ms,
          "total_ms": r.total_ms, "at": r.at, "detail": r.detail}

@@ -6,7 +6,7 @@ Neither can fail a sync: the caller turns their errors into one warning line.
 
 from __future__ import annotations
 
-import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +24,6 @@ from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.urls import api_base
 
-log = logging.getLogger("catalog.health")
 
 
 def now_utc() -> datetime:
@@ -55,14 +54,28 @@ def free_ids(conn) -> list[str]:
     return list(conn.execute(select(models.c.id).where(models.c.is_free.is_(True)).order_by(models.c.id)).scalars())
 
 
-def record_health(engine, settings: Settings, run_id: int | None, *, transport=None) -> HealthResult:
-    """Sample every model free now and store the samples (one transaction); prune old ones."""
+def free_model_count(db: str) -> int | None:
+    """How many models a health sample will ask about (for progress); None without a registry."""
+    from catalog.db import read_connection, registry_exists
+
+    if not registry_exists(db):
+        return None
+    try:
+        with read_connection(db) as conn:
+            return len(free_ids(conn))
+    except CatalogError:  # an older schema: the refresh upgrades it and says what else is wrong
+        return None
+
+
+def record_health(engine, settings: Settings, run_id: int | None, *, transport=None, on_sample=None) -> HealthResult:
+    """Sample every model free now and store the samples (one transaction); prune old ones.
+    `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
     clock = time.perf_counter()
     with engine.connect() as conn:
         ids = free_ids(conn)
     samples = healthcheck.sample_models(
         ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
-        concurrency=settings.health_concurrency, transport=transport,
+        concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
     )
     sampled_at = now_utc()
     with engine.begin() as conn:
@@ -72,7 +85,20 @@ def record_health(engine, settings: Settings, run_id: int | None, *, transport=N
     return HealthResult(counts(samples), failed, time.perf_counter() - clock)
 
 
-def refresh_health(settings: Settings, *, transport=None) -> HealthResult:
+def one_at_a_time(callback):
+    """The callback, serialized across threads; None stays None (no per-item work)."""
+    if callback is None:
+        return None
+    lock = threading.Lock()
+
+    def call(*_args) -> None:
+        with lock:
+            callback()
+
+    return call
+
+
+def refresh_health(settings: Settings, *, transport=None, on_sample=None) -> HealthResult:
     """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
     from catalog.db import open_registry, registry_exists
     from catalog.lock import registry_lock
@@ -82,7 +108,7 @@ def refresh_health(settings: Settings, *, transport=None) -> HealthResult:
     with registry_lock(settings.db, wait=settings.lock_wait):
         engine = open_registry(settings.db)
         try:
-            result = record_health(engine, settings, None, transport=transport)
+            result = record_health(engine, settings, None, transport=transport, on_sample=on_sample)
             if settings.render:
                 render_after(engine, settings, result)
         finally:
@@ -124,7 +150,7 @@ def day_start(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def run_probes(engine, settings: Settings, targets: list[str], *, transport=None) -> ProbeRun:
+def run_probes(engine, settings: Settings, targets: list[str], *, transport=None, on_probe=None) -> ProbeRun:
     """Probe `targets` in order, never past the day's budget or OpenRouter's remaining quota
     minus the reserve; stops at the first answer that holds for the whole account."""
     import httpx
@@ -161,6 +187,8 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
             with engine.begin() as conn:
                 health_store.finish_probe(conn, probe_id, record)
             run.results.append(record)
+            if on_probe is not None:
+                on_probe()
             if outcome.outcome in ACCOUNT_WIDE:
                 run.stopped = f"stopped: {outcome.outcome} holds for the whole account"
                 break
@@ -227,7 +255,7 @@ def probe_targets(engine, settings: Settings) -> list[str]:
     return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
 
 
-def probe(settings: Settings, *, transport=None) -> ProbeRun:
+def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
     """`catalog probe`: probes outside a sync. Not under the sync lock: the budget is counted in
     the registry in transactions of its own, so syncs and other probes may run meanwhile."""
     from catalog.db import open_registry, registry_exists
@@ -237,7 +265,7 @@ def probe(settings: Settings, *, transport=None) -> ProbeRun:
         raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
     engine = open_registry(settings.db)
     try:
-        run = run_probes(engine, settings, probe_targets(engine, settings), transport=transport)
+        run = run_probes(engine, settings, probe_targets(engine, settings), transport=transport, on_probe=on_probe)
         if settings.render and run.results:
             render_after(engine, settings, run)
         return run

@@ -424,3 +424,23 @@ def test_health_fits_and_shows_its_default_columns(registry, columns):
     assert_fits(out, columns)
     assert header(out) == ["model", "state", "uptime_1d", "avail_7d", "p50_ms", "last_probe", "sampled"]
     assert all("⚪ unknown" in line for line in lines(out)[2:])  # never sampled: unknown, not up
+
+
+def test_health_refresh_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path, fake_api):
+    from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, model
+
+    ids = [f"v/m{i}:free" for i in range(5)]
+    fake_api.serve(catalog_doc([model(m) for m in ids]))
+    for m in ids:
+        fake_api.route(endpoints_path(m), endpoints_doc(m, endpoint()))
+    db = tmp_path / "h.db"
+    code, _, screen = run(["sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health"], tty=("stderr",))
+    assert code == 0, screen
+    args = ["health", "--refresh", "--db", db, "--api-url", fake_api.url, "--no-render"]
+    code, out, screen = run(args, tty=("stderr",))
+    assert code == 0, screen
+    assert "health  5/5 models  100%" in screen and screen.endswith("\r")
+    assert out.startswith("health: 5 up, 0 degraded, 0 down, 0 unknown")
+    piped = subprocess.run([sys.executable, "-m", "catalog", *map(str, args)], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert piped.returncode == 0 and piped.stderr == ""
