@@ -1,4 +1,4 @@
-"""Sort the free models into the four pools and rank them. Pure: a Snapshot and a PoolConfig in,
+"""Sort the free models into the pools (the four built-ins and those catalog.toml defines) and rank them. Pure: a Snapshot and a PoolConfig in,
 Pools out; time comes only from the snapshot, so the same registry state gives the same pools.
 
 Rules and scoring are described for users in the README ("Pools"); the constants below are the
@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
 
 from catalog.normalize import ModelRecord
-from catalog.poolconfig import POOL_NAMES, PoolConfig, Rules
+from catalog.poolconfig import POOL_NAMES, PoolConfig, PoolRules, Rules
+from catalog.selectors import LEFT_OUT, order_key, verdict
 from catalog.state import FreeModel, Snapshot
 
 # Scoring weights (points). Sizes and contexts count in doublings so that 405B vs 70B matters as
@@ -23,6 +24,9 @@ CONTEXT_BASE = 8192  # a context this long or shorter earns nothing
 CONTEXT_MAX_POINTS = 7.0  # reached at 1M tokens
 TOOLS_POINTS = 2.0
 REASONING_POINTS = {"LARGE": 3.0, "CODE": 2.0, "SMALL": 0.0, "VISION": 0.0}
+# A custom pool: reasoning helps as it does for CODE, unless the pool bounds size with max_b (it
+# then asks for speed, as SMALL does, and thinking first costs time).
+CUSTOM_REASONING_POINTS = 2.0
 STREAK_MAX_POINTS = 5.0  # log2(1 + days free without interruption), about a month to the maximum
 REMOVAL_POINTS = 2.0  # taken off per past removal ...
 REMOVAL_MAX_POINTS = 6.0  # ... up to this much
@@ -121,6 +125,7 @@ class Decision:
     reason: str
     rank: int | None = None
     score: float | None = None
+    failed: tuple[str, ...] = ()  # left out: the rules or selectors it failed (selectors.LEFT_OUT...)
 
 
 @dataclass(frozen=True)
@@ -290,8 +295,10 @@ def left_out(pool: str, p: Profile, config: PoolConfig) -> str | None:
     return None
 
 
-def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...]]:
-    size_b = min(p.assumed_b, rules.small_max_b) if pool == "SMALL" else p.assumed_b
+def score(pool: str, p: Profile, rules: Rules, spec: PoolRules | None = None) -> tuple[float, tuple[Signal, ...]]:
+    spec = spec or PoolRules()
+    ceilings = [rules.small_max_b] if pool == "SMALL" else []
+    size_b = min([p.assumed_b, *ceilings, *([spec.max_b] if spec.max_b else [])])
     size_label = p.size.label or f"unknown, counted as {p.assumed_b:g}B"
     context = p.record.context_length or p.record.top_context_length
     signals = [
@@ -300,7 +307,7 @@ def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...
         Signal("tools", TOOLS_POINTS if p.tools else 0.0, "supports tools" if p.tools else "no tools"),
         Signal(
             "reasoning",
-            REASONING_POINTS[pool] if p.reasoning else 0.0,
+            reasoning_points(pool, spec) if p.reasoning else 0.0,
             "supports reasoning" if p.reasoning else "no reasoning",
         ),
         Signal("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
@@ -311,20 +318,27 @@ def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...
     return round(sum(s.points for s in rounded), 2), rounded
 
 
+def reasoning_points(pool: str, spec: PoolRules) -> float:
+    if pool in REASONING_POINTS:
+        return REASONING_POINTS[pool]
+    return 0.0 if spec.max_b is not None else CUSTOM_REASONING_POINTS
+
+
 def context_points(context: int | None) -> float:
     if not context or context <= CONTEXT_BASE:
         return 0.0
     return min(math.log2(context / CONTEXT_BASE), CONTEXT_MAX_POINTS)
 
 
-def entry(pool: str, p: Profile, rules: Rules, why: str, **flags: bool) -> PoolEntry:
-    total, signals = score(pool, p, rules)
+def entry(pool: str, p: Profile, config: PoolConfig, why: str, **flags: bool) -> PoolEntry:
+    total, signals = score(pool, p, config.rules, config.pool(pool))
     return PoolEntry(profile=p, score=total, signals=signals, why=why, **flags)
 
 
-def ranked(entries: list[PoolEntry]) -> list[PoolEntry]:
-    """Best score first; ties broken by id so the order never depends on input order."""
-    return sorted(entries, key=lambda e: (-e.score, e.id))
+def ranked(entries: list[PoolEntry], order: str = "score") -> list[PoolEntry]:
+    """Best first by the pool's order (score unless set); ties broken by id so the order never
+    depends on input order."""
+    return sorted(entries, key=order_key(order))
 
 
 # ---------------------------------------------------------------- building the pools
@@ -335,27 +349,28 @@ def build_pools(snapshot: Snapshot, config: PoolConfig) -> Pools:
     profiles = {m.id: profile_of(m, snapshot.observed_at, rules) for m in sorted(snapshot.models, key=lambda m: m.id)}
     pools: dict[str, list[PoolEntry]] = {}
     explanations: dict[str, list[Decision]] = {}
-    for name in POOL_NAMES:
+    for name in config.names:
         pools[name], explanations[name] = build_pool(name, profiles, config)
     return Pools(pools=pools, explanations=explanations, profiles=profiles, config=config)
 
 
 def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> tuple[list[PoolEntry], list[Decision]]:
-    rules = config.rules
     pinned, missing = pinned_entries(name, profiles, config)
     pinned_ids = {e.id for e in pinned}
     candidates: list[PoolEntry] = []
-    rejected: dict[str, str] = {}
+    rejected: dict[str, tuple[str, tuple[str, ...]]] = {}  # id -> why, failed keys
     for p in profiles.values():
         if p.id in pinned_ids:
             continue
-        reason = left_out(name, p, config)
-        ok, why = (False, reason) if reason else admits(name, p, rules)
-        if ok:
-            candidates.append(entry(name, p, rules, why))
+        if reason := left_out(name, p, config):
+            rejected[p.id] = (reason, (LEFT_OUT,))
+            continue
+        judged = judge(name, p, config)
+        if judged.ok:
+            candidates.append(entry(name, p, config, judged.why))
         else:
-            rejected[p.id] = why
-    ordered = pinned + ranked(candidates)
+            rejected[p.id] = (judged.why, judged.failed)
+    ordered = pinned + ranked(candidates, config.pool(name).order)
     if name == "CODE":
         fillers = code_fillers(ordered, profiles, config)
         for f in fillers:
@@ -368,8 +383,14 @@ def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> t
         Decision(e.id, "cut", f"{e.why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, e.score)
         for i, e in enumerate(cut, cap + 1)
     ]
-    decisions += [Decision(mid, "left out", why) for mid, why in sorted(rejected.items())]
+    decisions += [Decision(mid, "left out", why, failed=failed) for mid, (why, failed) in sorted(rejected.items())]
     return chosen, decisions + missing
+
+
+def judge(name: str, p: Profile, config: PoolConfig):
+    """The pool's own rule (built-ins only) and its selectors, once nothing left the model out."""
+    builtin = admits(name, p, config.rules) if name in POOL_NAMES else None
+    return verdict(name, config.pool(name), p, builtin, config.rules)
 
 
 def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
@@ -387,7 +408,7 @@ def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
                 missing.append(Decision(mid, "left out", f"pinned, but excluded by {key} '{glob}'"))
                 break
         else:
-            entries.append(entry(name, p, config.rules, f"pinned by pools.{name}.pin", pinned=True))
+            entries.append(entry(name, p, config, f"pinned by pools.{name}.pin", pinned=True))
     return entries, missing
 
 
@@ -401,7 +422,8 @@ def code_fillers(ordered: list[PoolEntry], profiles: dict[str, Profile], config:
     for p in profiles.values():
         if p.id in taken or left_out("CODE", p, config) or left_out("LARGE", p, config):
             continue
-        if admits("LARGE", p, config.rules)[0]:
+        # A filler must pass what CODE's selectors ask too, if any are set.
+        if admits("LARGE", p, config.rules)[0] and verdict("CODE", config.pool("CODE"), p, None, config.rules).ok:
             why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
-            pool.append(entry("CODE", p, config.rules, why, filler=True))
-    return ranked(pool)[:need]
+            pool.append(entry("CODE", p, config, why, filler=True))
+    return ranked(pool, config.pool("CODE").order)[:need]
