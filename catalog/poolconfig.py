@@ -22,6 +22,7 @@ MODALITIES = ("text", "image", "audio", "video", "file")  # what OpenRouter list
 ORDERS = ("score", "context", "size", "free_since")
 UNKNOWN_SIZES = ("exclude", "include", "assume")
 TEXTS = ("title", "title_zh", "advice", "advice_zh")
+SELECTOR_KEYS = ("min_context", "input", "output", "tools", "reasoning", "vendors", "include", "min_b", "max_b")
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,29 @@ def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConf
         config = replace(config, exclude=strings(pools_doc["exclude"], "pools.exclude", where))
     names = [*POOL_NAMES, *(k for k in pools_doc if k not in settings and k not in POOL_NAMES)]
     per_pool = {name: parse_pool(pools_doc.get(name, {}), f"pools.{name}", where) for name in names}
+    for name in names[len(POOL_NAMES):]:
+        check_custom(name, per_pool[name], where)
     config = replace(config, pools=per_pool, rules=parse_rules(rules_doc, where))
     if "order" in pools_doc:
         config = replace(config, order=pool_order(pools_doc["order"], per_pool, where))
     if not config.names:
         raise CatalogError(f"{where}: every pool is switched off (`enabled = false`); keep at least one")
     return config
+
+
+def check_custom(name: str, rules: PoolRules, where: str) -> None:
+    """A custom pool must select something, so a misspelt built-in ([pools.SMAL]) is an error and
+    not a new pool holding every model."""
+    if rules.pin or any(getattr(rules, key) != getattr(PoolRules(), key) for key in SELECTOR_KEYS):
+        return
+    import difflib
+
+    close = difflib.get_close_matches(name, POOL_NAMES, n=1)
+    hint = f"did you mean [pools.{close[0]}]? " if close else ""
+    raise CatalogError(
+        f"{where}: `pools.{name}` is not a built-in pool and sets no selector or pin; {hint}"
+        f"give it a selector ({', '.join(SELECTOR_KEYS)}) or a pin"
+    )
 
 
 def pool_order(value: Any, pools: dict[str, PoolRules], where: str) -> tuple[str, ...]:

@@ -145,10 +145,13 @@ def bound(key: str, spec: PoolRules, p: Profile, size: float | None, what: str, 
             return Check(key, True, f"size unknown, kept by {policy}")
         if spec.unknown_size == "exclude":
             return Check(key, False, f"size unknown, left out by {policy} ({where} {limit:g}B)")
-        size, what = p.assumed_b, f"assumed by {policy}: {p.small[1]};"
+        size, what = p.assumed_b, f"taken as {p.assumed_b:g}B by {policy} ({p.small[1].removeprefix('size unknown; ')}):"
+        what = f"size unknown, {what} {size:g}B"
+    else:
+        what = f"{size:g}B {what}"
     ok = size >= limit if key == "min_b" else size <= limit
     sign = ("≥" if ok else "<") if key == "min_b" else ("≤" if ok else ">")
-    return Check(key, ok, f"{size:g}B {what} {sign} {limit:g}B ({where})")
+    return Check(key, ok, f"{what} {sign} {limit:g}B ({where})")
 
 
 SELECTORS: tuple[Callable[[str, PoolRules, Profile, Rules], Check | None], ...] = (
@@ -186,6 +189,6 @@ def empty_reason(decisions: list[Decision], free_count: int) -> str | None:
         return None
     if not free_count:
         return "no free model is recorded"
-    parts = [f"{n} fail {'the pool rule' if k == RULE else 'every-pool exclusions' if k == LEFT_OUT else k}"
-             for k, n in failure_counts(decisions)]
+    labels = {RULE: "the pool's own rule", LEFT_OUT: "exclusions"}
+    parts = [f"{n} left out by {labels.get(k, k)}" for k, n in failure_counts(decisions)]
     return f"none of the {free_count} free models fits: {', '.join(parts)}"
