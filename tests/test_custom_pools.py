@@ -291,7 +291,7 @@ def test_usage_advice_follows_the_pools_in_both_languages():
     assert agent.startswith("- **Tool-calling agents** (`AGENT`)")  # no advice: the title
     large = next(line for line in lines if "(`LARGE`)" in line)
     assert large.startswith("- **Complex reasoning: multi-step analysis and long answers (over 500 tokens)** "
-                            "(`LARGE`): `deepseek/deepseek-r1-0528:free` — size unknown, counted as 70B, 164K "
+                            "(`LARGE`): `deepseek/deepseek-r1-0528:free` — size unknown, counted as 70B, 163K "
                             "context, reasoning, free for 10 days without a break. Fallbacks: "
                             "`meta-llama/llama-3.1-405b-instruct:free`, ")
     zh = section(render_all(SEED, cfg=cfg, lang="zh")["free-models.md"], "## 📝 使用建议")
