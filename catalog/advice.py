@@ -38,7 +38,7 @@ FACTS: tuple[tuple[str, Callable[[PoolEntry, str], Any], str, str], ...] = (
     ("pinned", lambda e, order: e.pinned or None, "pinned in the config", "配置固定"),
     ("order", lambda e, order: None if e.pinned or order == "score" else order, "ranked by {}", "按 {} 排序"),
     ("size", lambda e, order: e.profile.size.label, "{} parameters", "{} 参数"),
-    ("assumed_size", lambda e, order: _assumed(e), "size unknown, counted as {}", "规模未知，按 {} 计"),
+    ("assumed_size", lambda e, order: _assumed(e), "size unknown, counted as {}", "规模未知（按 {} 计）"),
     ("context", lambda e, order: _context(e), "{} context", "{} 上下文"),
     ("tools", lambda e, order: e.profile.tools or None, "tool calls", "工具调用"),
     ("reasoning", lambda e, order: e.profile.reasoning or None, "reasoning", "推理"),

@@ -295,7 +295,7 @@ def test_usage_advice_follows_the_pools_in_both_languages():
                             "context, reasoning, free for 10 days without a break. Fallbacks: "
                             "`meta-llama/llama-3.1-405b-instruct:free`, ")
     zh = section(render_all(SEED, cfg=cfg, lang="zh")["free-models.md"], "## 📝 使用建议")
-    assert "- **整本书的摘要**（`LONG`）：`google/gemini-2.0-flash-exp:free` — 按 context 排序、1M 上下文" in zh
+    assert "- **整本书的摘要**（`LONG`）：`google/gemini-2.0-flash-exp:free` — 按 context 排序、规模未知（按 32B 计）、1M 上下文" in zh
     assert "- **复杂推理（超过 500 tokens）" in zh and "备选：" in zh
 
 
