@@ -1,5 +1,6 @@
-"""Sort the free models into the pools (the four built-ins and those catalog.toml defines) and rank them. Pure: a Snapshot and a PoolConfig in,
-Pools out; time comes only from the snapshot, so the same registry state gives the same pools.
+"""Sort the free models into the pools (the four built-ins and those catalog.toml defines) and
+rank them. Pure: a Snapshot and a PoolConfig in, Pools out; time comes only from the snapshot,
+so the same registry state gives the same pools. The selectors of a pool live in selectors.py.
 
 Rules and scoring are described for users in the README ("Pools"); the constants below are the
 numbers that text quotes.

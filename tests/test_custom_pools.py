@@ -14,7 +14,7 @@ from catalog.errors import CatalogError
 from catalog.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
 from catalog.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
-from test_render import NEWEST, capture_snapshot, render_all, section, tsc  # noqa: F401  (tsc: fixture)
+from test_render import NEWEST, capture_snapshot, registry, render_all, section, tsc  # noqa: F401  (fixtures)
 
 SEED = snapshot(*SEED_LIKE)
 
@@ -355,15 +355,3 @@ def test_pools_command_follows_the_config(registry, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "--pool VISION" in err and "switched off" in err and "\n" not in err
 
-
-@pytest.fixture
-def registry(tmp_path):
-    from test_render import ANSWER
-
-    from catalog.cli import main
-
-    answer = tmp_path / "answer.json"
-    answer.write_text(json.dumps(ANSWER), encoding="utf-8")
-    db = str(tmp_path / "catalog.db")
-    assert main(["sync", "--db", db, "--from-file", str(answer), "--no-render"]) == 0
-    return db
