@@ -14,7 +14,9 @@ from catalog.errors import CatalogError
 from catalog.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
 from catalog.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
-from test_render import NEWEST, capture_snapshot, registry, render_all, section, tsc  # noqa: F401  (fixtures)
+from test_render import (  # noqa: F401  (registry, tsc: fixtures)
+    NEWEST, assert_fences_balanced, assert_tables_intact, capture_snapshot, registry, render_all, section, tsc,
+)
 
 SEED = snapshot(*SEED_LIKE)
 
@@ -297,6 +299,22 @@ def test_usage_advice_follows_the_pools_in_both_languages():
     zh = section(render_all(SEED, cfg=cfg, lang="zh")["free-models.md"], "## 📝 使用建议")
     assert "- **整本书的摘要**（`LONG`）：`google/gemini-2.0-flash-exp:free` — 按 context 排序、规模未知（按 32B 计）、1M 上下文" in zh
     assert "- **复杂推理（超过 500 tokens）" in zh and "备选：" in zh
+
+
+def test_hostile_titles_and_advice_stay_text(tsc, tmp_path):
+    hostile = "Docs | *bold* */ `tick`\n## injected </script> ${x}"
+    cfg = parse_config({"pools": {"LONG": {"min_context": 200000, "title": hostile, "advice": hostile,
+                                           "title_zh": hostile, "advice_zh": hostile}}})
+    for lang in ("en", "zh"):
+        files = render_all(SEED, cfg=cfg, lang=lang)
+        md = files["free-models.md"]
+        assert_tables_intact(md)
+        assert_fences_balanced(md)
+        assert "\n## injected" not in md and "Docs \\| \\*bold\\*" in md
+        assert hostile not in files["free-model-pool.ts"]
+    ts = render_all(SEED, cfg=cfg)["free-model-pool.ts"]
+    values = typecheck(tsc, {"free-model-pool.ts": ts}, tmp_path)
+    assert values.returncode == 0, values.stdout + values.stderr
 
 
 def test_the_default_config_keeps_the_built_in_typescript_lines():
