@@ -391,7 +391,7 @@ def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> t
 def judge(name: str, p: Profile, config: PoolConfig):
     """The pool's own rule (built-ins only) and its selectors, once nothing left the model out."""
     builtin = admits(name, p, config.rules) if name in POOL_NAMES else None
-    return verdict(name, config.pool(name), p, builtin, config.rules)
+    return verdict(name, config.pool(name), p, builtin)
 
 
 def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
@@ -424,7 +424,7 @@ def code_fillers(ordered: list[PoolEntry], profiles: dict[str, Profile], config:
         if p.id in taken or left_out("CODE", p, config) or left_out("LARGE", p, config):
             continue
         # A filler must pass what CODE's selectors ask too, if any are set.
-        if admits("LARGE", p, config.rules)[0] and verdict("CODE", config.pool("CODE"), p, None, config.rules).ok:
+        if admits("LARGE", p, config.rules)[0] and verdict("CODE", config.pool("CODE"), p, None).ok:
             why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
             pool.append(entry("CODE", p, config, why, filler=True))
     return ranked(pool, config.pool("CODE").order)[:need]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Callable
 
-from catalog.poolconfig import POOL_NAMES, PoolRules, Rules
+from catalog.poolconfig import POOL_NAMES, PoolRules
 
 if TYPE_CHECKING:
     from catalog.pools import Decision, PoolEntry, Profile
@@ -36,10 +36,10 @@ class Verdict:
     failed: tuple[str, ...]  # the keys that failed: RULE and/or selector names
 
 
-def verdict(name: str, spec: PoolRules, p: Profile, builtin: tuple[bool, str] | None, rules: Rules) -> Verdict:
+def verdict(name: str, spec: PoolRules, p: Profile, builtin: tuple[bool, str] | None) -> Verdict:
     """All that decides a model for a pool once nothing left it out: the built-in rule (None for a
     custom pool), then every selector set. A failure lists every failed selector, not the first."""
-    checks = [c for selector in SELECTORS if (c := selector(name, spec, p, rules)) is not None]
+    checks = [c for selector in SELECTORS if (c := selector(name, spec, p)) is not None]
     failed = [c for c in checks if not c.ok]
     if builtin is not None and not builtin[0]:
         return Verdict(False, "; ".join([builtin[1], *(c.detail for c in failed)]), (RULE, *(c.key for c in failed)))
@@ -52,7 +52,7 @@ def verdict(name: str, spec: PoolRules, p: Profile, builtin: tuple[bool, str] | 
 # ---------------------------------------------------------------- the selectors
 
 
-def min_context(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def min_context(name: str, spec: PoolRules, p: Profile) -> Check | None:
     if spec.min_context is None:
         return None
     context = p.record.context_length or p.record.top_context_length
@@ -63,14 +63,14 @@ def min_context(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check |
     return Check("min_context", ok, f"context {context} {'≥' if ok else '<'} {spec.min_context} ({key})")
 
 
-def input_modalities(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def input_modalities(name: str, spec: PoolRules, p: Profile) -> Check | None:
     if not spec.input:
         return None
     # An older answer without modalities is a text model: that is all the API listed then.
     return required("input", spec.input, p.record.input_modalities or ("text",), "reads", name)
 
 
-def output_modalities(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def output_modalities(name: str, spec: PoolRules, p: Profile) -> Check | None:
     if spec.output is not None:
         return required("output", spec.output, p.record.output_modalities or ("text",), "writes", name)
     if name in POOL_NAMES:
@@ -88,11 +88,11 @@ def required(key: str, wanted: tuple[str, ...], has: tuple[str, ...], verb: str,
     return Check(key, True, f"{verb} {'+'.join(wanted)}")
 
 
-def tools(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def tools(name: str, spec: PoolRules, p: Profile) -> Check | None:
     return flag("tools", spec.tools, p.tools, "tool calls", name)
 
 
-def reasoning(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def reasoning(name: str, spec: PoolRules, p: Profile) -> Check | None:
     return flag("reasoning", spec.reasoning, p.reasoning, "reasoning", name)
 
 
@@ -103,7 +103,7 @@ def flag(key: str, wanted: bool | None, has: bool, what: str, name: str) -> Chec
     return Check(key, has == wanted, said if has == wanted else f"{said} (pools.{name}.{key} = {str(wanted).lower()})")
 
 
-def vendors(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def vendors(name: str, spec: PoolRules, p: Profile) -> Check | None:
     if not spec.vendors:
         return None
     vendor = p.record.vendor.lower()
@@ -112,7 +112,7 @@ def vendors(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | Non
     return Check("vendors", False, f"vendor {vendor} not in pools.{name}.vendors")
 
 
-def include(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def include(name: str, spec: PoolRules, p: Profile) -> Check | None:
     if not spec.include:
         return None
     low = p.id.lower()
@@ -121,14 +121,14 @@ def include(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | Non
     return Check("include", False, f"id matches none of pools.{name}.include")
 
 
-def min_b(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def min_b(name: str, spec: PoolRules, p: Profile) -> Check | None:
     """Total parameters, as LARGE counts them."""
     if spec.min_b is None:
         return None
     return bound("min_b", spec, p, p.size.total_b, "total", name)
 
 
-def max_b(name: str, spec: PoolRules, p: Profile, rules: Rules) -> Check | None:
+def max_b(name: str, spec: PoolRules, p: Profile) -> Check | None:
     """Active parameters for a mixture of experts (they set the speed), as SMALL counts them."""
     if spec.max_b is None:
         return None
@@ -145,16 +145,17 @@ def bound(key: str, spec: PoolRules, p: Profile, size: float | None, what: str, 
             return Check(key, True, f"size unknown, kept by {policy}")
         if spec.unknown_size == "exclude":
             return Check(key, False, f"size unknown, left out by {policy} ({where} {limit:g}B)")
-        size, what = p.assumed_b, f"taken as {p.assumed_b:g}B by {policy} ({p.small[1].removeprefix('size unknown; ')}):"
-        what = f"size unknown, {what} {size:g}B"
+        size = p.assumed_b  # what the SMALL/LARGE fallback gives it, and why
+        fallback = p.small[1].removeprefix("size unknown; ")
+        label = f"size unknown, taken as {size:g}B by {policy} ({fallback}): {size:g}B"
     else:
-        what = f"{size:g}B {what}"
+        label = f"{size:g}B {what}"
     ok = size >= limit if key == "min_b" else size <= limit
     sign = ("≥" if ok else "<") if key == "min_b" else ("≤" if ok else ">")
-    return Check(key, ok, f"{what} {sign} {limit:g}B ({where})")
+    return Check(key, ok, f"{label} {sign} {limit:g}B ({where})")
 
 
-SELECTORS: tuple[Callable[[str, PoolRules, Profile, Rules], Check | None], ...] = (
+SELECTORS: tuple[Callable[[str, PoolRules, Profile], Check | None], ...] = (
     min_context, input_modalities, output_modalities, tools, reasoning, vendors, include, min_b, max_b,
 )
 
