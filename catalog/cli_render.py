@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = sub.add_parser(
         "pools",
         help="show the model pools (and why, with --explain)",
-        description="The SMALL, LARGE, CODE and VISION pools as the rules and config choose them "
-        "from the registry's last sync.",
+        description="The pools (SMALL, LARGE, CODE, VISION and those catalog.toml defines) as the "
+        "rules and config choose them from the registry's last sync.",
     )
     cliutil.add_common(q)
     q.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="output format (default: table on a terminal, json otherwise)")
     q.add_argument("--explain", action="store_true",
                    help="why each model is where it is, and why the others were left out")
+    q.add_argument("--pool", metavar="NAME", action="append",
+                   help="show only this pool (repeatable; default: every enabled pool)")
     cliutil.add_table_options(q)
     q.set_defaults(func=cmd_pools)
 
@@ -62,6 +64,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from catalog.formats import default_format
     from catalog.poolconfig import load_config
     from catalog.pools import build_pools
@@ -72,13 +76,18 @@ def cmd_pools(args: argparse.Namespace) -> int:
     if table.shaped and (fmt == "json" or args.explain):
         raise UsageError("--wide and --columns shape the pools table; not --format json or --explain")
     config = load_config(args.config)
-    pools = build_pools(read_snapshot(args), config)
+    shown = config.select(args.pool)
+    snapshot = read_snapshot(args)
+    pools = build_pools(snapshot, config)
+    pools = replace(pools, pools={n: pools.pools[n] for n in shown},
+                    explanations={n: pools.explanations[n] for n in shown})
+    free = len(snapshot.models)
     if fmt == "json":
-        write_json(pools, args.explain, sys.stdout)
+        write_json(pools, args.explain, free, sys.stdout)
     elif args.explain:
-        write_explain(pools, sys.stdout)
+        write_explain(pools, free, sys.stdout)
     else:
-        write_table(pools, table, sys.stdout)
+        write_table(pools, free, table, sys.stdout)
     sys.stdout.flush()
     return EXIT_OK
 
@@ -86,11 +95,15 @@ def cmd_pools(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- output
 
 
-def pool_rows(pools) -> list[dict]:
+def pool_rows(pools, free: int) -> list[dict]:
     from catalog.render import tokens
+    from catalog.selectors import empty_reason
 
     rows = []
     for name, entries in pools.pools.items():
+        if not entries:  # an empty pool still shows, with why
+            why = empty_reason(pools.explanations[name], free)
+            rows.append({"pool": name, "rank": None, "model": None, "score": None, "context": None, "why": why})
         for rank, e in enumerate(entries, 1):
             record = e.model.record
             rows.append({
@@ -104,21 +117,24 @@ def pool_rows(pools) -> list[dict]:
     return rows
 
 
-def write_table(pools, table, out: TextIO) -> None:
+def write_table(pools, free: int, table, out: TextIO) -> None:
     from catalog.termtable import print_table
 
-    print_table(pool_rows(pools), ["pool", "rank", "model", "score", "context", "why"], table, out)
+    print_table(pool_rows(pools, free), ["pool", "rank", "model", "score", "context", "why"], table, out)
 
 
-def write_explain(pools, out: TextIO) -> None:
+def write_explain(pools, free: int, out: TextIO) -> None:
     """Per pool: the chosen models with their score broken down, then the cut and the left out."""
     from catalog.render import clean
+    from catalog.selectors import empty_reason
 
     for name, decisions in pools.explanations.items():
         entries = {e.id: e for e in pools.pools[name]}
         counts = {status: sum(d.status == status for d in decisions) for status in ("chosen", "cut", "left out", "missing")}
         out.write(f"{name}: {counts['chosen']} chosen (cap {pools.config.cap_of(name)}), "
                   f"{counts['cut']} below the cap, {counts['left out'] + counts['missing']} left out\n")
+        if reason := empty_reason(decisions, free):
+            out.write(f"  empty: {reason}\n")
         for d in decisions:
             label = f"{d.rank:>3}." if d.rank is not None else "   -"
             score = f"  score {d.score:.2f}" if d.score is not None else ""
@@ -130,7 +146,9 @@ def write_explain(pools, out: TextIO) -> None:
         out.write("\n")
 
 
-def write_json(pools, explain: bool, out: TextIO) -> None:
+def write_json(pools, explain: bool, free: int, out: TextIO) -> None:
+    from catalog.selectors import empty_reason
+
     doc: dict = {
         "config": str(pools.config.source) if pools.config.source else None,
         "pools": {
@@ -149,6 +167,9 @@ def write_json(pools, explain: bool, out: TextIO) -> None:
             for name, entries in pools.pools.items()
         },
     }
+    empty = {name: empty_reason(pools.explanations[name], free) for name, entries in pools.pools.items() if not entries}
+    if empty:
+        doc["empty"] = empty  # why each empty pool is empty
     if explain:
         doc["explain"] = {
             name: [

@@ -226,11 +226,8 @@ def default_targets(snapshot, config, pools: list[str] | None = None, probed_tod
     from catalog.pools import build_pools
     from catalog.render import FALLBACK_LIMIT
 
+    names = config.select(pools, "--pool")
     built = build_pools(snapshot, config)
-    names = pools or list(built.pools)
-    unknown = [n for n in names if n not in built.pools]
-    if unknown:
-        raise UsageError(f"unknown pool {unknown[0]!r}; the pools are: {', '.join(built.pools)}")
     lists = [built.ids(name)[:FALLBACK_LIMIT] for name in names]
     ordered = list(dict.fromkeys(ids[rank] for rank in range(FALLBACK_LIMIT) for ids in lists if rank < len(ids)))
     seen = probed_today or set()

@@ -1,5 +1,6 @@
-"""Sort the free models into the four pools and rank them. Pure: a Snapshot and a PoolConfig in,
-Pools out; time comes only from the snapshot, so the same registry state gives the same pools.
+"""Sort the free models into the pools (the four built-ins and those catalog.toml defines) and
+rank them. Pure: a Snapshot and a PoolConfig in, Pools out; time comes only from the snapshot,
+so the same registry state gives the same pools. The selectors of a pool live in selectors.py.
 
 Rules and scoring are described for users in the README ("Pools"); the constants below are the
 numbers that text quotes.
@@ -14,8 +15,9 @@ from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
 
 from catalog.normalize import ModelRecord
-from catalog.poolconfig import POOL_NAMES, PoolConfig, Rules
+from catalog.poolconfig import POOL_NAMES, PoolConfig, PoolRules, Rules
 from catalog.probe import EXCLUDING
+from catalog.selectors import LEFT_OUT, order_key, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot
 
 # Scoring weights (points). Sizes and contexts count in doublings so that 405B vs 70B matters as
@@ -24,6 +26,9 @@ CONTEXT_BASE = 8192  # a context this long or shorter earns nothing
 CONTEXT_MAX_POINTS = 7.0  # reached at 1M tokens
 TOOLS_POINTS = 2.0
 REASONING_POINTS = {"LARGE": 3.0, "CODE": 2.0, "SMALL": 0.0, "VISION": 0.0}
+# A custom pool: reasoning helps as it does for CODE, unless the pool bounds size with max_b (it
+# then asks for speed, as SMALL does, and thinking first costs time).
+CUSTOM_REASONING_POINTS = 2.0
 STREAK_MAX_POINTS = 5.0  # log2(1 + days free without interruption), about a month to the maximum
 REMOVAL_POINTS = 2.0  # taken off per past removal ...
 REMOVAL_MAX_POINTS = 6.0  # ... up to this much
@@ -124,6 +129,7 @@ class Decision:
     reason: str
     rank: int | None = None
     score: float | None = None
+    failed: tuple[str, ...] = ()  # left out: the rules or selectors it failed (selectors.LEFT_OUT...)
 
 
 @dataclass(frozen=True)
@@ -320,8 +326,10 @@ def left_out(pool: str, p: Profile, config: PoolConfig) -> str | None:
     return None
 
 
-def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...]]:
-    size_b = min(p.assumed_b, rules.small_max_b) if pool == "SMALL" else p.assumed_b
+def score(pool: str, p: Profile, rules: Rules, spec: PoolRules | None = None) -> tuple[float, tuple[Signal, ...]]:
+    spec = spec or PoolRules()
+    ceilings = [rules.small_max_b] if pool == "SMALL" else []
+    size_b = min([p.assumed_b, *ceilings, *([spec.max_b] if spec.max_b else [])])
     size_label = p.size.label or f"unknown, counted as {p.assumed_b:g}B"
     context = p.record.context_length or p.record.top_context_length
     signals = [
@@ -330,14 +338,14 @@ def score(pool: str, p: Profile, rules: Rules) -> tuple[float, tuple[Signal, ...
         Signal("tools", TOOLS_POINTS if p.tools else 0.0, "supports tools" if p.tools else "no tools"),
         Signal(
             "reasoning",
-            REASONING_POINTS[pool] if p.reasoning else 0.0,
+            reasoning_points(pool, spec) if p.reasoning else 0.0,
             "supports reasoning" if p.reasoning else "no reasoning",
         ),
         Signal("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
         Signal("removals", -min(REMOVAL_POINTS * p.times_removed, REMOVAL_MAX_POINTS), f"removed {p.times_removed} times before"),
         Signal("expiry", -EXPIRY_POINTS if p.expires else 0.0, f"expires {p.expires}" if p.expires else "no expiry soon"),
         health_signal(p.health, rules),
-        latency_signal(pool, p.health, rules),
+        latency_signal(pool, p.health, rules, spec),
     ]
     rounded = tuple(Signal(s.name, round(s.points, 2) + 0.0, s.detail) for s in signals)
     return round(sum(s.points for s in rounded), 2), rounded
@@ -355,12 +363,20 @@ def health_signal(h: ModelHealth, rules: Rules) -> Signal:
     return Signal("health", points, "; ".join(notes) or f"{h.state}, too few samples for an availability")
 
 
-def latency_signal(pool: str, h: ModelHealth, rules: Rules) -> Signal:
+def latency_signal(pool: str, h: ModelHealth, rules: Rules, spec: PoolRules) -> Signal:
+    """Speed counts where the pool is for fast answers: SMALL, and custom pools bounded by max_b."""
     if h.latency_p50_ms is None:
         return Signal("latency", 0.0, "latency not measured")
-    fast = pool == "SMALL" and h.latency_p50_ms <= rules.fast_latency_ms
-    where = "" if pool == "SMALL" else " (counts in SMALL only)"
+    speed_pool = pool == "SMALL" or (pool not in REASONING_POINTS and spec.max_b is not None)
+    fast = speed_pool and h.latency_p50_ms <= rules.fast_latency_ms
+    where = "" if speed_pool else " (counts in speed pools only)"
     return Signal("latency", rules.fast_latency_points if fast else 0.0, f"p50 {h.latency_p50_ms:g} ms{where}")
+
+
+def reasoning_points(pool: str, spec: PoolRules) -> float:
+    if pool in REASONING_POINTS:
+        return REASONING_POINTS[pool]
+    return 0.0 if spec.max_b is not None else CUSTOM_REASONING_POINTS
 
 
 def context_points(context: int | None) -> float:
@@ -369,14 +385,15 @@ def context_points(context: int | None) -> float:
     return min(math.log2(context / CONTEXT_BASE), CONTEXT_MAX_POINTS)
 
 
-def entry(pool: str, p: Profile, rules: Rules, why: str, **flags: bool) -> PoolEntry:
-    total, signals = score(pool, p, rules)
+def entry(pool: str, p: Profile, config: PoolConfig, why: str, **flags: bool) -> PoolEntry:
+    total, signals = score(pool, p, config.rules, config.pool(pool))
     return PoolEntry(profile=p, score=total, signals=signals, why=why, **flags)
 
 
-def ranked(entries: list[PoolEntry]) -> list[PoolEntry]:
-    """Best score first; ties broken by id so the order never depends on input order."""
-    return sorted(entries, key=lambda e: (-e.score, e.id))
+def ranked(entries: list[PoolEntry], order: str = "score") -> list[PoolEntry]:
+    """Best first by the pool's order (score unless set); ties broken by id so the order never
+    depends on input order."""
+    return sorted(entries, key=order_key(order))
 
 
 # ---------------------------------------------------------------- building the pools
@@ -390,27 +407,28 @@ def build_pools(snapshot: Snapshot, config: PoolConfig) -> Pools:
     }
     pools: dict[str, list[PoolEntry]] = {}
     explanations: dict[str, list[Decision]] = {}
-    for name in POOL_NAMES:
+    for name in config.names:
         pools[name], explanations[name] = build_pool(name, profiles, config)
     return Pools(pools=pools, explanations=explanations, profiles=profiles, config=config)
 
 
 def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> tuple[list[PoolEntry], list[Decision]]:
-    rules = config.rules
     pinned, missing = pinned_entries(name, profiles, config)
     pinned_ids = {e.id for e in pinned}
     candidates: list[PoolEntry] = []
-    rejected: dict[str, str] = {}
+    rejected: dict[str, tuple[str, tuple[str, ...]]] = {}  # id -> why, failed keys
     for p in profiles.values():
         if p.id in pinned_ids:
             continue
-        reason = left_out(name, p, config)
-        ok, why = (False, reason) if reason else admits(name, p, rules)
-        if ok:
-            candidates.append(entry(name, p, rules, why))
+        if reason := left_out(name, p, config):
+            rejected[p.id] = (reason, (LEFT_OUT,))
+            continue
+        judged = judge(name, p, config)
+        if judged.ok:
+            candidates.append(entry(name, p, config, judged.why))
         else:
-            rejected[p.id] = why
-    ordered = pinned + ranked(candidates)
+            rejected[p.id] = (judged.why, judged.failed)
+    ordered = pinned + ranked(candidates, config.pool(name).order)
     if name == "CODE":
         fillers = code_fillers(ordered, profiles, config)
         for f in fillers:
@@ -423,8 +441,14 @@ def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> t
         Decision(e.id, "cut", f"{e.why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, e.score)
         for i, e in enumerate(cut, cap + 1)
     ]
-    decisions += [Decision(mid, "left out", why) for mid, why in sorted(rejected.items())]
+    decisions += [Decision(mid, "left out", why, failed=failed) for mid, (why, failed) in sorted(rejected.items())]
     return chosen, decisions + missing
+
+
+def judge(name: str, p: Profile, config: PoolConfig):
+    """The pool's own rule (built-ins only) and its selectors, once nothing left the model out."""
+    builtin = admits(name, p, config.rules) if name in POOL_NAMES else None
+    return verdict(name, config.pool(name), p, builtin)
 
 
 def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
@@ -445,7 +469,7 @@ def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
             if p.unusable is not None:
                 missing.append(Decision(mid, "left out", f"pinned, but {p.unusable}"))
                 continue
-            entries.append(entry(name, p, config.rules, f"pinned by pools.{name}.pin", pinned=True))
+            entries.append(entry(name, p, config, f"pinned by pools.{name}.pin", pinned=True))
     return entries, missing
 
 
@@ -459,7 +483,8 @@ def code_fillers(ordered: list[PoolEntry], profiles: dict[str, Profile], config:
     for p in profiles.values():
         if p.id in taken or left_out("CODE", p, config) or left_out("LARGE", p, config):
             continue
-        if admits("LARGE", p, config.rules)[0]:
+        # A filler must pass what CODE's selectors ask too, if any are set.
+        if admits("LARGE", p, config.rules)[0] and verdict("CODE", config.pool("CODE"), p, None).ok:
             why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
-            pool.append(entry("CODE", p, config.rules, why, filler=True))
-    return ranked(pool)[:need]
+            pool.append(entry("CODE", p, config, why, filler=True))
+    return ranked(pool, config.pool("CODE").order)[:need]

@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from catalog.advice import advice_views
 from catalog.errors import CatalogError, RenderError
 from catalog.health_view import availability_views, health_facts
-from catalog.poolconfig import POOL_NAMES
 from catalog.pools import EXPIRY_WINDOW_DAYS, Pools, build_pools, expires_soon
+from catalog.selectors import failure_counts
 from catalog.state import EventRecord, Snapshot
 from catalog.times import format_time
 from catalog.write import WriteReport, write_files
@@ -77,7 +78,7 @@ def render_files(
     """File name -> text. Pure: the same snapshot, pools and templates give the same bytes."""
     if lang not in LANGS:
         raise RenderError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
-    data = page_data(snapshot, pools, command or rebuild_command(Path("generated"), lang, None, None))
+    data = page_data(snapshot, pools, command or rebuild_command(Path("generated"), lang, None, None), lang)
     env = environment(templates_dir)
     files = {name: render_template(env, template, data) for name, template in template_names(lang).items()}
     files[JSON_FILE] = pool_json(data)
@@ -240,9 +241,9 @@ def ts_comment(value: Any, limit: int = 160) -> str:
 # ---------------------------------------------------------------- plain data for the templates
 
 
-def page_data(snapshot: Snapshot, pools: Pools, command: str) -> dict[str, Any]:
+def page_data(snapshot: Snapshot, pools: Pools, command: str, lang: str = "en") -> dict[str, Any]:
     views = {m.id: model_view(m, pools, snapshot) for m in snapshot.models}
-    pool_views = [pool_view(name, pools, views) for name in POOL_NAMES]
+    pool_views = [pool_view(name, pools, views, lang) for name in pools.pools]
     changes, more, other = change_views(snapshot.recent_events)
     return {
         "command": command,
@@ -252,6 +253,7 @@ def page_data(snapshot: Snapshot, pools: Pools, command: str) -> dict[str, Any]:
         "source": snapshot.source,
         "free_count": len(snapshot.models),
         "pools": pool_views,
+        "advice": advice_views(pools, lang, FALLBACK_LIMIT),
         "fallback_limit": FALLBACK_LIMIT,
         "vendors": vendor_views(views),
         "changes": changes,
@@ -283,13 +285,21 @@ def model_view(model, pools: Pools, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def pool_view(name: str, pools: Pools, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def pool_view(name: str, pools: Pools, views: dict[str, dict[str, Any]], lang: str) -> dict[str, Any]:
     entries = []
     for rank, entry in enumerate(pools.pools.get(name, []), 1):
         view = dict(views[entry.id])
         view.update(rank=rank, pinned=entry.pinned, filler=entry.filler)
         entries.append(view)
-    return {"name": name, "entries": entries, "fallbacks": [e["id"] for e in entries[:FALLBACK_LIMIT]]}
+    # Why an empty pool is empty: how many free models each rule or selector turned away.
+    failed = [] if entries else failure_counts(pools.explanations.get(name, []))
+    return {
+        "name": name,
+        "title": pools.config.pool(name).text("title", lang),  # None: the template's own title
+        "entries": entries,
+        "fallbacks": [e["id"] for e in entries[:FALLBACK_LIMIT]],
+        "failed": [{"key": key, "count": n} for key, n in failed],
+    }
 
 
 def vendor_views(views: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

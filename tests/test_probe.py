@@ -284,3 +284,12 @@ def test_sync_probe_without_a_key_still_syncs(cli, fake_api, monkeypatch):
     fake_api.serve(catalog_doc([model("a/b:free")]))
     out = cli("sync", "--api-url", fake_api.url, "--probe", "--no-render")
     assert out.code == 0 and "no probes: probes need OPENROUTER_API_KEY" in out.err
+
+
+def test_probe_pool_names_are_checked_against_the_config(cli, probing, tmp_path):
+    (tmp_path / "catalog.toml").write_text('[pools.TINY]\nmax_b = 8\n')
+    out = cli("probe", "--api-url", probing.url, "--pool", "TINY", "--format", "json", "--no-render")
+    assert out.code == 0, out.err
+    assert set(chat_models(probing)) == {"c/gamma-8b:free", "d/delta-8b:free"}
+    out = cli("probe", "--api-url", probing.url, "--pool", "HUGE")
+    assert out.code == 1 and "--pool HUGE: no such pool" in out.err
