@@ -228,3 +228,13 @@ def test_real_endpoints_bodies_classify_as_their_status_says():
 )
 def test_state_rules(body, state):
     assert sample_from_answer("v/m:free", body).state == state
+
+
+def test_status_counts_health_states_and_probes_today(cli, fake_api, tmp_path):
+    serve_health(fake_api)
+    assert cli("sync", "--api-url", fake_api.url, "--no-render").code == 0
+    status = cli("status", "--format", "json").json()
+    assert status["health"] == {"up": 3, "degraded": 1, "down": 2, "unknown": 3}
+    assert status["probes_today"] == 0
+    table = cli("status").out
+    assert "health           3 up, 1 degraded, 2 down, 3 unknown" in table.replace("\x1b", "")
