@@ -211,8 +211,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "source", "catalog_size", "free_count",
-              "added", "returned", "removed", "changed", "skipped")
+OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "clock_at", "source", "catalog_size",
+              "free_count", "added", "returned", "removed", "changed", "skipped")
 FAILED_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "source", "error")
 
 
@@ -239,11 +239,19 @@ def read_status(db: str) -> dict:
         failures = conn.execute(failing).scalar_one()
     return {
         "registry": describe(db),
+        "clock_skew_seconds": clock_skew(last_ok),
         "last_ok": last_ok,
         "last_failed": last_failed,
         "failures_since_ok": failures,
         "free_count": last_ok["free_count"] if last_ok else None,
     }
+
+
+def clock_skew(run: dict | None) -> int | None:
+    """Seconds the syncing host's clock was behind the registry at that run (0: none; None: unknown)."""
+    if not run or run.get("clock_at") is None:
+        return None
+    return max(0, int((run["observed_at"] - run["clock_at"]).total_seconds()))
 
 
 def print_json(status: dict) -> None:
@@ -276,6 +284,9 @@ def print_table(status: dict, age: timedelta | None, now: datetime) -> None:
     if failures:
         plural = "s" if failures != 1 else ""
         lines.append(("failing", f"{failures} failed run{plural} since the last ok one" if ok else f"all {failures} run{plural} failed"))
+    if status["clock_skew_seconds"]:
+        lines.append(("clock skew", f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
+                                    f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync"))
     lines.append(("free models", "unknown" if ok is None else str(ok["free_count"])))
     if ok is not None:
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))

@@ -80,3 +80,32 @@ def answer_file(tmp_path):
 def rows(db: Path, sql: str, *params):
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+# ---------------------------------------------------------------- PostgreSQL (see pgserver.py)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    import shutil
+
+    from pgserver import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new, empty database on the test server (superuser URL)."""
+    return pg_server.url(pg_server.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The registry, on each engine in turn: a file path, or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "reg.db")
+    return request.getfixturevalue("pg_url")
