@@ -135,6 +135,17 @@ class SQLiteRules:
 
         return sqlalchemy_engine(self.db, timeout=timeout)
 
+    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+        """`catalog query`: one statement through a connection that cannot write (catalog.readonly)."""
+        from catalog import readonly
+        from catalog.cli_query import run
+
+        conn = readonly.connect(self.db, timeout=timeout)
+        try:
+            return run(conn, sql, params)
+        finally:
+            conn.close()
+
     def error(self, original: BaseException, where: str) -> CatalogError | None:
         """One line for a sqlite3 error; None when there is nothing specific to say."""
         text = _first_line(original)
@@ -176,6 +187,12 @@ class PostgresRules:
         from catalog import pgconnect
 
         return pgconnect.read_engine(self.url, timeout=timeout)
+
+    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.pgquery)."""
+        from catalog import pgquery
+
+        return pgquery.run(self.db, sql, params, timeout=timeout)
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
         from catalog import pgconnect
