@@ -77,7 +77,15 @@ def answer_file(tmp_path):
     return write
 
 
-def rows(db: Path, sql: str, *params):
+def rows(db: Path | str, sql: str, *params):
+    """Rows of raw SQL (`?` placeholders) from a SQLite file or a PostgreSQL URL."""
+    if str(db).startswith("postgresql"):
+        import psycopg
+
+        from catalog.pgconnect import conninfo
+
+        with psycopg.connect(conninfo(str(db))) as conn:
+            return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params).fetchall()]
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
 
