@@ -134,7 +134,7 @@ def reader_sql(db: str, role: str, schema: str = "public") -> str:
     writer = quote(url.username) if url.username else "CURRENT_USER"
     return f"""\
 -- A read-only role for `catalog query` and the other reading commands on {database}.
--- Run it once with psql as the role that syncs (it owns the tables) or a superuser:
+-- Run it once with psql as a superuser (it creates a role and changes the owner's defaults):
 --   psql "postgresql://ADMIN@HOST/{url.database}" -v ON_ERROR_STOP=1 -f reader.sql
 -- Then set the reader's password apart from this file, typed at the prompt:  \\password {r}
 -- and give readers --db postgresql+psycopg://{role}@HOST/{url.database} (password in ~/.pgpass or PGPASSWORD).
