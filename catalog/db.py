@@ -20,11 +20,11 @@ def open_registry(db: str):
 
     engine = write_engine(db)
     try:
-        with engine.begin() as conn:
+        with one_line_errors(db), engine.begin() as conn:
             migrate.upgrade(conn, describe(db))
-    except Exception as exc:
+    except BaseException:
         engine.dispose()
-        raise registry_error(exc, db) from exc
+        raise
     return engine
 
 
@@ -33,17 +33,26 @@ def registry_exists(db: str) -> bool:
 
 
 @contextmanager
+def one_line_errors(db: str) -> Iterator[None]:
+    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = registry_error(exc, db)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
+@contextmanager
 def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator:
     """The sync lock held and an engine with the schema at head (a new registry is created, an
     older one upgraded) for the `with` block. LockedError (exit 75) when another writer holds it."""
     from catalog import migrate
 
-    with rules_for(db).writer(wait=wait, purpose=purpose) as engine:
-        try:
-            with engine.begin() as conn:
-                migrate.upgrade(conn, describe(db))
-        except Exception as exc:
-            raise registry_error(exc, db) from exc
+    with one_line_errors(db), rules_for(db).writer(wait=wait, purpose=purpose) as engine:
+        with engine.begin() as conn:
+            migrate.upgrade(conn, describe(db))
         yield engine
 
 
@@ -51,14 +60,11 @@ def upgrade_registry(db: str) -> tuple[str | None, str]:
     """`catalog db upgrade`, under the sync lock: (revision before, revision after)."""
     from catalog import migrate
 
-    try:
-        with rules_for(db).writer(wait=None, purpose="db upgrade") as engine:
-            with engine.begin() as conn:
-                before = migrate.current_revision(conn)
-                migrate.upgrade(conn, describe(db))
-        return before, migrate.head_revision()
-    except Exception as exc:
-        raise registry_error(exc, db) from exc
+    with one_line_errors(db), rules_for(db).writer(wait=None, purpose="db upgrade") as engine:
+        with engine.begin() as conn:
+            before = migrate.current_revision(conn)
+            migrate.upgrade(conn, describe(db))
+    return before, migrate.head_revision()
 
 
 @contextmanager
@@ -68,18 +74,8 @@ def read_connection(db: str, *, timeout: float | None = None) -> Iterator:
 
     engine = rules_for(db).read_engine(timeout=timeout)
     try:
-        try:
-            conn = engine.connect()
+        with one_line_errors(db), engine.connect() as conn:
             migrate.check_readable(conn, describe(db))
-        except Exception as exc:
-            raise registry_error(exc, db) from exc
-        with conn:
-            try:
-                yield conn
-            except Exception as exc:
-                mapped = registry_error(exc, db)
-                if mapped is exc:
-                    raise
-                raise mapped from exc
+            yield conn
     finally:
         engine.dispose()

@@ -204,14 +204,11 @@ def registry_error(exc: BaseException, db: str) -> BaseException:
     """Map driver errors to one actionable line; CatalogErrors and non-database errors pass through."""
     from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, CatalogError):
-        return exc
     original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(exc, CatalogError) or not (isinstance(exc, DBAPIError) or _is_driver_error(original)):
+        return exc  # not a database problem: let it surface as what it is
     where = describe(db)
-    if isinstance(exc, DBAPIError) or isinstance(original, sqlite3.Error):
-        return rules_for(db).error(original, where) or RegistryError(f"registry error at {where}: {_first_line(original)}")
-    mapped = rules_for(db).error(original, where) if _is_driver_error(original) else None
-    return mapped or exc  # not a database problem: let it surface as what it is
+    return rules_for(db).error(original, where) or RegistryError(f"registry error at {where}: {_first_line(original)}")
 
 
 def _is_driver_error(exc: BaseException) -> bool:

@@ -39,30 +39,28 @@ def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[l
     """Columns and every row of one read-only statement, as a reader role."""
     from catalog import migrate
     from catalog.cli_query import unique_names
-    from catalog.engines import describe, registry_error, url_of
+    from catalog.db import one_line_errors
+    from catalog.engines import describe, url_of
     from catalog.pgconnect import read_engine
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
-        conn = engine.connect()
-        raw = conn.connection.driver_connection
-        refuse_writers(raw)  # first: a writer is refused whatever else it could read
-        migrate.check_readable(conn, describe(db))
-    except Exception as exc:
+        with one_line_errors(db), engine.connect() as conn:
+            raw = conn.connection.driver_connection  # in a READ ONLY transaction from its first statement
+            refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
+            migrate.check_readable(conn, describe(db))
+            statement, values = bind(conn.dialect, sql, params)
+            try:
+                with raw.cursor() as cursor:
+                    cursor.execute(statement, values, prepare=True)
+                    rows = cursor.fetchall() if cursor.description else []
+                    names = [column.name for column in cursor.description or ()]
+            except Exception as exc:
+                raise query_error(exc, timeout) from None
+            finally:
+                raw.rollback()  # whatever the statement was, nothing it did is kept
+    finally:
         engine.dispose()
-        raise registry_error(exc, db) from exc
-    with conn:
-        statement, values = bind(conn.dialect, sql, params)
-        try:
-            with raw.cursor() as cursor:
-                cursor.execute(statement, values, prepare=True)
-                rows = cursor.fetchall() if cursor.description else []
-                names = [column.name for column in cursor.description or ()]
-        except Exception as exc:
-            raise query_error(exc, timeout) from None
-        finally:
-            raw.rollback()  # whatever the statement was, nothing it did is kept
-            engine.dispose()
     return unique_names(names), rows
 
 
