@@ -250,3 +250,26 @@ def test_wide_integers_nul_and_long_text_store_alike(cli, db_url, answer_file):
     history = cli("history", "--db", db_url, "w/wide:free", "--format", "json").json()
     assert [e["kind"] for e in history] == ["added"]
     assert json.loads(cli("models", "--db", db_url, "--all", "--format", "json").out)[0]["is_free"] is True
+
+
+# ---------------------------------------------------------------- the schema on both engines
+
+
+def test_migrations_match_the_tables_and_0003_goes_both_ways(db_url):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from catalog.db import writer
+    from catalog.migrate import alembic_config
+    from catalog.schema import Base
+
+    with writer(db_url) as engine:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0002")
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

@@ -57,6 +57,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _retype(sa.Integer, sa.BigInteger)
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("clock_at")
+    # Plain DROP COLUMN (SQLite 3.35+): batch mode would rebuild `runs` under the views that read it.
+    op.execute("ALTER TABLE runs DROP COLUMN clock_at")
     op.drop_index(OPEN_VERSION, "model_versions")
