@@ -191,7 +191,8 @@ def test_query_runs_only_as_a_reader_role(cli, pg_server, pg_url, answer_file, t
     assert writer.code == 1 and "role writer has INSERT on runs" in writer.err and "db reader-sql" in writer.err
     slow = cli("query", "--db", reader, "--timeout", "0.2", "SELECT pg_sleep(5)")
     assert slow.code == 1 and "ran longer than 0.2 s" in slow.err
-    for command in (("models",), ("changes",), ("history", "a/one:free"), ("status",), ("pools",)):
+    for command in (("models",), ("changes",), ("history", "a/one:free"), ("status",), ("pools",),
+                    ("render", "--out", tmp_path / "out")):
         assert cli(*command, "--db", reader).code == 0, command
 
 
@@ -201,6 +202,18 @@ def test_reader_sql_is_for_postgresql_and_quotes_names(cli, tmp_path):
     out = cli("db", "reader-sql", 'we"ird', "--db", "postgresql+psycopg://owner:secret@db.example/reg")
     assert out.code == 0 and 'CREATE ROLE "we""ird" LOGIN' in out.out and "secret" not in out.out
     assert 'FOR ROLE "owner" IN SCHEMA "public"' in out.out and "REVOKE TEMPORARY" in out.out
+
+
+def test_import_backfills_postgresql_and_skips_what_it_has(cli, pg_url, answer_file):
+    first, second = answer_file(DOC), answer_file(catalog_doc([model("a/one:free")]))
+    os.utime(first, (1767225600, 1767225600))
+    os.utime(second, (1767312000, 1767312000))
+    out = cli("import", "--db", pg_url, first, second, "--no-render", "--allow-mass-removal")
+    assert out.code == 0 and out.out.startswith("2 answers: 2 imported; +2 added"), out.err
+    again = cli("import", "--db", pg_url, first, second, "--no-render")
+    assert again.code == 0 and "2 already imported" in again.out
+    assert [e["observed_at"] for e in cli("changes", "--db", pg_url, "--format", "json").json()] == [
+        "2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"]
 
 
 # ---------------------------------------------------------------- clocks

@@ -58,6 +58,7 @@ def race(server, work: Path, n: int) -> dict:
         to_75 = time.monotonic() - started
         code, err = loser.returncode, loser.stderr.read().strip()
         winner = next(p for p in procs if p is not loser)
+        api.wait_for_requests(1, timeout=60)  # the winner is inside its endless fetch, lock held
         winner.send_signal(signal.SIGKILL)
         winner.wait()
         killed = time.monotonic()
