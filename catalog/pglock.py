@@ -84,7 +84,8 @@ def acquire(conn, key: int, wait: float | None) -> None:
     log.info("waiting up to %g s for another sync to finish%s", wait, who)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(wait * 1000)}ms",))
+            # Local to this transaction: the sync's own statements never inherit the timeout.
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(wait * 1000))}ms",))
             cur.execute("SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, key))
         conn.commit()
     except pgerrors.LockNotAvailable:
@@ -92,10 +93,6 @@ def acquire(conn, key: int, wait: float | None) -> None:
         raise LockedError(
             f"another sync is still running after {wait:g} s{holder(conn, key)}; try again later or pass a longer --wait"
         ) from None
-    finally:
-        with conn.cursor() as cur:
-            cur.execute("SELECT set_config('lock_timeout', '0', false)")
-        conn.commit()
 
 
 def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):

@@ -286,3 +286,28 @@ def test_migrations_match_the_tables_and_0003_goes_both_ways(db_url):
             command.upgrade(alembic_config(conn), "head")
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
+    """--wait blocks on the server (lock_timeout) and gets the lock as soon as the holder lets go."""
+    import threading
+
+    from sqlalchemy import text
+
+    from catalog.db import writer
+
+    holder = writer(pg_url, purpose="import")
+    holder.__enter__()
+
+    def release_once_waited_for():
+        while not scalar(pg_server, pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+            time.sleep(0.01)
+        holder.__exit__(None, None, None)
+
+    releaser = threading.Thread(target=release_once_waited_for)
+    releaser.start()
+    try:
+        with writer(pg_url, wait=60) as engine, engine.connect() as conn:
+            assert conn.execute(text("SELECT current_setting('lock_timeout')")).scalar() == "0"
+    finally:
+        releaser.join()
