@@ -311,3 +311,13 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
             assert conn.execute(text("SELECT current_setting('lock_timeout')")).scalar() == "0"
     finally:
         releaser.join()
+
+
+def test_snapshots_list_models_by_code_point_whatever_the_collation(cli, db_url, answer_file):
+    from catalog.db import read_connection
+    from catalog.store import load_snapshot
+
+    ids = ["a/x:free", "a/x-1:free", "a/X:free", "a/x1:free", "a/\u00e9:free", "a/z:free", "a/x_2:free"]
+    assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model(i) for i in ids])), "--no-render").code == 0
+    with read_connection(db_url) as conn:
+        assert [m.record.id for m in load_snapshot(conn).models] == sorted(ids)
