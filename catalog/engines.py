@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from catalog.errors import CatalogError, RegistryError
+from catalog.errors import CatalogError, RegistryError, UsageError
 
 BUSY_TIMEOUT_MS = 10_000
 PG_SCHEMES = ("postgresql", "postgres")
@@ -75,7 +75,12 @@ def rules_for(db: str) -> "SQLiteRules | PostgresRules":
     scheme = scheme_of(db)
     if scheme in PG_SCHEMES:
         return PostgresRules(db)
-    return SQLiteRules(db)  # other SQLAlchemy URLs get SQLite's generic path (file lock by URL hash)
+    if scheme != "sqlite":
+        raise UsageError(
+            f"{describe(db)}: catalog keeps its registry in SQLite (a path or sqlite:///PATH) "
+            "or PostgreSQL (postgresql+psycopg://USER@HOST/DATABASE)"
+        )
+    return SQLiteRules(db)
 
 
 class SQLiteRules:
@@ -109,8 +114,6 @@ class SQLiteRules:
         if self.path is not None and not self.path.parent.is_dir():
             raise RegistryError(f"cannot create the registry {self.db}: folder {self.path.parent} does not exist")
         engine = create_engine(url_of(self.db), poolclass=NullPool)
-        if not url_of(self.db).startswith("sqlite"):
-            return engine
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_conn, _record):
