@@ -174,7 +174,16 @@ class PostgresRules:
         self.url = url_of(db)
 
     def exists(self) -> bool:
-        return True  # a server database is created by its admin; an empty one is upgraded on first sync
+        """Whether the database holds a registry yet (its admin creates the database; the first
+        sync creates the registry in it)."""
+        from sqlalchemy import inspect
+
+        engine = self.read_engine(timeout=None)
+        try:
+            with engine.connect() as conn:
+                return inspect(conn).has_table("alembic_version")
+        finally:
+            engine.dispose()
 
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator:

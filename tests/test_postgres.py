@@ -204,6 +204,12 @@ def test_reader_sql_is_for_postgresql_and_quotes_names(cli, tmp_path):
     assert 'FOR ROLE "owner" IN SCHEMA "public"' in out.out and "REVOKE TEMPORARY" in out.out
 
 
+def test_a_dry_run_on_an_empty_database_writes_nothing(cli, pg_server, pg_url, answer_file):
+    out = cli("sync", "--db", pg_url, "--from-file", answer_file(DOC), "--dry-run")
+    assert out.code == 0 and "+ added    a/one:free" in out.out and "dry run" in out.out, out.err
+    assert scalar(pg_server, pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+
+
 def test_import_backfills_postgresql_and_skips_what_it_has(cli, pg_url, answer_file):
     first, second = answer_file(DOC), answer_file(catalog_doc([model("a/one:free")]))
     os.utime(first, (1767225600, 1767225600))
