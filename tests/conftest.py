@@ -117,3 +117,14 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "reg.db")
     return request.getfixturevalue("pg_url")
+
+
+def reader_of(server, url: str, role: str = "reader") -> str:
+    """Create a reader role with `catalog db reader-sql`'s SQL (run as the superuser, as an admin
+    would); the URL that connects as it."""
+    from catalog.pgquery import reader_sql
+
+    database = url.rsplit("/", 1)[1]
+    with server.admin(database) as admin:
+        admin.execute(reader_sql(url, role))
+    return server.url(database, user=role)
