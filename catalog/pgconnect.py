@@ -6,9 +6,12 @@ from __future__ import annotations
 from catalog.errors import CatalogError, RegistryError
 
 # A peer that vanishes without closing its socket (power loss, network cut) is noticed after about
-# idle + interval * count = 30 + 10 * 3 s; the server then ends the backend and frees its locks.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-SERVER_KEEPALIVES = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+# idle + interval * count = 30 + 10 * 3 s when the line is quiet, and after tcp_user_timeout when
+# sent data goes unacknowledged; the server then ends the backend and frees its locks.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+              "tcp_user_timeout": 60_000}
+SERVER_KEEPALIVES = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
+                     "tcp_user_timeout": "60000"}
 CONNECT_TIMEOUT = 10
 
 
@@ -42,8 +45,8 @@ def connect(url: str, *, application_name: str, where: str):
         raise error(exc, where) from None
     with conn.cursor() as cur:
         # The server's side of keepalives: it frees a vanished client's locks (ignored on Unix sockets).
-        for name, value in zip(SERVER_KEEPALIVES, (30, 10, 3)):
-            cur.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
+        for name, value in SERVER_KEEPALIVES.items():
+            cur.execute("SELECT set_config(%s, %s, false)", (name, value))
     conn.commit()
     return conn
 
