@@ -119,12 +119,13 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
-def reader_of(server, url: str, role: str = "reader") -> str:
+def reader_of(server, url: str) -> str:
     """Create a reader role with `catalog db reader-sql`'s SQL (run as the superuser, as an admin
-    would); the URL that connects as it."""
+    would); the URL that connects as it. Roles belong to the server: one name per database."""
     from catalog.pgquery import reader_sql
 
     database = url.rsplit("/", 1)[1]
+    role = f"reader_{database}"
     with server.admin(database) as admin:
         admin.execute(reader_sql(url, role))
     return server.url(database, user=role)

@@ -157,16 +157,17 @@ def test_query_runs_only_as_a_reader_role(cli, pg_server, pg_url, answer_file, t
     assert superuser.code == 1 and superuser.err.count("\n") == 1
     assert "role postgres is a superuser" in superuser.err and "catalog db reader-sql ROLE" in superuser.err
 
-    sql = cli("db", "reader-sql", "reader", "--db", pg_url)
+    database = pg_url.rsplit("/", 1)[1]
+    role, writer_role = f"reader_{database}", f"writer_{database}"  # roles are server-wide
+    sql = cli("db", "reader-sql", role, "--db", pg_url)
     assert sql.code == 0
     assert not [line for line in sql.out.splitlines() if "PASSWORD" in line.upper() and not line.startswith("--")]
-    database = pg_url.rsplit("/", 1)[1]
     with pg_server.admin(database) as admin:
         admin.execute(sql.out)
-        admin.execute("CREATE ROLE writer LOGIN")
-        admin.execute("GRANT SELECT, INSERT ON runs TO writer")
+        admin.execute(f"CREATE ROLE {writer_role} LOGIN")
+        admin.execute(f"GRANT SELECT, INSERT ON runs TO {writer_role}")
         victim = admin.execute("SELECT pg_backend_pid()").fetchone()[0]
-        reader = pg_server.url(database, user="reader")
+        reader = pg_server.url(database, user=role)
         answer = cli("query", "--db", reader, "--format", "json",
                      "SELECT id, context_length FROM free_models_now WHERE context_length >= :n ORDER BY id",
                      "--param", "n=100000")
@@ -187,8 +188,8 @@ def test_query_runs_only_as_a_reader_role(cli, pg_server, pg_url, answer_file, t
         assert after == before and not marker.exists()
         assert admin.execute("SELECT to_regclass('evil')").fetchone() == (None,)
 
-    writer = cli("query", "--db", pg_server.url(database, user="writer"), "SELECT 1")
-    assert writer.code == 1 and "role writer has INSERT on runs" in writer.err and "db reader-sql" in writer.err
+    writer = cli("query", "--db", pg_server.url(database, user=writer_role), "SELECT 1")
+    assert writer.code == 1 and f"role {writer_role} has INSERT on runs" in writer.err and "db reader-sql" in writer.err
     slow = cli("query", "--db", reader, "--timeout", "0.2", "SELECT pg_sleep(5)")
     assert slow.code == 1 and "ran longer than 0.2 s" in slow.err
     for command in (("models",), ("changes",), ("history", "a/one:free"), ("status",), ("pools",),
