@@ -26,6 +26,7 @@ examples:
 Parameters are written :name in the SQL. A value that looks like an integer or a decimal
 number is bound as a number, anything else as text; wrap it in double quotes to force text
 (--param 'v="42"'). The registry is opened read-only: statements that would write are refused.
+On PostgreSQL, connect as a reader role (see `catalog db reader-sql ROLE`); other roles are refused.
 """
 
 
@@ -79,15 +80,12 @@ def param_value(raw: str) -> Any:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from catalog import readonly
+    from catalog.engines import rules_for
 
     params = _params_dict(args.param)
     sql = sys.stdin.read() if args.sql == "-" else args.sql
-    conn = readonly.connect(cliutil.db_of(args), timeout=args.timeout)
-    try:
-        columns, rows = run(conn, sql, params)
-    finally:
-        conn.close()
+    db = cliutil.db_of(args)
+    columns, rows = rules_for(db).query(sql, params, timeout=args.timeout)
     from catalog.views import options_from_args
 
     formats.print_rows(rows, columns, args.format, options_from_args(args, None))

@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     up = db_sub.add_parser("upgrade", help="create the registry or bring its schema up to date")
     cliutil.add_common(up)
     up.set_defaults(func=cmd_db_upgrade)
+    rd = db_sub.add_parser("reader-sql", help="print the SQL that creates a read-only PostgreSQL role for queries")
+    rd.add_argument("role", metavar="ROLE", help="the reader role to create")
+    rd.add_argument("--schema", default="public", metavar="NAME", help="the registry's schema (default public)")
+    cliutil.add_common(rd)
+    rd.set_defaults(func=cmd_db_reader_sql)
 
     p = sub.add_parser("models", help="free models now, or at a past time")
     cliutil.add_common(p)
@@ -137,6 +142,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         print(f"{db}: schema already at revision {after}")
     else:
         print(f"{db}: schema upgraded from {before or 'nothing'} to revision {after}")
+    return EXIT_OK
+
+
+def cmd_db_reader_sql(args: argparse.Namespace) -> int:
+    from catalog.engines import rules_for
+    from catalog.pgquery import reader_sql
+
+    db = cliutil.db_of(args)
+    if rules_for(db).name != "PostgreSQL":
+        raise UsageError("reader roles are for PostgreSQL registries; pass --db postgresql+psycopg://USER@HOST/DATABASE")
+    print(reader_sql(db, args.role, args.schema), end="")
     return EXIT_OK
 
 

@@ -215,8 +215,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "source", "catalog_size", "free_count",
-              "added", "returned", "removed", "changed", "skipped")
+OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "clock_at", "source", "catalog_size",
+              "free_count", "added", "returned", "removed", "changed", "skipped")
 FAILED_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "source", "error")
 
 
@@ -244,6 +244,7 @@ def read_status(db: str) -> dict:
         health = health_counts(conn)
     return {
         "registry": describe(db),
+        "clock_skew_seconds": clock_skew(last_ok),
         "last_ok": last_ok,
         "last_failed": last_failed,
         "failures_since_ok": failures,
@@ -262,6 +263,13 @@ def health_counts(conn) -> dict:
     for model_id in free_ids(conn):
         states[latest[model_id].state if model_id in latest else "unknown"] += 1
     return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
+
+
+def clock_skew(run: dict | None) -> int | None:
+    """Seconds the syncing host's clock was behind the registry at that run (0: none; None: unknown)."""
+    if not run or run.get("clock_at") is None:
+        return None
+    return max(0, int((run["observed_at"] - run["clock_at"]).total_seconds()))
 
 
 def print_json(status: dict) -> None:
@@ -296,6 +304,9 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     if failures:
         plural = "s" if failures != 1 else ""
         lines.append(("failing", f"{failures} failed run{plural} since the last ok one" if ok else f"all {failures} run{plural} failed"))
+    if status["clock_skew_seconds"]:
+        lines.append(("clock skew", f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
+                                    f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync"))
     lines.append(("free models", "unknown" if ok is None else str(ok["free_count"])))
     health = status["health"]
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))

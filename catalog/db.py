@@ -1,142 +1,97 @@
-"""Engines for the registry: a writer (WAL, busy timeout, real transactions) and read-only readers."""
+"""The registry as the rest of catalog sees it, whatever the engine (see catalog.engines):
+a locked writer with the schema at head, read-only connections, one-line errors."""
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
-from catalog.errors import RegistryError
-
-BUSY_TIMEOUT_MS = 10_000
-
-
-def url_of(db: str) -> str:
-    """A path or a SQLAlchemy URL -> a SQLAlchemy URL (paths become absolute sqlite URLs)."""
-    if "://" in db:
-        return db
-    return f"sqlite:///{Path(db).expanduser().resolve()}"
-
-
-def describe(db: str) -> str:
-    """How to name the registry in a message: the path, or the URL without its password."""
-    if "://" not in db:
-        return db
-    from sqlalchemy.engine import make_url
-
-    return make_url(db).render_as_string(hide_password=True)
-
-
-def _sqlite_setup(engine) -> None:
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_conn, _record):
-        # Manage transactions ourselves: pysqlite's implicit BEGIN breaks transactional DDL.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe in WAL mode
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(conn):
-        # Take the write lock up front so a transaction never fails half-way on a busy database.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+from catalog.engines import describe, registry_error, rules_for, url_of  # noqa: F401  (the public names)
 
 
 def write_engine(db: str):
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    url = url_of(db)
-    if url.startswith("sqlite"):
-        path = _sqlite_file(db)
-        if path is not None and not path.parent.is_dir():
-            raise RegistryError(f"cannot create the registry {db}: folder {path.parent} does not exist")
-        engine = create_engine(url, poolclass=NullPool)
-        _sqlite_setup(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_file(db: str) -> Path | None:
-    from catalog.readonly import sqlite_path
-
-    return sqlite_path(db)
-
-
-def registry_exists(db: str) -> bool:
-    path = _sqlite_file(db)
-    return path is None or path.exists()
+    """A SQLite writer engine without the lock (tests and tools that build old registries)."""
+    return rules_for(db).write_engine()
 
 
 def open_registry(db: str):
-    """Writer engine with the schema at head (a new registry is created, an older one upgraded)."""
+    """A writer engine with the schema at head, without the sync lock (tests and benchmarks)."""
     from catalog import migrate
 
     engine = write_engine(db)
     try:
-        with engine.begin() as conn:
+        with one_line_errors(db), engine.begin() as conn:
             migrate.upgrade(conn, describe(db))
-    except Exception as exc:
+    except BaseException:
         engine.dispose()
-        raise registry_error(exc, db) from exc
+        raise
     return engine
 
 
-def upgrade_registry(db: str) -> tuple[str | None, str]:
-    """`catalog db upgrade`: (revision before, revision after)."""
+def registry_exists(db: str) -> bool:
+    return rules_for(db).exists()
+
+
+@contextmanager
+def one_line_errors(db: str) -> Iterator[None]:
+    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = registry_error(exc, db)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
+@contextmanager
+def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator:
+    """The sync lock held and an engine with the schema at head (a new registry is created, an
+    older one upgraded) for the `with` block. LockedError (exit 75) when another writer holds it."""
     from catalog import migrate
 
-    engine = write_engine(db)
+    with one_line_errors(db), rules_for(db).writer(wait=wait, purpose=purpose) as engine:
+        with engine.begin() as conn:
+            migrate.upgrade(conn, describe(db))
+        yield engine
+
+
+@contextmanager
+def unlocked_writer(db: str, *, purpose: str) -> Iterator:
+    """An engine for writes that need no sync lock (probes: their budget rows serialize by
+    themselves), on a registry whose schema is already at head."""
+    from catalog import migrate
+
+    engine = rules_for(db).unlocked_engine(purpose)
     try:
+        with one_line_errors(db):
+            with engine.connect() as conn:
+                migrate.check_readable(conn, describe(db))
+            yield engine
+    finally:
+        engine.dispose()
+
+
+def upgrade_registry(db: str) -> tuple[str | None, str]:
+    """`catalog db upgrade`, under the sync lock: (revision before, revision after)."""
+    from catalog import migrate
+
+    with one_line_errors(db), rules_for(db).writer(wait=None, purpose="db upgrade") as engine:
         with engine.begin() as conn:
             before = migrate.current_revision(conn)
             migrate.upgrade(conn, describe(db))
-        return before, migrate.head_revision()
-    except Exception as exc:
-        raise registry_error(exc, db) from exc
-    finally:
-        engine.dispose()
+    return before, migrate.head_revision()
 
 
 @contextmanager
 def read_connection(db: str, *, timeout: float | None = None) -> Iterator:
     """A read-only connection with the schema checked; never takes the sync lock."""
     from catalog import migrate
-    from catalog.readonly import sqlalchemy_engine
 
-    engine = sqlalchemy_engine(db, timeout=timeout)
+    engine = rules_for(db).read_engine(timeout=timeout)
     try:
-        with engine.connect() as conn:
+        with one_line_errors(db), engine.connect() as conn:
             migrate.check_readable(conn, describe(db))
             yield conn
     finally:
         engine.dispose()
-
-
-def registry_error(exc: BaseException, db: str) -> Exception:
-    """Map driver errors to one actionable line; CatalogErrors pass through unchanged."""
-    from sqlalchemy.exc import DBAPIError
-
-    from catalog.errors import CatalogError
-
-    if isinstance(exc, CatalogError) or not isinstance(exc, (DBAPIError, sqlite3.Error)):
-        return exc  # not a database problem: let it surface as what it is
-    where = describe(db)
-    original = exc.orig if isinstance(exc, DBAPIError) else exc
-    text = str(original).splitlines()[0] if str(original) else type(original).__name__
-    if isinstance(original, sqlite3.OperationalError):
-        if "locked" in text or "busy" in text:
-            return RegistryError(f"the registry at {where} is locked by another process ({text}); try again shortly")
-        if "readonly" in text or "read-only" in text:
-            return RegistryError(f"cannot write the registry at {where}: {text}; check the file's and folder's permissions")
-        if "unable to open" in text:
-            return RegistryError(f"cannot open the registry at {where}: {text}; check the path and permissions")
-    if isinstance(original, sqlite3.DatabaseError) and "not a database" in text:
-        return RegistryError(f"{where} is not a SQLite database ({text}); point --db at a catalog registry")
-    return RegistryError(f"registry error at {where}: {text}")

@@ -26,7 +26,7 @@ from pathlib import Path
 from catalog.durations import format_duration
 from catalog.errors import RenderError, UsageError
 from catalog.lock import lock_path
-from catalog.readonly import sqlite_path
+from catalog.engines import sqlite_path
 from catalog.render import builtin_templates_dir
 
 DEFAULT_NAME = "catalog-sync"

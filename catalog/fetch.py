@@ -82,7 +82,8 @@ def fetch(
 
 
 def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
-    """A saved API answer; received_at is the file's modification time."""
+    """A saved API answer, received now: `sync --from-file` is a sync like any other (a plain `cp`
+    changes a file's modification time, so that time says nothing; `catalog import` has its own rule)."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -95,8 +96,7 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
         raise FetchError(f"cannot read {path}: {reason}; check --from-file") from None
     if len(body) > max_bytes:
         raise _too_large_file(path, max_bytes)
-    mtime = datetime.fromtimestamp(info.st_mtime, timezone.utc)
-    return Fetched(body=body, source=f"file:{path}", received_at=mtime)
+    return Fetched(body=body, source=f"file:{path}", received_at=datetime.now(timezone.utc))
 
 
 # --------------------------------------------------------------------------- pure helpers

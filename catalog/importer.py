@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from catalog import store
-from catalog.db import open_registry, registry_error
+from catalog.db import registry_error, writer
 from catalog.errors import CatalogError, FetchError, UsageError
-from catalog.lock import registry_lock
 from catalog.settings import Settings
 from catalog.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
 
@@ -141,21 +140,17 @@ def import_answers(settings: Settings, answers: Iterable[Answer],
     """Import `answers` in order; `on_answer()`, when given, is called after each (progress)."""
     clock = time.perf_counter()
     result = ImportResult()
-    with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
-        engine = open_registry(settings.db)
-        try:
-            for answer in answers:
-                result.total += 1
-                _import_one(engine, answer, settings, result)
-                if on_answer:
-                    on_answer()
-            if settings.render and result.imported:
-                try:
-                    render_snapshot(engine, settings)
-                except CatalogError as exc:
-                    result.render_error = str(exc)
-        finally:
-            engine.dispose()
+    with writer(settings.db, wait=settings.lock_wait, purpose="import") as engine, paused_gc():
+        for answer in answers:
+            result.total += 1
+            _import_one(engine, answer, settings, result)
+            if on_answer:
+                on_answer()
+        if settings.render and result.imported:
+            try:
+                render_snapshot(engine, settings)
+            except CatalogError as exc:
+                result.render_error = str(exc)
     result.seconds = time.perf_counter() - clock
     return result
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 from catalog.errors import LockedError, RegistryError
-from catalog.readonly import sqlite_path
+from catalog.engines import sqlite_path
 from catalog.times import format_time, parse_time
 
 log = logging.getLogger("catalog")
@@ -36,10 +36,10 @@ POLL_SECONDS = 0.1  # how often --wait retries; a lock is held for seconds, so t
 
 
 def lock_path(db: str) -> Path:
-    """`<db file>.lock` for SQLite; for anything else a file named by a hash of the URL.
+    """`<db file>.lock` for SQLite; for other URLs a file named by a hash of the URL.
 
-    A non-SQLite server can be reached from many hosts and this lock is per host; it still keeps
-    one host's timer, daemon and hand-run syncs apart. CATALOG_LOCK_DIR moves those files.
+    Such a file lock is per host. PostgreSQL does not use it: its lock lives on the server
+    (catalog.pglock). CATALOG_LOCK_DIR moves those files.
     """
     path = sqlite_path(db)
     if path is not None:

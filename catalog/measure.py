@@ -100,19 +100,14 @@ def one_at_a_time(callback):
 
 def refresh_health(settings: Settings, *, transport=None, on_sample=None) -> HealthResult:
     """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
-    from catalog.db import open_registry, registry_exists
-    from catalog.lock import registry_lock
+    from catalog.db import registry_exists, writer
 
     if not registry_exists(settings.db):
         raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
-    with registry_lock(settings.db, wait=settings.lock_wait):
-        engine = open_registry(settings.db)
-        try:
-            result = record_health(engine, settings, None, transport=transport, on_sample=on_sample)
-            if settings.render:
-                render_after(engine, settings, result)
-        finally:
-            engine.dispose()
+    with writer(settings.db, wait=settings.lock_wait, purpose="health refresh") as engine:
+        result = record_health(engine, settings, None, transport=transport, on_sample=on_sample)
+        if settings.render:
+            render_after(engine, settings, result)
     return result
 
 
@@ -255,19 +250,16 @@ def probe_targets(engine, settings: Settings) -> list[str]:
 def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
     """`catalog probe`: probes outside a sync. Not under the sync lock: the budget is counted in
     the registry in transactions of its own, so syncs and other probes may run meanwhile."""
-    from catalog.db import open_registry, registry_exists
+    from catalog.db import registry_exists, unlocked_writer
 
     require_key(settings)
     if not registry_exists(settings.db):
         raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
-    engine = open_registry(settings.db)
-    try:
+    with unlocked_writer(settings.db, purpose="probe") as engine:
         run = run_probes(engine, settings, probe_targets(engine, settings), transport=transport, on_probe=on_probe)
         if settings.render and run.results:
             render_after(engine, settings, run)
-        return run
-    finally:
-        engine.dispose()
+    return run
 
 
 def render_after(engine, settings: Settings, result) -> None:

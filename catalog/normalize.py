@@ -38,8 +38,15 @@ TRACKED_FIELDS = (
 
 CORE_PRICES = ("prompt", "completion")  # the two the free rule reads: always kept as given
 # JSON may escape lone UTF-16 surrogates ("\\ud800"): valid JSON, but such a str cannot be
-# encoded as UTF-8, so SQLite (and any UTF-8 log or file) would fail on it.
+# encoded as UTF-8, so SQLite (and any UTF-8 log or file) would fail on it: they become U+FFFD.
+# JSON may also escape NUL ("\\u0000"), which PostgreSQL's text type refuses: it is dropped, on
+# every engine alike. An id holding either is refused: an id must stay exactly what the API says.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text that every engine stores and gives back unchanged."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +185,7 @@ def normalize(data: list[Any]) -> Catalog:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         model_id = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
         if model_id is not None:  # as reported in warnings; to_record refuses the raw one
-            model_id = _SURROGATE.sub("\ufffd", model_id)
+            model_id = storable(model_id)
         if model_id is not None and model_id in records:
             skipped.append(Skipped(index, None, f"duplicate id {model_id!r}: the first entry is kept"))
             continue
@@ -198,6 +205,8 @@ def to_record(raw: Any) -> ModelRecord:
     model_id = raw.get("id")
     if not isinstance(model_id, str) or not model_id.strip():
         raise ValueError("entry has no string `id`")
+    if "\x00" in model_id:
+        raise ValueError("`id` contains a NUL character")
     if _SURROGATE.search(model_id):
         raise ValueError("`id` is not valid Unicode (a lone surrogate escape)")
     arch = _obj(raw, "architecture")
@@ -233,7 +242,7 @@ def _str(raw: dict, key: str, prefix: str = "") -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"`{prefix}{key}` is a {type(value).__name__}, not a string")
-    return _SURROGATE.sub("\ufffd", value) if value is not None else None
+    return storable(value) if value is not None else None
 
 
 def _int(raw: dict, key: str, prefix: str = "") -> int | None:
@@ -252,7 +261,7 @@ def _strings(raw: dict, key: str, prefix: str = "") -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"`{prefix}{key}` is not a list of strings")
     # Sorted and deduplicated: the API's order carries no meaning and must not look like a change.
-    return tuple(sorted(set(value)))
+    return tuple(sorted({storable(v) for v in value}))
 
 
 def _pricing(raw: dict) -> tuple[tuple[str, str], ...]:
@@ -267,5 +276,5 @@ def _pricing(raw: dict) -> tuple[tuple[str, str], ...]:
         # hour to the next; a zero extra costs what an absent one does, so it is not kept.
         if key not in CORE_PRICES and parse_price(value) == 0:
             continue
-        pairs.append((str(key), str(value)))
+        pairs.append((storable(str(key)), storable(str(value))))
     return tuple(sorted(pairs))

@@ -20,6 +20,7 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catalog.engines import sqlite_path
 from catalog.errors import QueryError, RegistryError
 
 if TYPE_CHECKING:
@@ -91,22 +92,6 @@ class ReadOnlyConnection(sqlite3.Connection):
     deadline: float | None = None
     timed_out: bool = False
     last_denied: str | None = None
-
-
-def sqlite_path(db: str) -> Path | None:
-    """The file behind a path or a SQLAlchemy sqlite URL; None for other URLs and in-memory ones."""
-    if "://" not in db:
-        return Path(db).expanduser() if db and db != ":memory:" else None
-    scheme, _, rest = db.partition("://")
-    if scheme.split("+", 1)[0].lower() != "sqlite":
-        return None
-    # sqlite:///rel.db -> "/rel.db" after the authority (empty); sqlite:////abs.db -> "//abs.db".
-    if not rest.startswith("/"):
-        return None
-    database = rest[1:].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return Path(database).expanduser()
 
 
 def connect(db: str, *, timeout: float | None = None) -> sqlite3.Connection:
@@ -271,9 +256,6 @@ def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> "sqlalchemy.E
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
-    if sqlite_path(db) is None and "://" in db:
-        # Other databases (PostgreSQL later): best effort, a read-only transaction per connection.
-        return sqlalchemy.create_engine(db).execution_options(postgresql_readonly=True)
     connect(db, timeout=timeout).close()  # fail now, with our message, if the file is missing
     return sqlalchemy.create_engine(
         "sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from catalog.times import format_time, parse_time
@@ -34,6 +34,11 @@ class UtcTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         return parse_time(value) if value is not None else None
 
+
+# Token counts and Unix times pass 2^31 - 1 (PostgreSQL's integer); SQLite's INTEGER is 64-bit.
+WideInt = BigInteger().with_variant(Integer(), "sqlite")
+# At most one open (current) version per model: a double write fails instead of corrupting.
+OPEN_VERSION = text("valid_to_run IS NULL")
 
 # JSON with SQL NULL for None: "absent" and "null" are one value in this project.
 Json = JSON(none_as_null=True)
@@ -70,6 +75,9 @@ class Run(Base):
     changed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     payload_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A live sync's clock when its answer arrived (NULL for --observed-at and imports). Earlier than
+    # observed_at when that host's clock was behind the newest stored run, whose time it then took.
+    clock_at: Mapped[datetime | None] = mapped_column(UtcTime)
 
 
 class Model(Base):
@@ -90,7 +98,10 @@ class Model(Base):
 
 class ModelVersion(Base):
     __tablename__ = "model_versions"
-    __table_args__ = (Index("ix_model_versions_model_id_valid_from_run", "model_id", "valid_from_run"),)
+    __table_args__ = (
+        Index("ix_model_versions_model_id_valid_from_run", "model_id", "valid_from_run"),
+        Index("ux_model_versions_open", "model_id", unique=True, sqlite_where=OPEN_VERSION, postgresql_where=OPEN_VERSION),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
@@ -100,15 +111,15 @@ class ModelVersion(Base):
     valid_to: Mapped[datetime | None] = mapped_column(UtcTime)
     name: Mapped[str | None] = mapped_column(Text)
     canonical_slug: Mapped[str | None] = mapped_column(Text)
-    context_length: Mapped[int | None] = mapped_column(Integer)
-    top_context_length: Mapped[int | None] = mapped_column(Integer)
-    max_completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    context_length: Mapped[int | None] = mapped_column(WideInt)
+    top_context_length: Mapped[int | None] = mapped_column(WideInt)
+    max_completion_tokens: Mapped[int | None] = mapped_column(WideInt)
     input_modalities: Mapped[list | None] = mapped_column(Json)
     output_modalities: Mapped[list | None] = mapped_column(Json)
     supported_parameters: Mapped[list | None] = mapped_column(Json)
     pricing: Mapped[dict | None] = mapped_column(Json)
     expiration_date: Mapped[str | None] = mapped_column(String(32))
-    created: Mapped[int | None] = mapped_column(Integer)
+    created: Mapped[int | None] = mapped_column(WideInt)
     description: Mapped[str | None] = mapped_column(Text)
     hugging_face_id: Mapped[str | None] = mapped_column(Text)
 

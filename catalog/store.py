@@ -142,6 +142,8 @@ def insert_run(conn, **values: Any) -> int:
     values.setdefault("removed", 0)
     values.setdefault("changed", 0)
     values.setdefault("skipped", 0)
+    if values.get("error"):
+        values["error"] = values["error"].replace("\x00", "")  # PostgreSQL's text cannot hold NUL
     return conn.execute(insert(runs).values(**values)).inserted_primary_key[0]
 
 
@@ -240,8 +242,8 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
         select(versions, models.c.first_seen_free)
         .join(models, models.c.id == versions.c.model_id)
         .where(free_versions_at(run.id))
-        .order_by(versions.c.model_id)
     ).all()
+    rows.sort(key=lambda row: row.model_id)  # by code point, as on SQLite, whatever the server's collation
     streaks = streaks_at(conn, run.id)
     free = tuple(
         FreeModel(

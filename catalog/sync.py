@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from catalog import fetch, render, store
-from catalog.db import open_registry, read_connection, registry_error, registry_exists
+from catalog.db import read_connection, registry_error, registry_exists, writer
 from catalog.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
-from catalog.lock import registry_lock
 from catalog.normalize import Catalog, normalize, parse_payload
 from catalog.settings import Settings
 from catalog.times import format_time
@@ -93,6 +92,25 @@ def fetch_answer(settings: Settings, transport=None):
     )
 
 
+def settle_observed(observed: datetime, last_ok: store.RunInfo | None, *, live: bool) -> tuple[datetime, datetime | None]:
+    """(observed time to record, the host's clock reading to keep) for a sync.
+
+    Hosts' clocks disagree by seconds, and one clock can step back. A live sync is never refused
+    for that: when its clock reads earlier than the newest stored run, it is recorded at that run's
+    time, with its own reading kept beside it and one warning. An explicit time stays checked."""
+    if not live:
+        check_observed(observed, last_ok)
+        return observed, None
+    if last_ok is not None and observed < last_ok.observed_at:
+        behind = int((last_ok.observed_at - observed).total_seconds())
+        log.warning(
+            "this host's clock (%s) is %d s behind the newest run in the registry; the run is recorded at %s",
+            format_time(observed), behind, format_time(last_ok.observed_at),
+        )
+        return last_ok.observed_at, observed
+    return observed, observed
+
+
 def check_observed(observed: datetime, last_ok: store.RunInfo | None) -> None:
     """History only grows forward from the newest successful run (a failed one stores nothing)."""
     if last_ok is not None and observed < last_ok.observed_at:
@@ -123,17 +141,20 @@ def store_answer(
     observed: datetime,
     started: datetime,
     allow_mass_removal: bool,
+    live: bool = False,
 ) -> SyncResult:
-    """Diff one answer against the registry and store it, inside the caller's transaction."""
+    """Diff one answer against the registry and store it, inside the caller's transaction.
+    `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed)."""
     clock = time.perf_counter()
     last = store.last_ok_run(conn)
-    check_observed(observed, last)
+    observed, clock_at = settle_observed(observed, last, live=live)
     digest = payload_hash(body)
     if last is not None and last.payload_hash == digest:
         # Byte-identical to the previous successful answer: the same state, so only a run row.
         run_id = store.insert_run(
             conn, started_at=started, observed_at=observed, source=source, status="ok",
             catalog_size=last.catalog_size, free_count=last.free_count, skipped=last.skipped, payload_hash=digest,
+            clock_at=clock_at,
         )
         store.mark_seen(conn, observed)
         store.finish_run(conn, run_id, now_utc(), started)
@@ -146,7 +167,7 @@ def store_answer(
     run_id = store.insert_run(
         conn, started_at=started, observed_at=observed, source=source, status="ok",
         catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
-        payload_hash=digest, **counts,
+        payload_hash=digest, clock_at=clock_at, **counts,
     )
     store.apply_diff(conn, diff, run_id, observed)
     store.mark_seen(conn, observed)
@@ -221,8 +242,8 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     if registry_exists(settings.db):
         with read_connection(settings.db) as conn:
             state, last = store.load_state(conn), store.last_ok_run(conn)
-    observed = settings.observed_at or fetched.received_at
-    check_observed(observed, last)
+    observed, _ = settle_observed(settings.observed_at or fetched.received_at.replace(microsecond=0), last,
+                                  live=settings.observed_at is None)
     diff = diff_answer(catalog, state, settings.allow_mass_removal)
     return SyncResult(None, observed, catalog.size, diff.free_count, diff.counts, len(catalog.skipped),
                       time.perf_counter() - clock, changes=diff.changes, dry_run=True)
@@ -237,38 +258,35 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
         except CatalogError as exc:
             raise scrubbed(exc, settings) from None
     clock = time.perf_counter()
-    with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
+    with writer(settings.db, wait=settings.lock_wait) as engine, paused_gc():
         started = now_utc()  # after the lock: a run's interval is its work, not its queueing
-        engine = open_registry(settings.db)
         try:
-            try:
-                fetched = fetch_answer(settings, transport)
-                observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
-                with engine.begin() as conn:
-                    result = store_answer(
-                        conn, body=fetched.body, source=fetched.source, observed=observed,
-                        started=started, allow_mass_removal=settings.allow_mass_removal,
-                    )
-            except UsageError:
+            fetched = fetch_answer(settings, transport)
+            observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
+            with engine.begin() as conn:
+                result = store_answer(
+                    conn, body=fetched.body, source=fetched.source, observed=observed,
+                    started=started, allow_mass_removal=settings.allow_mass_removal,
+                    live=settings.observed_at is None,
+                )
+        except UsageError:
+            raise
+        except Exception as exc:
+            error = registry_error(exc, settings.db)
+            if not isinstance(error, CatalogError):
                 raise
-            except Exception as exc:
-                error = registry_error(exc, settings.db)
-                if not isinstance(error, CatalogError):
-                    raise
-                clean = scrubbed(error, settings)
-                record_failure(engine, source=fetch.redact_url(settings.source),
-                               observed=settings.observed_at or started.replace(microsecond=0),
-                               started=started, error=str(clean))
-                if clean is not error:  # the original, chained under -v, would show the secret
-                    raise clean from None
-                raise error from exc
-            measure_availability(engine, settings, result, transport)
-            if settings.render:
-                try:
-                    result.written = render_snapshot(engine, settings)
-                except RenderError as exc:
-                    result.render_error = str(exc)
-        finally:
-            engine.dispose()
+            clean = scrubbed(error, settings)
+            record_failure(engine, source=fetch.redact_url(settings.source),
+                           observed=settings.observed_at or started.replace(microsecond=0),
+                           started=started, error=str(clean))
+            if clean is not error:  # the original, chained under -v, would show the secret
+                raise clean from None
+            raise error from exc
+        measure_availability(engine, settings, result, transport)
+        if settings.render:
+            try:
+                result.written = render_snapshot(engine, settings)
+            except RenderError as exc:
+                result.render_error = str(exc)
     result.seconds = time.perf_counter() - clock
     return result

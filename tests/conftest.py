@@ -77,6 +77,55 @@ def answer_file(tmp_path):
     return write
 
 
-def rows(db: Path, sql: str, *params):
+def rows(db: Path | str, sql: str, *params):
+    """Rows of raw SQL (`?` placeholders) from a SQLite file or a PostgreSQL URL."""
+    if str(db).startswith("postgresql"):
+        import psycopg
+
+        from catalog.pgconnect import conninfo
+
+        with psycopg.connect(conninfo(str(db))) as conn:
+            return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params).fetchall()]
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+# ---------------------------------------------------------------- PostgreSQL (see pgserver.py)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    import shutil
+
+    from pgserver import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new, empty database on the test server (superuser URL)."""
+    return pg_server.url(pg_server.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The registry, on each engine in turn: a file path, or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "reg.db")
+    return request.getfixturevalue("pg_url")
+
+
+def reader_of(server, url: str) -> str:
+    """Create a reader role with `catalog db reader-sql`'s SQL (run as the superuser, as an admin
+    would); the URL that connects as it. Roles belong to the server: one name per database."""
+    from catalog.pgquery import reader_sql
+
+    database = url.rsplit("/", 1)[1]
+    role = f"reader_{database}"
+    with server.admin(database) as admin:
+        admin.execute(reader_sql(url, role))
+    return server.url(database, user=role)

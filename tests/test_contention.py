@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from conftest import rows
+from conftest import reader_of, rows
 from fakeapi import Answer, catalog_doc, model, reply
 
 from catalog.sync import payload_hash
@@ -116,9 +116,9 @@ def wait_all(procs: list[subprocess.Popen], deadline: float) -> list[tuple[int, 
     return results
 
 
-def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path):
+def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request):
     deadline = time.monotonic() + DEADLINE
-    db, out, stop = tmp_path / "reg.db", tmp_path / "out", tmp_path / "stop"
+    db, out, stop = db_url, tmp_path / "out", tmp_path / "stop"
     docs = answers()
     bodies = [json.dumps(doc).encode() for doc in docs]
     free_sets = [sorted(m["id"] for m in doc["data"] if m["id"].endswith(":free")) for doc in docs]
@@ -128,10 +128,12 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path):
     first = subprocess.run([sys.executable, "-c", SYNC_WORKER, json.dumps(argv), "1"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0 and "CODES [0]" in first.stdout, first.stderr
+    # On PostgreSQL, readers connect as a reader role (`catalog query` refuses the writer).
+    reading = reader_of(request.getfixturevalue("pg_server"), db) if db.startswith("postgresql") else db
 
     ready = [tmp_path / f"ready-{i}" for i in range(READERS)]
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop), str(flag), json.dumps(free_sets),
+        subprocess.Popen([sys.executable, "-c", READER, str(reading), str(stop), str(flag), json.dumps(free_sets),
                           str(DEADLINE)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for flag in ready
     ]

@@ -172,7 +172,7 @@ def hold_registry_lock(env: Env) -> None:
 
 def hold_sqlite_write_lock(env: Env) -> None:
     # The writer waits BUSY_TIMEOUT_MS (10 s) for SQLite's lock; a short wait keeps the test fast.
-    env.monkeypatch.setattr("catalog.db.BUSY_TIMEOUT_MS", 200)
+    env.monkeypatch.setattr("catalog.engines.BUSY_TIMEOUT_MS", 200)
     conn = sqlite3.connect(env.db, isolation_level=None)
     conn.execute("BEGIN EXCLUSIVE")
     env.stack.callback(conn.close)

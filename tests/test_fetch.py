@@ -473,15 +473,16 @@ def test_redact_url():
 # --------------------------------------------------------------------------- read_file
 
 
-def test_read_file(tmp_path):
+def test_read_file_is_received_now_whatever_its_mtime(tmp_path):
     path = tmp_path / "answer.json"
     path.write_bytes(DOC_BYTES)
     stamp = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc).timestamp()
     os.utime(path, (stamp, stamp))
+    before = datetime.now(timezone.utc)
     got = read_file(path)
     assert got.body == DOC_BYTES
     assert got.source == f"file:{path}"
-    assert got.received_at == datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
+    assert before <= got.received_at <= datetime.now(timezone.utc)
 
 
 def test_read_file_missing(tmp_path):

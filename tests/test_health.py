@@ -45,15 +45,15 @@ def health_rows(cli, db="catalog.db"):
     return {r["model_id"]: r for r in out.json()}
 
 
-def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_api):
+def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_api, db_url):
     serve_health(fake_api)
-    out = cli("sync", "--api-url", fake_api.url, "--no-render")
+    out = cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render")
     assert out.code == 0, out.err
     assert "health: 3 up, 1 degraded, 2 down, 3 unknown (2 calls failed)" in out.out
     # One call per model, routers excepted: openrouter/free lists no endpoints of its own.
     asked = sorted(c["path"] for c in fake_api.calls_to("/endpoints"))
     assert asked == sorted(endpoints_path(m) for m in MODELS if m != "openrouter/free")
-    h = health_rows(cli)
+    h = health_rows(cli, db_url)
     assert {m: r["state"] for m, r in h.items()} == {
         "a/up:free": "up", "b/degraded:free": "degraded", "c/down:free": "down", "d/two:free": "up",
         "e/empty:free": "down", "f/broken:free": "unknown", "g/notjson:free": "unknown", "h/nulls:free": "up",
@@ -67,7 +67,7 @@ def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_ap
     assert h["e/empty:free"]["endpoints"] == 0
     assert h["h/nulls:free"]["uptime_30m"] is None and h["h/nulls:free"]["uptime_1d"] is None
     assert h["f/broken:free"]["endpoints"] is None  # unknown: nothing guessed
-    samples = cli("health", "f/broken:free", "--format", "json").json()
+    samples = cli("health", "--db", db_url, "f/broken:free", "--format", "json").json()
     assert [s["error"] for s in samples] == ["HTTP 500"]
 
 
@@ -82,14 +82,14 @@ def test_the_health_timeout_bounds_a_hanging_server_and_keeps_the_others(cli, fa
     assert "health timeout" in samples[0]["error"]
 
 
-def test_health_never_fails_the_sync_and_no_health_skips_it(cli, fake_api, tmp_path):
+def test_health_never_fails_the_sync_and_no_health_skips_it(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc([model("a/b:free")]))  # no routes: every /endpoints answers 404
-    out = cli("sync", "--api-url", fake_api.url, "--no-render")
+    out = cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render")
     assert out.code == 0 and "0 up, 0 degraded, 0 down, 1 unknown (1 call failed)" in out.out
     calls = len(fake_api.calls)
-    out = cli("sync", "--api-url", fake_api.url, "--no-render", "--no-health")
+    out = cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render", "--no-health")
     assert out.code == 0 and "health" not in out.out and len(fake_api.calls) == calls
-    assert rows(tmp_path / "catalog.db", "select count(*) from health_checks") == [(1,)]
+    assert rows(db_url, "select count(*) from health_checks") == [(1,)]
 
 
 def test_a_sync_from_a_file_has_no_health(cli, fake_api, answer_file):
@@ -98,16 +98,16 @@ def test_a_sync_from_a_file_has_no_health(cli, fake_api, answer_file):
     assert health_rows(cli)["a/b:free"]["state"] == "unknown"  # never sampled is unknown, not up
 
 
-def test_health_refresh_samples_without_a_sync_and_rerenders(cli, fake_api, tmp_path):
+def test_health_refresh_samples_without_a_sync_and_rerenders(cli, fake_api, tmp_path, db_url):
     serve_health(fake_api)
-    assert cli("sync", "--api-url", fake_api.url, "--no-health").code == 0
+    assert cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-health").code == 0
     before = (tmp_path / "generated" / "free-models.md").read_text()
     assert "Nothing is measured yet" in before
-    out = cli("health", "--refresh", "--api-url", fake_api.url)
+    out = cli("health", "--db", db_url, "--refresh", "--api-url", fake_api.url)
     assert out.code == 0, out.err
     assert out.out.startswith("health: 3 up, 1 degraded, 2 down, 3 unknown")
-    assert rows(tmp_path / "catalog.db", "select count(*), min(run_id) from health_checks") == [(len(MODELS), None)]
-    assert rows(tmp_path / "catalog.db", "select count(*) from runs") == [(1,)]  # no catalog sync
+    assert rows(db_url, "select count(*), min(run_id) from health_checks") == [(len(MODELS), None)]
+    assert rows(db_url, "select count(*) from runs") == [(1,)]  # no catalog sync
     after = (tmp_path / "generated" / "free-models.md").read_text()
     assert "| `a/up:free` | 🟢 up | 99.1% | — | 812 ms | 42 tok/s | — |" in after
     assert "| `c/down:free` | 🔴 down |" in after
@@ -135,22 +135,22 @@ def test_old_samples_are_pruned_after_health_keep(cli, fake_api, tmp_path):
     assert rows(db, "select count(*), min(sampled_at) > '2020-01-02' from health_checks") == [(len(MODELS), 1)]
 
 
-def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path):
+def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path, db_url):
     from catalog.health_store import MIN_KNOWN_SAMPLES
 
     fake_api.serve(catalog_doc([model("a/b:free")]))
     up = endpoints_doc("a/b:free", endpoint(status=0))
     down = endpoints_doc("a/b:free", endpoint(status=-5, uptime_30m=20.0))
     fake_api.route(endpoints_path("a/b:free"), up)
-    assert cli("sync", "--api-url", fake_api.url, "--no-render").code == 0
+    assert cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render").code == 0
     for _ in range(MIN_KNOWN_SAMPLES - 2):
-        assert cli("health", "--refresh", "--api-url", fake_api.url, "--no-render").code == 0
-    assert health_rows(cli)["a/b:free"]["availability_7d"] is None  # 11 samples: too few to say
+        assert cli("health", "--db", db_url, "--refresh", "--api-url", fake_api.url, "--no-render").code == 0
+    assert health_rows(cli, db_url)["a/b:free"]["availability_7d"] is None  # 11 samples: too few to say
     fake_api.route(endpoints_path("a/b:free"), down)
-    assert cli("health", "--refresh", "--api-url", fake_api.url, "--no-render").code == 0
-    row = health_rows(cli)["a/b:free"]
+    assert cli("health", "--db", db_url, "--refresh", "--api-url", fake_api.url, "--no-render").code == 0
+    row = health_rows(cli, db_url)["a/b:free"]
     assert row["state"] == "down" and row["availability_7d"] == round(11 / 12, 4)
-    models = cli("models", "--format", "json").json()
+    models = cli("models", "--db", db_url, "--format", "json").json()
     assert (models[0]["health"], models[0]["availability_7d"]) == ("down", round(11 / 12, 4))
 
 
@@ -176,10 +176,10 @@ def test_health_queries_explain_unknown_ids_and_refuse_odd_flags(cli, fake_api):
     assert out.code == 2 and "takes no MODEL_ID" in out.err
 
 
-def test_views_expose_health(cli, fake_api, tmp_path):
+def test_views_expose_health(cli, fake_api, tmp_path, db_url):
     serve_health(fake_api)
-    assert cli("sync", "--api-url", fake_api.url, "--no-render").code == 0
-    db = tmp_path / "catalog.db"
+    assert cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render").code == 0
+    db = db_url
     assert rows(db, "select state from model_health_now where model_id = 'c/down:free'") == [("down",)]
     assert rows(db, "select count(*) from health_samples") == [(len(MODELS),)]
     assert rows(db, "select count(*) from probe_results") == [(0,)]
@@ -230,11 +230,11 @@ def test_state_rules(body, state):
     assert sample_from_answer("v/m:free", body).state == state
 
 
-def test_status_counts_health_states_and_probes_today(cli, fake_api, tmp_path):
+def test_status_counts_health_states_and_probes_today(cli, fake_api, tmp_path, db_url):
     serve_health(fake_api)
-    assert cli("sync", "--api-url", fake_api.url, "--no-render").code == 0
-    status = cli("status", "--format", "json").json()
+    assert cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render").code == 0
+    status = cli("status", "--db", db_url, "--format", "json").json()
     assert status["health"] == {"up": 3, "degraded": 1, "down": 2, "unknown": 3}
     assert status["probes_today"] == 0
-    table = cli("status").out
+    table = cli("status", "--db", db_url).out
     assert "health           3 up, 1 degraded, 2 down, 3 unknown" in table.replace("\x1b", "")

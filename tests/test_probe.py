@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -124,15 +125,17 @@ POOLED = ["a/alpha-70b:free", "b/beta-70b:free", "c/gamma-8b:free", "d/delta-8b:
 
 
 @pytest.fixture
-def probing(cli, fake_api, monkeypatch):
-    """A synced registry whose pools name POOLED; the key set; /key reports plenty left."""
+def probing(cli, fake_api, monkeypatch, db_url):
+    """A synced registry (on each engine) whose pools name POOLED; the key set; /key reports
+    plenty left. `probing.db` is the registry."""
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    fake_api.db = db_url
     fake_api.serve(catalog_doc([model(m) for m in POOLED]))
     for m in POOLED:
         fake_api.route(endpoints_path(m), endpoints_doc(m, endpoint()))
     fake_api.route(KEY_PATH, key_answer(remaining=45))
     fake_api.route(CHAT, completion_stream())
-    assert cli("sync", "--api-url", fake_api.url, "--no-render").code == 0
+    assert cli("sync", "--db", db_url, "--api-url", fake_api.url, "--no-render").code == 0
     return fake_api
 
 
@@ -153,7 +156,7 @@ def test_probe_needs_the_key(cli, fake_api, answer_file):
 
 
 def test_default_targets_are_the_pools_fallbacks_first_choices_first(cli, probing, tmp_path):
-    out = cli("probe", "--api-url", probing.url, "--format", "json")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--format", "json")
     assert out.code == 0, out.err
     pools = json.loads((tmp_path / "generated" / "free-model-pool.json").read_text())["fallbacks"]
     firsts = [ids[0] for ids in pools.values() if ids]
@@ -178,7 +181,7 @@ def test_every_outcome_is_recorded(cli, probing, tmp_path):
         "g/ok:free": completion_stream(),
     }
     probing.route(CHAT, *cases.values())
-    args = ["probe", "--api-url", probing.url, "--budget", "20", "--timeout", "0.5", "--format", "json", "--no-render"]
+    args = ["probe", "--db", probing.db, "--api-url", probing.url, "--budget", "20", "--timeout", "0.5", "--format", "json", "--no-render"]
     for m in cases:
         args += ["--model", m]
     out = cli(*args)
@@ -187,13 +190,13 @@ def test_every_outcome_is_recorded(cli, probing, tmp_path):
     assert got == {"a/alpha-70b:free": "rate_limited", "b/beta-70b:free": "blocked_by_account",
                    "c/gamma-8b:free": "gated", "d/delta-8b:free": "error", "e/gone:free": "unavailable",
                    "f/hang:free": "timeout", "g/ok:free": "ok"}
-    assert rows(tmp_path / "catalog.db", "select count(*) from probe_results") == [(7,)]
+    assert rows(probing.db, "select count(*) from probe_results") == [(7,)]
 
 
 @pytest.mark.parametrize("body", [DAILY_429, PER_MINUTE_429])
 def test_a_quota_answer_stops_the_run(cli, probing, body):
     probing.route(CHAT, completion_stream(), reply(body, status=429), completion_stream())
-    out = cli("probe", "--api-url", probing.url, "--format", "json", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--format", "json", "--no-render")
     assert out.code == 0
     assert [r["outcome"] for r in out.json()] == ["ok", "quota_exhausted"]
     assert len(chat_models(probing)) == 2 and "whole account" in out.err
@@ -201,43 +204,43 @@ def test_a_quota_answer_stops_the_run(cli, probing, body):
 
 def test_no_retry_of_a_rate_limited_probe(cli, probing):
     probing.route(CHAT, reply(SHARED_POOL_429, status=429))
-    out = cli("probe", "--api-url", probing.url, "--model", "a/alpha-70b:free", "--format", "json", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--model", "a/alpha-70b:free", "--format", "json", "--no-render")
     assert [r["outcome"] for r in out.json()] == ["rate_limited"] and len(chat_models(probing)) == 1
 
 
 def test_the_budget_holds_for_the_day_across_runs(cli, probing):
-    assert cli("probe", "--api-url", probing.url, "--budget", "3", "--no-render").code == 0
+    assert cli("probe", "--db", probing.db, "--api-url", probing.url, "--budget", "3", "--no-render").code == 0
     assert len(chat_models(probing)) == 3
-    out = cli("probe", "--api-url", probing.url, "--budget", "3", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--budget", "3", "--no-render")
     assert out.code == 0 and "budget (3) is used up" in out.err and len(chat_models(probing)) == 3
 
 
 def test_the_reserve_is_left_for_the_app(cli, probing):
     probing.route(KEY_PATH, key_answer(remaining=22))
-    out = cli("probe", "--api-url", probing.url, "--reserve", "20", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--reserve", "20", "--no-render")
     assert out.code == 0 and len(chat_models(probing)) == 2
     probing.route(KEY_PATH, key_answer(remaining=20))
-    out = cli("probe", "--api-url", probing.url, "--reserve", "20", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--reserve", "20", "--no-render")
     assert "keeps 20 for the app" in out.err and len(chat_models(probing)) == 2
 
 
 def test_a_key_without_the_counter_is_bounded_by_the_budget_alone(cli, probing):
     probing.route(KEY_PATH, key_answer(remaining=None))
-    assert cli("probe", "--api-url", probing.url, "--budget", "2", "--no-render").code == 0
+    assert cli("probe", "--db", probing.db, "--api-url", probing.url, "--budget", "2", "--no-render").code == 0
     assert len(chat_models(probing)) == 2
 
 
 @pytest.mark.parametrize("status, message", [(401, "refused OPENROUTER_API_KEY"), (503, "no probe was sent")])
 def test_an_unreadable_key_sends_no_probe(cli, probing, status, message):
     probing.route(KEY_PATH, reply({"error": {"code": status, "message": f"no {KEY}"}}, status=status))
-    out = cli("probe", "--api-url", probing.url, "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--no-render")
     assert out.code == 1 and message in out.err and chat_models(probing) == []
 
 
 def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
     probing.route(CHAT, Delayed(completion_stream(), 0.2))  # overlap the two runs' calls
     env = {**os.environ, "OPENROUTER_API_KEY": KEY, "PYTHONPATH": str(REPO)}
-    args = [sys.executable, "-m", "catalog", "probe", "--db", str(tmp_path / "catalog.db"), "--api-url", probing.url,
+    args = [sys.executable, "-m", "catalog", "probe", "--db", probing.db, "--api-url", probing.url,
             "--budget", "3", "--no-render", "--format", "json"]
     for m in POOLED:
         args += ["--model", m]
@@ -246,27 +249,29 @@ def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     probed = sum(len(json.loads(out)) for out, _ in outs)
     assert probed == 3 and len(chat_models(probing)) == 3
-    assert rows(tmp_path / "catalog.db", "select count(*) from probes") == [(3,)]
+    assert rows(probing.db, "select count(*) from probes") == [(3,)]
 
 
 def test_the_key_never_reaches_output_logs_or_registry(cli, probing, tmp_path, caplog):
     leak = {"error": {"message": f"Provider returned error for key {KEY}", "code": 429,
                       "metadata": {"raw": f"Bearer {KEY}", "limit_source": "upstream_provider_shared_pool"}}}
     probing.route(CHAT, reply(leak, status=429), Stream(["data: " + json.dumps({"error": {"message": f"boom {KEY}"}})]))
-    out = cli("probe", "--api-url", probing.url, "-v", "--format", "csv")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "-v", "--format", "csv")
     assert out.code == 0
-    sync = cli("sync", "--api-url", probing.url, "--probe", "-v")
+    sync = cli("sync", "--db", probing.db, "--api-url", probing.url, "--probe", "-v")
     assert sync.code == 0
     texts = out.out + out.err + sync.out + sync.err + caplog.text
     texts += (tmp_path / "generated" / "free-models.md").read_text()
     assert KEY not in texts
-    assert KEY.encode() not in (tmp_path / "catalog.db").read_bytes()
-    assert "***" in rows(tmp_path / "catalog.db", "select group_concat(detail) from probes")[0][0]
+    stored = " ".join(str(r) for table in ("runs", "probes", "health_checks") for r in rows(probing.db, f"select * from {table}"))
+    assert KEY not in stored and "***" in stored
+    if not probing.db.startswith("postgresql"):
+        assert KEY.encode() not in Path(probing.db).read_bytes()
 
 
 def test_sync_probe_probes_after_the_sync_and_the_report_shows_it(cli, probing, tmp_path):
     probing.route(CHAT, reply(GUARDRAIL_404, status=404), completion_stream())
-    out = cli("sync", "--api-url", probing.url, "--probe", "--budget", "2")
+    out = cli("sync", "--db", probing.db, "--api-url", probing.url, "--probe", "--budget", "2")
     assert out.code == 0, out.err
     assert "probes: 1 blocked_by_account, 1 ok; 2 of 2 used today" in out.out
     page = (tmp_path / "generated" / "free-models.md").read_text()
@@ -275,7 +280,7 @@ def test_sync_probe_probes_after_the_sync_and_the_report_shows_it(cli, probing, 
     assert "https://openrouter.ai/settings/privacy" in page
     pools = json.loads((tmp_path / "generated" / "free-model-pool.json").read_text())["pools"]
     assert all(blocked not in ids for ids in pools.values())
-    explain = cli("pools", "--explain", "--format", "json").json()
+    explain = cli("pools", "--db", probing.db, "--explain", "--format", "json").json()
     reasons = {d["reason"] for pool in explain["explain"].values() for d in pool if d["id"] == blocked}
     assert reasons and all(r.startswith("last probe blocked_by_account") for r in reasons), reasons
 
@@ -288,8 +293,8 @@ def test_sync_probe_without_a_key_still_syncs(cli, fake_api, monkeypatch):
 
 def test_probe_pool_names_are_checked_against_the_config(cli, probing, tmp_path):
     (tmp_path / "catalog.toml").write_text('[pools.TINY]\nmax_b = 8\n')
-    out = cli("probe", "--api-url", probing.url, "--pool", "TINY", "--format", "json", "--no-render")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--pool", "TINY", "--format", "json", "--no-render")
     assert out.code == 0, out.err
     assert set(chat_models(probing)) == {"c/gamma-8b:free", "d/delta-8b:free"}
-    out = cli("probe", "--api-url", probing.url, "--pool", "HUGE")
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--pool", "HUGE")
     assert out.code == 1 and "--pool HUGE: no such pool" in out.err

@@ -25,11 +25,11 @@ DAY2 = catalog_doc([
 
 
 @pytest.fixture
-def registry(cli, answer_file):
+def registry(cli, answer_file, db_url):
     for doc, when in ((DAY1, "2026-01-01T00:00Z"), (DAY2, "2026-01-08T00:00Z")):
-        out = cli("sync", "--db", "q.db", "--from-file", answer_file(doc), "--observed-at", when, "--no-render")
+        out = cli("sync", "--db", db_url, "--from-file", answer_file(doc), "--observed-at", when, "--no-render")
         assert out.code == 0, out.err
-    return "q.db"
+    return db_url
 
 
 def ids(result):

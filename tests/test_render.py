@@ -637,14 +637,13 @@ ANSWER = {
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(tmp_path, db_url):
     from catalog.cli import main
 
     answer = tmp_path / "answer.json"
     answer.write_text(json.dumps(ANSWER), encoding="utf-8")
-    db = str(tmp_path / "catalog.db")
-    assert main(["sync", "--db", db, "--from-file", str(answer), "--no-render"]) == 0
-    return db
+    assert main(["sync", "--db", db_url, "--from-file", str(answer), "--no-render"]) == 0
+    return db_url
 
 
 def test_render_command_writes_then_leaves_files_alone(registry, tmp_path, capsys):
@@ -686,10 +685,10 @@ def test_pools_command_reports_a_bad_config_in_one_line(registry, tmp_path, caps
     assert "`pools.TINY`" in err and "\n" not in err
 
 
-def test_render_command_on_an_empty_registry_says_what_to_do(tmp_path, capsys):
+def test_render_command_on_an_empty_registry_says_what_to_do(tmp_path, capsys, db_url):
     from catalog.cli import main
 
-    db = str(tmp_path / "empty.db")
+    db = db_url
     assert main(["db", "upgrade", "--db", db]) == 0
     capsys.readouterr()
     assert main(["render", "--db", db, "--out", str(tmp_path / "gen")]) == 1

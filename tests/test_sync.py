@@ -16,8 +16,8 @@ BASE = [
 ]
 
 
-def sync(cli, api, *extra):
-    return cli("sync", "--db", "reg.db", "--api-url", api.url, "--no-render", "--timeout", "2", *extra)
+def sync(cli, api, *extra, db="reg.db"):
+    return cli("sync", "--db", db, "--api-url", api.url, "--no-render", "--timeout", "2", *extra)
 
 
 def db_digest(path: Path) -> str:
@@ -25,9 +25,9 @@ def db_digest(path: Path) -> str:
         return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
 
 
-def test_first_then_changed_sync(cli, fake_api, tmp_path):
+def test_first_then_changed_sync(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
-    first = sync(cli, fake_api, "--observed-at", "2026-01-01T00:00:00Z")
+    first = sync(cli, fake_api, "--observed-at", "2026-01-01T00:00:00Z", db=db_url)
     assert first.code == 0, first.err
     assert first.out.startswith("4 models, 3 free: +3 added, 0 returned, -0 removed, 0 changed (")
     assert first.err == ""
@@ -39,11 +39,11 @@ def test_first_then_changed_sync(cli, fake_api, tmp_path):
         model("openai/gpt-4o", prompt="0", completion="0"),            # now free by price
         model("deepseek/deepseek-r1-0528:free"),
     ]))
-    second = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00:00Z")
+    second = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00:00Z", db=db_url)
     assert second.code == 0, second.err
     assert second.out.startswith("5 models, 5 free: +2 added, 0 returned, -0 removed, 4 changed")
 
-    changes = cli("changes", "--db", "reg.db", "--format", "json").json()
+    changes = cli("changes", "--db", db_url, "--format", "json").json()
     latest = [c for c in changes if c["observed_at"] == "2026-01-02T00:00:00Z"]
     assert {(c["model_id"], c["kind"], c["field"]) for c in latest} == {
         ("deepseek/deepseek-r1-0528:free", "added", None),
@@ -58,37 +58,37 @@ def test_first_then_changed_sync(cli, fake_api, tmp_path):
     assert changes[0]["observed_at"] >= changes[-1]["observed_at"]  # newest first
 
 
-def test_removed_and_returned_with_time_travel(cli, fake_api):
+def test_removed_and_returned_with_time_travel(cli, fake_api, db_url):
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api, "--observed-at", "2026-01-01T00:00Z").code == 0
+    assert sync(cli, fake_api, "--observed-at", "2026-01-01T00:00Z", db=db_url).code == 0
     fake_api.serve(catalog_doc(BASE[1:3] + [model("openai/gpt-4o", prompt="1", completion="1")]))
-    out = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00Z")
+    out = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00Z", db=db_url)
     assert "-1 removed" in out.out
     fake_api.serve(catalog_doc(BASE[:2] + [model("qwen/qwen3-coder:free", prompt="0.5", completion="1")]))
-    out = sync(cli, fake_api, "--observed-at", "2026-01-03T00:00Z")
+    out = sync(cli, fake_api, "--observed-at", "2026-01-03T00:00Z", db=db_url)
     assert "1 returned" in out.out and "-0 removed" in out.out  # :free suffix keeps qwen free
 
     def free_at(t):
-        return {m["id"] for m in cli("models", "--db", "reg.db", "--format", "json", "--at", t).json()}
+        return {m["id"] for m in cli("models", "--db", db_url, "--format", "json", "--at", t).json()}
 
     assert free_at("2026-01-01T12:00Z") == {m["id"] for m in BASE[:3]}
     assert free_at("2026-01-02T00:00Z") == {m["id"] for m in BASE[1:3]}
     assert free_at("2026-01-05") == {m["id"] for m in BASE[:3]}
     assert free_at("2025-12-31") == set()  # before the first sync
-    removed = cli("changes", "--db", "reg.db", "--format", "json", "--kind", "removed").json()
+    removed = cli("changes", "--db", db_url, "--format", "json", "--kind", "removed").json()
     assert [(e["model_id"], e["reason"]) for e in removed] == [("google/gemma-3-27b-it:free", "delisted")]
-    now = cli("models", "--db", "reg.db", "--format", "json").json()
+    now = cli("models", "--db", db_url, "--format", "json").json()
     gemma = next(m for m in now if m["id"] == "google/gemma-3-27b-it:free")
     assert gemma["first_seen_free"] == "2026-01-01T00:00:00Z" and gemma["free_since"] == "2026-01-03T00:00:00Z"
     assert {"id", "name", "vendor", "context_length"} <= set(gemma)
 
 
-def test_unchanged_answer_adds_only_a_run_row(cli, fake_api, tmp_path):
+def test_unchanged_answer_adds_only_a_run_row(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api).code == 0
-    counts = lambda: [rows(tmp_path / "reg.db", f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")]  # noqa: E731
+    assert sync(cli, fake_api, db=db_url).code == 0
+    counts = lambda: [rows(db_url, f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")]  # noqa: E731
     before = counts()
-    again = sync(cli, fake_api)
+    again = sync(cli, fake_api, db=db_url)
     assert again.code == 0 and "+0 added" in again.out and "3 free" in again.out
     assert counts() == [before[0] + 1] + before[1:]
 
@@ -106,13 +106,13 @@ def test_dry_run_writes_nothing(cli, fake_api, tmp_path):
     assert db_digest(tmp_path / "reg.db") == digest
 
 
-def test_observed_at_must_not_go_backwards(cli, fake_api, tmp_path):
+def test_observed_at_must_not_go_backwards(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z").code == 0
-    out = sync(cli, fake_api, "--observed-at", "2026-01-04T00:00Z")
+    assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z", db=db_url).code == 0
+    out = sync(cli, fake_api, "--observed-at", "2026-01-04T00:00Z", db=db_url)
     assert out.code == 2 and "earlier than the newest successful run" in out.err
     assert out.err.count("\n") == 1
-    assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z").code == 0  # equal is fine
+    assert sync(cli, fake_api, "--observed-at", "2026-01-05T00:00Z", db=db_url).code == 0  # equal is fine
 
 
 def test_mass_removal_is_refused_unless_allowed(cli, fake_api, tmp_path):
@@ -131,29 +131,29 @@ def test_mass_removal_is_refused_unless_allowed(cli, fake_api, tmp_path):
     assert digest != db_digest(tmp_path / "reg.db")
 
 
-def test_failed_fetch_records_a_failed_run_and_changes_nothing(cli, fake_api, tmp_path):
+def test_failed_fetch_records_a_failed_run_and_changes_nothing(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api).code == 0
-    before = rows(tmp_path / "reg.db", "select * from model_versions")
+    assert sync(cli, fake_api, db=db_url).code == 0
+    before = rows(db_url, "select * from model_versions")
     fake_api.serve(error_reply(404, "no such endpoint"))
-    out = sync(cli, fake_api)
+    out = sync(cli, fake_api, db=db_url)
     assert out.code == 1 and out.err.startswith("catalog: error: ") and out.err.count("\n") == 1
-    assert rows(tmp_path / "reg.db", "select * from model_versions") == before
-    last = rows(tmp_path / "reg.db", "select status, error from runs order by id desc limit 1")[0]
+    assert rows(db_url, "select * from model_versions") == before
+    last = rows(db_url, "select status, error from runs order by id desc limit 1")[0]
     assert last[0] == "failed" and "404" in last[1]
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api).code == 0  # and the next sync works
+    assert sync(cli, fake_api, db=db_url).code == 0  # and the next sync works
 
 
-def test_malformed_entries_are_skipped_with_a_warning(cli, fake_api, tmp_path):
+def test_malformed_entries_are_skipped_with_a_warning(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
-    assert sync(cli, fake_api).code == 0
+    assert sync(cli, fake_api, db=db_url).code == 0
     broken = dict(BASE[0], context_length="131072")
     fake_api.serve(catalog_doc([broken, {"id": 12}] + BASE[1:]))
-    out = sync(cli, fake_api)
+    out = sync(cli, fake_api, db=db_url)
     assert out.code == 0 and "3 free" in out.out and "2 entries skipped" in out.out and "-0 removed" in out.out
     assert "skipped entry #0 (google/gemma-3-27b-it:free)" in out.err
-    assert rows(tmp_path / "reg.db", "select skipped from runs order by id desc limit 1") == [(2,)]
+    assert rows(db_url, "select skipped from runs order by id desc limit 1") == [(2,)]
 
 
 def test_api_key_is_sent_but_never_stored_or_printed(cli, fake_api, tmp_path, monkeypatch):
@@ -213,9 +213,9 @@ def test_readers_need_an_existing_registry(cli, tmp_path):
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_summary_counts_are_stored_per_run(cli, fake_api, tmp_path):
+def test_summary_counts_are_stored_per_run(cli, fake_api, tmp_path, db_url):
     body = json.dumps(catalog_doc(BASE)).encode()
     fake_api.serve(body)
-    sync(cli, fake_api)
-    run = rows(tmp_path / "reg.db", "select catalog_size, free_count, added, returned, removed, changed, skipped, payload_hash, status, source from runs")[0]
+    sync(cli, fake_api, db=db_url)
+    run = rows(db_url, "select catalog_size, free_count, added, returned, removed, changed, skipped, payload_hash, status, source from runs")[0]
     assert run == (4, 3, 3, 0, 0, 0, 0, hashlib.sha256(body).hexdigest(), "ok", fake_api.url)
