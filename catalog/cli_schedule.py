@@ -225,6 +225,7 @@ def read_status(db: str) -> dict:
     from sqlalchemy import func, select
 
     from catalog.db import describe, read_connection
+    from catalog.notify import outbox_counts
     from catalog.schema import Run
 
     runs = Run.__table__
@@ -242,6 +243,7 @@ def read_status(db: str) -> dict:
             failing = failing.where(runs.c.id > last_ok["id"])
         failures = conn.execute(failing).scalar_one()
         health = health_counts(conn)
+        notifications = outbox_counts(conn)
     return {
         "registry": describe(db),
         "last_ok": last_ok,
@@ -249,6 +251,7 @@ def read_status(db: str) -> dict:
         "failures_since_ok": failures,
         "free_count": last_ok["free_count"] if last_ok else None,
         **health,
+        "notifications": notifications,
     }
 
 
@@ -262,6 +265,16 @@ def health_counts(conn) -> dict:
     for model_id in free_ids(conn):
         states[latest[model_id].state if model_id in latest else "unknown"] += 1
     return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
+
+
+def notification_line(counts: dict) -> str:
+    from catalog.times import format_time
+
+    line = f"{counts['pending']} pending, {counts['delivered']} delivered, {counts['expired']} given up"
+    last = counts["last_error"]
+    if counts["failing"] and last:
+        line += f"; failing: {last['target']}: {last['error']} (at {format_time(last['at'])})"
+    return line
 
 
 def print_json(status: dict) -> None:
@@ -300,6 +313,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     health = status["health"]
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
     lines.append(("probes today", str(status["probes_today"])))
+    lines.append(("notifications", notification_line(status["notifications"])))
     if ok is not None:
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))
     if status.get("max_age_seconds") is not None:
@@ -308,7 +322,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     width = max(len(key) for key, _ in lines)
     # At a terminal a line never wraps, and the verdicts that call for action stand out.
     room = term.width(sys.stdout) - width - 2 if term.is_terminal(sys.stdout) else None
-    colors = {"failing": "red", "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
+    colors = {"failing": "red", "notifications": "red" if status["notifications"]["failing"] else None, "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
     for key, value in lines:
         value = truncate(value, max(room, 1)) if room is not None else value
         print(f"{key:<{width}}  {term.paint(value, colors.get(key))}")

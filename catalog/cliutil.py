@@ -84,6 +84,8 @@ def add_render(parser: argparse.ArgumentParser, *, with_no_render: bool = True) 
     parser.add_argument("--lang", choices=["en", "zh"], default="en", help="language of free-models.md (default en)")
     parser.add_argument("--templates", metavar="DIR", type=Path, help="templates that override the built-in ones")
     parser.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
+    parser.add_argument("--no-charts", action="store_true", help="leave the SVG charts out of the generated files")
+    parser.add_argument("--feed-url", metavar="URL", help="public address of free-models.atom, for its rel=\"self\" link")
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
@@ -184,6 +186,8 @@ def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
         render=not get("no_render", False),
         lang=get("lang", "en"),
         templates_dir=get("templates"),
+        feed_url=get("feed_url"),
+        charts=not get("no_charts", False),
         config_path=get("config"),
         dry_run=get("dry_run", False),
         allow_mass_removal=get("allow_mass_removal", False),
