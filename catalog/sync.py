@@ -212,16 +212,18 @@ def notify_config(settings: Settings, result_notes: list[str]):
         return None
 
 
-def deliver_notifications(engine, notify, result: SyncResult, transport=None) -> None:
-    """After the sync is stored (and measured, and rendered): a target's fault is a log line."""
+def deliver_notifications(engine, notify) -> list:
+    """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
+    fault is a log line and its rows stay pending, never the sync's failure."""
     from catalog import notify as outbox
 
     if notify is None or not notify.targets:
-        return
+        return []
     try:
-        result.deliveries = outbox.deliver_pending(engine, notify, transport=transport)
+        return outbox.deliver_pending(engine, notify)
     except Exception as exc:  # noqa: BLE001 - undelivered rows stay pending for the next sync
         log.warning("notifications not sent: %s", type(exc).__name__ if not str(exc) else str(exc).splitlines()[0])
+        return []
 
 
 def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
@@ -301,6 +303,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                 record_failure(engine, source=fetch.redact_url(settings.source),
                                observed=settings.observed_at or started.replace(microsecond=0),
                                started=started, error=str(clean), notify=notify)
+                deliver_notifications(engine, notify)
                 if clean is not error:  # the original, chained under -v, would show the secret
                     raise clean from None
                 raise error from exc
@@ -311,7 +314,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                     result.written = render_snapshot(engine, settings)
                 except RenderError as exc:
                     result.render_error = str(exc)
-            deliver_notifications(engine, notify, result)
+            result.deliveries = deliver_notifications(engine, notify)
         finally:
             engine.dispose()
     result.seconds = time.perf_counter() - clock
