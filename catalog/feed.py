@@ -22,11 +22,11 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(value: Any, limit: int | None = None) -> str:
-    """Text XML 1.0 can hold: control characters, lone surrogates and U+FFFE/FFFF dropped."""
-    text = _NOT_XML.sub("", "" if value is None else str(value))
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+    """One line of visible text XML 1.0 can hold: the report's cleaning (no control, bidi or
+    surrogate characters) and no U+FFFE/U+FFFF either."""
+    from catalog.render import clean  # render imports this module: a late import, one cleaning rule
+
+    return _NOT_XML.sub("", clean(value, limit))
 
 
 def feed_id(history: History) -> str:
