@@ -18,6 +18,7 @@ COUNT_FILE = "free-models-count.svg"
 TIMELINE_FILE = "free-models-timeline.svg"
 WIDTH = 800
 TICK_DAYS = (1, 2, 7, 14, 28, 56, 91, 182, 364, 728)
+MONTH_STEPS = (1, 2, 3, 6, 12)
 MAX_TICKS = 6
 ROW_HEIGHT = 16
 MAX_ROWS = 200  # past this many models, the timeline says how many more there are
@@ -49,16 +50,27 @@ def num(value: float) -> str:
 
 
 def time_ticks(frame: Frame) -> list[dict[str, str]]:
-    """UTC midnights at a step that gives at most MAX_TICKS labels, each with its x."""
+    """UTC midnights at a step that gives at most MAX_TICKS labels, each with its x: days or weeks
+    for short spans, the first of every 1, 2, 3, 6 or 12 months for long ones."""
     span_days = max((frame.t1 - frame.t0).total_seconds() / 86400, 1e-9)
     step = next((d for d in TICK_DAYS if span_days / d <= MAX_TICKS), math.ceil(span_days / MAX_TICKS))
-    first = math.ceil((frame.t0 - EPOCH).total_seconds() / 86400 / step) * step
-    ticks, day = [], first
-    while EPOCH + timedelta(days=day) <= frame.t1:
-        when = EPOCH + timedelta(days=day)
-        ticks.append({"x": num(frame.x(when)), "label": when.strftime("%Y-%m-%d")})
-        day += step
-    return ticks
+    if step < 28:
+        first = math.ceil((frame.t0 - EPOCH).total_seconds() / 86400 / step) * step
+        moments = (EPOCH + timedelta(days=first + i * step) for i in range(MAX_TICKS + 1))
+    else:
+        months = next((m for m in MONTH_STEPS if m * 30 >= step), 12 * math.ceil(step / 365))
+        start = frame.t0.year * 12 + frame.t0.month - 1
+        moments = (datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
+                   for index in range(start + 1, start + (MAX_TICKS + 1) * months + 1) if index % months == 0)
+    return [{"x": num(frame.x(when)), "label": when.strftime("%Y-%m-%d"), "anchor": anchor(frame, frame.x(when))}
+            for when in moments if frame.t0 <= when <= frame.t1]
+
+
+def anchor(frame: Frame, x: float) -> str:
+    """A date label centred on its tick, unless that would push it past the chart's edge."""
+    if x > WIDTH - 34:
+        return "end"
+    return "start" if x < 34 else "middle"
 
 
 def nice_max(value: int) -> tuple[int, int]:
@@ -108,10 +120,14 @@ def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
     }
 
 
-def timeline_chart(periods: Sequence[Period], newest: datetime, days: int) -> dict[str, Any]:
+def timeline_chart(periods: Sequence[Period], newest: datetime, days: int, first: datetime | None = None) -> dict[str, Any]:
     """One row per model free at any time in the `days` up to `newest`; a bar per free period,
-    and an end mark where a period closed inside the window (its reason picks the colour)."""
+    and an end mark where a period closed inside the window (its reason picks the colour). The
+    axis starts at the registry's first run when that is later: before it nothing is known."""
     start = newest - timedelta(days=days)
+    clamped = first is not None and start < first < newest
+    if clamped:
+        start = first
     by_model: dict[str, list[Period]] = {}
     for p in periods:
         if p.start <= newest and (p.end is None or p.end >= start):
@@ -120,7 +136,7 @@ def timeline_chart(periods: Sequence[Period], newest: datetime, days: int) -> di
     shown = order[:MAX_ROWS]
     top, label_width = 64, 300
     height = top + max(len(shown), 1) * ROW_HEIGHT + 40
-    frame = Frame(left=label_width, top=top, right=WIDTH - 16, bottom=height - 40, t0=start, t1=newest)
+    frame = Frame(left=label_width, top=top, right=WIDTH - 40, bottom=height - 40, t0=start, t1=newest)
     rows = []
     for index, model_id in enumerate(shown):
         y = top + index * ROW_HEIGHT
@@ -142,6 +158,7 @@ def timeline_chart(periods: Sequence[Period], newest: datetime, days: int) -> di
         "more": len(order) - len(shown),
         "x_ticks": time_ticks(frame),
         "days": days,
+        "clamped": clamped,  # the registry is younger than `days`
         "from": start.strftime("%Y-%m-%d"),
         "to": newest.strftime("%Y-%m-%d"),
         "bar_height": ROW_HEIGHT - 6,

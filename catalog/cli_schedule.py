@@ -126,6 +126,8 @@ def deploy_job(args: argparse.Namespace):
         api_url=api_url,
         timeout=args.timeout,
         name=args.name,
+        charts=not args.no_charts,
+        feed_url=args.feed_url,
     )
 
 

@@ -37,7 +37,7 @@ def watch_files(
     if watched.charts:
         views = {
             COUNT_FILE: count_chart(history.counts),
-            TIMELINE_FILE: timeline_chart(history.periods, history.newest, config.charts.days),
+            TIMELINE_FILE: timeline_chart(history.periods, history.newest, config.charts.days, history.counts[0][0]),
         }
         files.update({name: render(f"{name}.j2", {"chart": chart, "lang": lang}) for name, chart in views.items()})
     return files
