@@ -15,7 +15,7 @@ from catalog.state import EventRecord
 
 runs, events = Run.__table__, Event.__table__
 
-MAX_FEED_EVENTS = 1000  # the most a feed may hold ([feed] limit is checked against it)
+MAX_FEED_EVENTS = 1000  # the most a feed may hold: watchconfig.MAX_FEED_LIMIT
 MEMBERSHIP = ("added", "returned", "removed")
 
 

@@ -19,6 +19,7 @@ from catalog.errors import CatalogError
 EVENT_KINDS = ("added", "removed", "returned", "changed")
 TARGET_KINDS = ("webhook", "apprise")
 DEFAULT_FEED_LIMIT = 100
+MAX_FEED_LIMIT = 1000  # catalog.history.MAX_FEED_EVENTS: what the feed is built from
 DEFAULT_CHART_DAYS = 90
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_AGE = timedelta(hours=24)
@@ -101,6 +102,8 @@ def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
         url=http_url(feed_doc["url"], "feed.url", where) if "url" in feed_doc else None,
         limit=count(feed_doc["limit"], "feed.limit", where) if "limit" in feed_doc else DEFAULT_FEED_LIMIT,
     )
+    if feed.limit > MAX_FEED_LIMIT:
+        raise CatalogError(f"{where}: `feed.limit` must be at most {MAX_FEED_LIMIT}, not {feed.limit}")
     charts_doc = table(doc.get("charts", {}), "charts", where)
     check_keys(charts_doc, {"days"}, "charts.", where)
     charts = ChartsConfig(days=count(charts_doc["days"], "charts.days", where) if "days" in charts_doc else DEFAULT_CHART_DAYS)

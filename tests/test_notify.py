@@ -177,6 +177,8 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
     ('[[notify.apprise]]\nurl = "ntfy://t"\nsecret_env = "A"\n', "unknown key `notify.apprise[0].secret_env`"),
     ('[notify]\nmax_age = 5\n', "`notify.max_age` must be a duration string"),
     ('[feed]\nlimit = 0\n', "`feed.limit` must be a whole number of at least 1"),
+    ('[feed]\nlimit = 1001\n', "`feed.limit` must be at most 1000"),
+    ('[feed]\nurl = "free-models.atom"\n', "`feed.url` must be an http:// or https:// URL"),
     ('[charts]\ndayz = 3\n', "unknown key `charts.dayz`"),
 ])
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path, body, message):
