@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
         help="rebuild the generated files from the registry (no network)",
-        description="Rebuild free-models.md, free-model-pool.ts and free-model-pool.json from the "
-        "registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
+        description="Rebuild free-models.md, free-model-pool.ts, free-model-pool.json, free-models.atom "
+        "and the two SVG charts from the registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
     )
     cliutil.add_common(p)
     cliutil.add_render(p, with_no_render=False)
