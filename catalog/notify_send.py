@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
+from catalog.feed import REASONS
 from catalog.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
 from catalog.times import format_time
@@ -22,7 +23,6 @@ SCHEMA = "catalog.notify/1"
 DIGEST_LINES = 20  # Apprise: one line per event up to this many, then "and N more"
 SIGNATURE_HEADER = "X-Catalog-Signature"
 KIND_MARKS = {"added": "➕", "returned": "↩️", "removed": "➖", "changed": "✏️"}
-REASONS = {"delisted": "no longer listed", "now_paid": "no longer free"}
 
 
 @dataclass(frozen=True)

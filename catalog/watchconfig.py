@@ -71,9 +71,6 @@ class NotifyConfig:
     targets: tuple[Target, ...] = ()
     max_age: timedelta = DEFAULT_MAX_AGE  # a digest not delivered by then is given up
 
-    def by_id(self) -> dict[str, Target]:
-        return {t.id: t for t in self.targets}
-
 
 @dataclass(frozen=True)
 class WatchConfig:
@@ -156,10 +153,15 @@ def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target
 def http_url(value: Any, key: str, where: str) -> str:
     from catalog.poolconfig import kind
 
-    if not isinstance(value, str) or urlsplit(value.strip()).scheme not in ("http", "https") or not urlsplit(value.strip()).hostname:
-        # kind() would echo the value, and a URL may hold a secret: name only its type.
-        what = "a string" if isinstance(value, str) else kind(value).split(" (")[0]
-        raise CatalogError(f"{where}: `{key}` must be an http:// or https:// URL, not {what} of another form")
+    if not isinstance(value, str):
+        raise CatalogError(f"{where}: `{key}` must be an http:// or https:// URL, not {kind(value)}")
+    try:
+        parts = urlsplit(value.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:  # never echoed: a URL may hold a secret
+        raise CatalogError(f"{where}: `{key}` must be an http:// or https:// URL (scheme and host)")
     return value.strip()
 
 
