@@ -170,3 +170,23 @@ def test_charts_from_the_real_captures_are_byte_identical_across_replays(tmp_pat
     assert len(entries(root)) == 100 and root.findtext(f"{ATOM}updated") == "2026-01-29T04:04:00Z"
     result = cli("render", "--db", tmp_path / "a" / "reg.db", "--out", tmp_path / "a" / "out")
     assert result.code == 0 and "0 written" in result.out
+
+
+def test_chart_geometry_is_pure_and_handles_the_edges():
+    from datetime import datetime, timedelta, timezone
+
+    from catalog.charts import count_chart, nice_max, timeline_chart
+    from catalog.history import Period
+
+    t = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    assert [nice_max(n) for n in (0, 1, 7, 33, 87, 400)] == [(1, 1), (1, 1), (8, 2), (40, 10), (100, 25), (400, 100)]
+    one = count_chart([(t, 5)])  # a single run: a flat line a day wide, labelled
+    assert one["current"]["count"] == 5 and one["line"].count("H") == 1
+    steps = count_chart([(t, 5), (t + timedelta(hours=1), 5), (t + timedelta(hours=2), 7)])
+    assert steps["line"].count("V") == 1  # a level only breaks where the count changes
+    assert steps == count_chart([(t, 5), (t + timedelta(hours=1), 5), (t + timedelta(hours=2), 7)])
+    empty = timeline_chart([Period("a/b", t - timedelta(days=200), t - timedelta(days=150), "now_paid")], t, 90)
+    assert empty["rows"] == [] and empty["more"] == 0
+    many = [Period(f"v/m{i:03d}", t - timedelta(days=1)) for i in range(250)]
+    chart = timeline_chart(many, t, 90)
+    assert len(chart["rows"]) == 200 and chart["more"] == 50 and chart["rows"][0]["label"] == "v/m000"
