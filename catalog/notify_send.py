@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,16 +109,31 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send(target: Target, message: Message, *, delivery: str, deadline: float, transport=None) -> str | None:
-    """Deliver one message before `deadline` (time.monotonic()); None on success, else why not."""
+    """Deliver one message before `deadline` (time.monotonic()); None on success, else why not.
+
+    The client's own timeouts bound each connect and read; a worker thread bounds the whole call,
+    so a target trickling its answer byte by byte cannot hold the sync either. A call cut off this
+    way counts as failed (and is retried), even if the target later takes it."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return "no time left before the target's timeout"
-    try:
-        if target.kind == "webhook":
-            return post_webhook(target, message, delivery, remaining, transport)
-        return send_apprise(target, message, remaining)
-    except Exception as exc:  # noqa: BLE001 - a target's fault is a line in the outbox, never the sync's
-        return one_line(exc, target)
+    outcome: list[str | None] = []
+
+    def call() -> None:
+        try:
+            if target.kind == "webhook":
+                outcome.append(post_webhook(target, message, delivery, remaining, transport))
+            else:
+                outcome.append(send_apprise(target, message, remaining))
+        except Exception as exc:  # noqa: BLE001 - a target's fault is a line in the outbox, never the sync's
+            outcome.append(one_line(exc, target))
+
+    worker = threading.Thread(target=call, name="catalog-notify", daemon=True)
+    worker.start()
+    worker.join(remaining + 0.5)  # the client's timeouts fire first; this is the backstop
+    if not outcome:
+        return f"timed out after {target.timeout:g} s"
+    return outcome[0]
 
 
 def post_webhook(target: Target, message: Message, delivery: str, timeout: float, transport) -> str | None:

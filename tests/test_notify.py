@@ -205,3 +205,39 @@ def test_apprise_delivers_a_markdown_digest_to_a_local_json_receiver(tmp_path, r
     receiver.script.extend([500, 500, 500])
     sync(tmp_path, cfg, BASE, 3)
     assert outbox(tmp_path)[1][2:4] == ("pending", 1)
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path):
+    """Each byte arrives within the read timeout, so only the whole-call bound can stop it."""
+    import socket
+    import threading
+
+    from catalog.notify_send import Message, send
+    from catalog.watchconfig import Target
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    done = threading.Event()
+
+    def trickle():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        while not done.wait(0.1):
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    target = Target("webhook", f"http://127.0.0.1:{server.getsockname()[1]}/h", timeout=0.5)
+    try:
+        started = time.monotonic()
+        error = send(target, Message(None, "{}"), delivery="1", deadline=time.monotonic() + target.timeout)
+        assert error == "timed out after 0.5 s" and not done.is_set()
+        assert time.monotonic() - started < 10  # the trickle itself would go on for 100 s
+    finally:
+        done.set()
+        server.close()
