@@ -8,8 +8,9 @@
   within the target's timeout. A row becomes `delivered` only once the target accepted it (2xx, or
   Apprise's success), in its own transaction, and only from `pending`, so it is never sent again;
   a failure keeps it pending for the next syncs until it is older than max_age (`expired`).
-  The one gap left is a crash between the target's answer and that commit: the row is then sent
-  again, with the same body and X-Catalog-Delivery header, which a receiver can use to drop it.
+  Two narrow gaps are left, a crash between the target's answer and that commit, and a target
+  that takes a message only after its timeout cut the call off: the row is then sent again, with
+  the same body and X-Catalog-Delivery header, which a receiver can use to drop it.
 - The first successful sync of a registry is a baseline (nothing sent); a target added later
   gets rows only from the syncs after it was added, since rows are only ever made at sync time.
 """
