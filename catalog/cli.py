@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "catalog.cli_query",  # query
     "catalog.cli_health",  # health, probe
     "catalog.cli_schedule",  # schedule, deploy, status
+    "catalog.cli_notify",  # notify
 )
 
 

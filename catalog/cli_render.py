@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
         help="rebuild the generated files from the registry (no network)",
-        description="Rebuild free-models.md, free-model-pool.ts and free-model-pool.json from the "
-        "registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
+        description="Rebuild free-models.md, free-model-pool.ts, free-model-pool.json, free-models.atom "
+        "and the two SVG charts from the registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
     )
     cliutil.add_common(p)
     cliutil.add_render(p, with_no_render=False)
@@ -42,22 +42,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_pools)
 
 
-def read_snapshot(args: argparse.Namespace):
+def read_snapshot(args: argparse.Namespace, with_history: bool = False):
     from catalog.db import read_connection
+    from catalog.history import load_history
     from catalog.store import load_snapshot
 
     with read_connection(cliutil.db_of(args)) as conn:
         snapshot = load_snapshot(conn)
+        history = load_history(conn, snapshot.observed_at) if with_history and snapshot.observed_at else None
     if snapshot.observed_at is None:
         raise CatalogError("the registry has no successful sync yet; run `catalog sync` first")
-    return snapshot
+    return (snapshot, history) if with_history else snapshot
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from catalog.render import generate
+    from catalog.watchfiles import Watched
 
-    snapshot = read_snapshot(args)
-    report = generate(snapshot, out_dir=args.out, lang=args.lang, templates_dir=args.templates, config_path=args.config)
+    snapshot, history = read_snapshot(args, with_history=True)
+    report = generate(snapshot, out_dir=args.out, lang=args.lang, templates_dir=args.templates, config_path=args.config,
+                      watch=Watched(history, args.feed_url, not args.no_charts))
     total = len(report.written) + len(report.unchanged)
     print(f"rendered {total} files to {args.out}/ ({len(report.written)} written, {len(report.unchanged)} unchanged)")
     return EXIT_OK

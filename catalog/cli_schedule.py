@@ -126,6 +126,8 @@ def deploy_job(args: argparse.Namespace):
         api_url=api_url,
         timeout=args.timeout,
         name=args.name,
+        charts=not args.no_charts,
+        feed_url=args.feed_url,
     )
 
 
@@ -225,6 +227,7 @@ def read_status(db: str) -> dict:
     from sqlalchemy import func, select
 
     from catalog.db import describe, read_connection
+    from catalog.notify import outbox_counts
     from catalog.schema import Run
 
     runs = Run.__table__
@@ -242,6 +245,7 @@ def read_status(db: str) -> dict:
             failing = failing.where(runs.c.id > last_ok["id"])
         failures = conn.execute(failing).scalar_one()
         health = health_counts(conn)
+        notifications = outbox_counts(conn)
     return {
         "registry": describe(db),
         "clock_skew_seconds": clock_skew(last_ok),
@@ -250,6 +254,7 @@ def read_status(db: str) -> dict:
         "failures_since_ok": failures,
         "free_count": last_ok["free_count"] if last_ok else None,
         **health,
+        "notifications": notifications,
     }
 
 
@@ -270,6 +275,16 @@ def clock_skew(run: dict | None) -> int | None:
     if not run or run.get("clock_at") is None:
         return None
     return max(0, int((run["observed_at"] - run["clock_at"]).total_seconds()))
+
+
+def notification_line(counts: dict) -> str:
+    from catalog.times import format_time
+
+    line = f"{counts['pending']} pending, {counts['delivered']} delivered, {counts['expired']} given up"
+    last = counts["last_error"]
+    if counts["failing"] and last:
+        line += f"; failing: {last['target']}: {last['error']} (at {format_time(last['at'])})"
+    return line
 
 
 def print_json(status: dict) -> None:
@@ -311,6 +326,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     health = status["health"]
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
     lines.append(("probes today", str(status["probes_today"])))
+    lines.append(("notifications", notification_line(status["notifications"])))
     if ok is not None:
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))
     if status.get("max_age_seconds") is not None:
@@ -319,7 +335,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     width = max(len(key) for key, _ in lines)
     # At a terminal a line never wraps, and the verdicts that call for action stand out.
     room = term.width(sys.stdout) - width - 2 if term.is_terminal(sys.stdout) else None
-    colors = {"failing": "red", "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
+    colors = {"failing": "red", "notifications": "red" if status["notifications"]["failing"] else None, "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
     for key, value in lines:
         value = truncate(value, max(room, 1)) if room is not None else value
         print(f"{key:<{width}}  {term.paint(value, colors.get(key))}")

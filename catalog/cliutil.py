@@ -84,6 +84,9 @@ def add_render(parser: argparse.ArgumentParser, *, with_no_render: bool = True) 
     parser.add_argument("--lang", choices=["en", "zh"], default="en", help="language of free-models.md (default en)")
     parser.add_argument("--templates", metavar="DIR", type=Path, help="templates that override the built-in ones")
     parser.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
+    parser.add_argument("--no-charts", action="store_true", help="leave the SVG charts out of the generated files")
+    parser.add_argument("--feed-url", metavar="URL", type=http_url,
+                        help="public address of free-models.atom, for its rel=\"self\" link (default: [feed] url)")
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +94,15 @@ def add_format(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: table on a terminal, json otherwise)")
+
+
+def http_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError("must be an http:// or https:// URL")
+    return text.strip()
 
 
 def whole_number(text: str) -> int:
@@ -184,6 +196,8 @@ def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
         render=not get("no_render", False),
         lang=get("lang", "en"),
         templates_dir=get("templates"),
+        feed_url=get("feed_url"),
+        charts=not get("no_charts", False),
         config_path=get("config"),
         dry_run=get("dry_run", False),
         allow_mass_removal=get("allow_mass_removal", False),

@@ -88,6 +88,8 @@ def build_job(
     api_url: str | None = None,
     timeout: float | None = None,
     name: str = DEFAULT_NAME,
+    charts: bool = True,
+    feed_url: str | None = None,
 ) -> Job:
     """The `catalog sync` a timer or cron runs: the same options, with absolute paths."""
     db = absolute_db(db)
@@ -101,6 +103,10 @@ def build_job(
             command += ["--lang", lang]
         if templates_dir is not None:
             command += ["--templates", str(templates_dir.expanduser().absolute())]
+        if not charts:
+            command.append("--no-charts")
+        if feed_url:
+            command += ["--feed-url", feed_url]
     else:
         command.append("--no-render")
     config = config_path if config_path is not None else (Path("catalog.toml") if Path("catalog.toml").is_file() else None)

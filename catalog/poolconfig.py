@@ -14,6 +14,7 @@ from typing import Any
 
 from catalog.errors import CatalogError
 from catalog.settings import DEFAULT_CONFIG
+from catalog.watchconfig import WatchConfig, parse_watch
 
 POOL_NAMES = ("SMALL", "LARGE", "CODE", "VISION")  # the built-in pools, in their default order
 DEFAULT_CAP = 5
@@ -86,6 +87,7 @@ class PoolConfig:
     rules: Rules = field(default_factory=Rules)
     source: Path | None = None  # the file it came from; None for the defaults
     order: tuple[str, ...] = ()  # pools.order: these first, then the others in default order
+    watch: WatchConfig = field(default_factory=WatchConfig)  # [feed], [charts], [notify]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -136,7 +138,7 @@ def load_config(path: Path | None) -> PoolConfig:
 
 def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConfig:
     where = str(source) if source else "config"
-    check_keys(doc, {"pools", "rules"}, "", where)
+    check_keys(doc, {"pools", "rules", "feed", "charts", "notify"}, "", where)
     pools_doc = table(doc.get("pools", {}), "pools", where)
     rules_doc = table(doc.get("rules", {}), "rules", where)
     settings = {"cap", "exclude", "order"}
@@ -155,7 +157,7 @@ def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConf
     per_pool = {name: parse_pool(pools_doc.get(name, {}), f"pools.{name}", where) for name in names}
     for name in names[len(POOL_NAMES):]:
         check_custom(name, per_pool[name], where)
-    config = replace(config, pools=per_pool, rules=parse_rules(rules_doc, where))
+    config = replace(config, pools=per_pool, rules=parse_rules(rules_doc, where), watch=parse_watch(doc, where))
     if "order" in pools_doc:
         config = replace(config, order=pool_order(pools_doc["order"], per_pool, where))
     if not config.names:

@@ -19,6 +19,7 @@ from catalog.pools import EXPIRY_WINDOW_DAYS, Pools, build_pools, expires_soon
 from catalog.selectors import failure_counts
 from catalog.state import EventRecord, Snapshot
 from catalog.times import format_time
+from catalog.watchfiles import CHART_KINDS, Watched, watch_files
 from catalog.write import WriteReport, write_files
 
 LANGS = ("en", "zh")
@@ -46,6 +47,7 @@ def generate(
     lang: str = "en",
     templates_dir: Path | None = None,
     config_path: Path | None = None,
+    watch: Watched | None = None,
 ) -> WriteReport:
     """Render every file and write the changed ones atomically; RenderError (one line) on failure."""
     from catalog.poolconfig import load_config
@@ -56,7 +58,7 @@ def generate(
         raise RenderError(f"{exc}; {STALE} — fix it and run `catalog render`") from None
     pools = build_pools(snapshot, config)
     command = rebuild_command(out_dir, lang, templates_dir, config_path)
-    files = render_files(snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command)
+    files = render_files(snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command, watch=watch)
     try:
         return write_files(Path(out_dir), files)
     except OSError as exc:
@@ -74,13 +76,16 @@ def render_files(
     templates_dir: Path | None,
     pools: Pools,
     command: str | None = None,
+    watch: Watched | None = None,
 ) -> dict[str, str]:
-    """File name -> text. Pure: the same snapshot, pools and templates give the same bytes."""
+    """File name -> text. Pure: the same snapshot, history, pools and templates give the same bytes."""
     if lang not in LANGS:
         raise RenderError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
     data = page_data(snapshot, pools, command or rebuild_command(Path("generated"), lang, None, None), lang)
     env = environment(templates_dir)
-    files = {name: render_template(env, template, data) for name, template in template_names(lang).items()}
+    files = watch_files(lambda name, values: render_template(env, name, values), watch, pools.config.watch, lang, MARKDOWN)
+    data["charts"] = [{"file": name, "kind": kind} for name, kind in CHART_KINDS.items() if name in files]
+    files.update({name: render_template(env, template, data) for name, template in template_names(lang).items()})
     files[JSON_FILE] = pool_json(data)
     return files
 
@@ -121,7 +126,8 @@ def environment(templates_dir: Path | None):
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        # XML (the Atom feed, the SVG charts) escapes every value; Markdown and TypeScript have filters.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("atom.j2", "svg.j2"), default=False),
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, text
+from sqlalchemy import (
+    JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint, text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from catalog.times import format_time, parse_time
@@ -175,3 +177,29 @@ class Probe(Base):
     ttft_ms: Mapped[float | None] = mapped_column(Float)
     total_ms: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """The outbox: one digest or failure alert for one target, from one run. `pending` until the
+    target accepts it (then `delivered`, never sent again) or it is older than max_age (`expired`).
+    Targets are known by a hash of their config, so no URL or secret is ever stored."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("target_id", "run_id", "kind"),
+        Index("ix_notifications_status_target_id", "status", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(16))
+    target_kind: Mapped[str] = mapped_column(String(10))  # webhook / apprise
+    kind: Mapped[str] = mapped_column(String(10))  # digest / failure
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcTime)  # the clock at enqueue: max_age counts from it
+    title: Mapped[str | None] = mapped_column(Text)  # Apprise's title
+    body: Mapped[str] = mapped_column(Text)  # exactly what is sent: the JSON payload or the Markdown
+    status: Mapped[str] = mapped_column(String(10))  # pending / delivered / expired
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    last_error: Mapped[str | None] = mapped_column(Text)  # one line, no URL

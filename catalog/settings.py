@@ -34,6 +34,8 @@ class Settings:
     render: bool = True
     lang: str = "en"
     templates_dir: Path | None = None
+    feed_url: str | None = None  # the feed's public address (rel="self"); None: [feed] url
+    charts: bool = True  # the two SVG charts, embedded in the report
     config_path: Path | None = None  # None: ./catalog.toml when it exists
     dry_run: bool = False
     allow_mass_removal: bool = False

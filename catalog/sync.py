@@ -40,6 +40,7 @@ class SyncResult:
     health: Any = None  # measure.HealthResult after an HTTP sync with health on
     probes: Any = None  # measure.ProbeRun with --probe
     notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
+    deliveries: list[Any] = field(default_factory=list)  # notify.Delivery, one per message tried
 
     def summary(self) -> str:
         c = self.counts
@@ -55,6 +56,9 @@ class SyncResult:
         for step in (self.health, self.probes):
             if step is not None:
                 line += f"; {step.summary()}"
+        if self.deliveries:
+            failed = sum(d.error is not None for d in self.deliveries)
+            line += f"; {len(self.deliveries) - failed} notification(s) sent" + (f", {failed} failed (pending)" if failed else "")
         return line
 
 
@@ -184,29 +188,63 @@ def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
     return type(error)(text)
 
 
-def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str) -> None:
-    """A failed run row, in its own transaction; the registry's data is untouched."""
+def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str, notify=None) -> None:
+    """A failed run row, in its own transaction (with its on_failure alerts); the data is untouched."""
     try:
         with engine.begin() as conn:
             run_id = store.insert_run(conn, started_at=started, observed_at=observed, source=source,
                                       status="failed", error=error)
             store.finish_run(conn, run_id, now_utc(), started)
+            if notify is not None:
+                from catalog.notify import enqueue_failure
+
+                enqueue_failure(conn, notify, run_id, error)
     except Exception as exc:  # the original failure matters more than this one (and is shown)
         detail = str(getattr(exc, "orig", None) or exc).splitlines()
         log.debug("could not record the failed run: %s", detail[0] if detail else type(exc).__name__)
 
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
+    from catalog.history import load_history
+    from catalog.watchfiles import Watched
+
     with engine.connect() as conn:
         snapshot = store.load_snapshot(conn)
+        history = load_history(conn, snapshot.observed_at)
     report = render.generate(
         snapshot,
         out_dir=settings.out_dir,
         lang=settings.lang,
         templates_dir=settings.templates_dir,
         config_path=settings.config_path,
+        watch=Watched(history, settings.feed_url, settings.charts),
     )
     return report.written
+
+
+def notify_config(settings: Settings, result_notes: list[str]):
+    """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
+    from catalog.poolconfig import load_config
+
+    try:
+        return load_config(settings.config_path).watch.notify
+    except CatalogError as exc:
+        result_notes.append(f"no notifications: {exc}")
+        return None
+
+
+def deliver_notifications(engine, notify) -> list:
+    """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
+    fault is a log line and its rows stay pending, never the sync's failure."""
+    from catalog import notify as outbox
+
+    if notify is None or not notify.targets:
+        return []
+    try:
+        return outbox.deliver_pending(engine, notify)
+    except Exception as exc:  # noqa: BLE001 - undelivered rows stay pending for the next sync
+        log.warning("notifications not sent: %s", type(exc).__name__ if not str(exc) else str(exc).splitlines()[0])
+        return []
 
 
 def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
@@ -260,6 +298,8 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
     clock = time.perf_counter()
     with writer(settings.db, wait=settings.lock_wait) as engine, paused_gc():
         started = now_utc()  # after the lock: a run's interval is its work, not its queueing
+        notes: list[str] = []
+        notify = notify_config(settings, notes)
         try:
             fetched = fetch_answer(settings, transport)
             observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
@@ -269,6 +309,10 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                     started=started, allow_mass_removal=settings.allow_mass_removal,
                     live=settings.observed_at is None,
                 )
+                if notify is not None:  # same transaction: a stored sync always has its digests
+                    from catalog.notify import enqueue_digests
+
+                    enqueue_digests(conn, notify, result.run_id)
         except UsageError:
             raise
         except Exception as exc:
@@ -278,15 +322,18 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
             clean = scrubbed(error, settings)
             record_failure(engine, source=fetch.redact_url(settings.source),
                            observed=settings.observed_at or started.replace(microsecond=0),
-                           started=started, error=str(clean))
+                           started=started, error=str(clean), notify=notify)
+            deliver_notifications(engine, notify)
             if clean is not error:  # the original, chained under -v, would show the secret
                 raise clean from None
             raise error from exc
+        result.notes += notes
         measure_availability(engine, settings, result, transport)
         if settings.render:
             try:
                 result.written = render_snapshot(engine, settings)
             except RenderError as exc:
                 result.render_error = str(exc)
+        result.deliveries = deliver_notifications(engine, notify)
     result.seconds = time.perf_counter() - clock
     return result

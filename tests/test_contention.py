@@ -181,4 +181,6 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
     final = {m for (m,) in rows(db, "SELECT id FROM models WHERE is_free")}
     assert sorted(final) == free_sets[(total - 1) % 2]
     assert json.loads((out / "free-model-pool.json").read_text())["free_count"] == len(final)
-    assert sorted(p.name for p in out.iterdir()) == ["free-model-pool.json", "free-model-pool.ts", "free-models.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "free-model-pool.json", "free-model-pool.ts", "free-models-count.svg", "free-models-timeline.svg",
+        "free-models.atom", "free-models.md"]

@@ -26,6 +26,7 @@ from catalog.sync import payload_hash
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 GENERATED = ("free-model-pool.json", "free-model-pool.ts", "free-models.md")
+WATCHED = ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg")  # generated too
 VERSION_COLUMNS = (
     "model_id, name, canonical_slug, context_length, top_context_length, max_completion_tokens, "
     "input_modalities, output_modalities, supported_parameters, pricing, expiration_date, created, "
@@ -74,7 +75,7 @@ def stamp(moment: datetime) -> str:
 
 def leftovers(out: Path) -> list[str]:
     """Anything in the output folder that is not one of the generated files (temporary files)."""
-    return sorted(p.name for p in out.iterdir() if p.name not in GENERATED)
+    return sorted(p.name for p in out.iterdir() if p.name not in GENERATED + WATCHED)
 
 
 class Trials:

@@ -151,7 +151,13 @@ def hostile_sync(cli, fake_api, tmp_path) -> tuple[str, dict[str, str]]:
 def test_hostile_text_never_breaks_the_generated_files(cli, fake_api, tmp_path):
     source, files = hostile_sync(cli, fake_api, tmp_path)
     md, doc = files["free-models.md"], json.loads(files["free-model-pool.json"])
-    assert sorted(files) == ["free-model-pool.json", "free-model-pool.ts", "free-models.md"]
+    assert sorted(files) == ["free-model-pool.json", "free-model-pool.ts", "free-models-count.svg",
+                             "free-models-timeline.svg", "free-models.atom", "free-models.md"]
+    for name in ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg"):
+        import xml.etree.ElementTree as ET
+
+        ET.fromstring(files[name].encode())  # hostile ids and values stay text in XML too
+        assert "<script" not in files[name]
     assert_tables_intact(md)
     assert_fences_balanced(md)
     assert md.count("```ts\n") == 1

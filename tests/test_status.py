@@ -99,7 +99,7 @@ def test_table_names_each_part(cli, sync):
     assert result.code == 0
     labels = [re.split(r"\s{2,}", line.strip())[0] for line in result.out.splitlines()]
     assert labels == ["registry", "last ok run", "result", "source", "last failed run", "error", "failing",
-                      "free models", "health", "probes today", "data age"]  # fmt: skip
+                      "free models", "health", "probes today", "notifications", "data age"]  # fmt: skip
     assert "3 models, 2 free: +2 added" in result.out
     assert "data age         5m" in result.out
 
