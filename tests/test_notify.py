@@ -5,6 +5,7 @@ a verifiable signature, a hanging receiver bounded by its timeout, Apprise to a 
 import hashlib
 import hmac
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from receiver import HANG, receiver  # noqa: F401  (the fixture)
 
 BASE = [model("google/gemma-3-27b-it:free"), model("qwen/qwen3-coder:free", context_length=262144)]
 NEW = model("mistralai/devstral-2512:free")
+
+
+REG = ""  # the registry of the running test, on each engine in turn (see `registry`)
+
+
+@pytest.fixture(autouse=True)
+def registry(db_url, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "REG", db_url)
 
 
 def config(tmp_path: Path, body: str) -> Path:
@@ -36,12 +45,12 @@ def sync(tmp_path, cfg, models, when):
 
     answer = tmp_path / f"answer-{when}.json"
     answer.write_text(json.dumps(catalog_doc(models)))
-    return run_once(Settings(db=str(tmp_path / "reg.db"), from_file=answer, config_path=cfg, render=False,
+    return run_once(Settings(db=REG, from_file=answer, config_path=cfg, render=False,
                              observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z")))
 
 
 def outbox(tmp_path):
-    return rows(tmp_path / "reg.db", "SELECT kind, run_id, status, attempts, last_error FROM notifications ORDER BY id")
+    return rows(REG, "SELECT kind, run_id, status, attempts, last_error FROM notifications ORDER BY id")
 
 
 def test_a_digest_per_sync_with_changes_and_none_without(tmp_path, receiver, cli):
@@ -54,7 +63,7 @@ def test_a_digest_per_sync_with_changes_and_none_without(tmp_path, receiver, cli
     assert doc["schema"] == "catalog.notify/1" and doc["kind"] == "digest"
     assert (doc["run_id"], doc["observed_at"], doc["free_count"]) == (2, "2026-01-02T00:00:00Z", 3)
     assert doc["source"].startswith("file:")
-    changes = cli("changes", "--db", tmp_path / "reg.db", "--format", "json").json()
+    changes = cli("changes", "--db", REG, "--format", "json").json()
     assert doc["events"] == [e for e in changes if e["run_id"] == 2]
     assert receiver.received[0].path == "/hooks/secret-path-123"
     sync(tmp_path, cfg, [*BASE, NEW], 3)  # same answer: no events, nothing sent
@@ -81,9 +90,9 @@ def test_a_failed_delivery_is_retried_on_the_next_sync_and_delivered_once(tmp_pa
     failed = sync(tmp_path, cfg, [*BASE, NEW], 2)
     assert failed.run_id == 2 and failed.deliveries[0].error == "HTTP 500 Internal Server Error"
     assert outbox(tmp_path) == [("digest", 2, "pending", 1, "HTTP 500 Internal Server Error")]
-    status = cli("status", "--db", tmp_path / "reg.db", "--format", "json").json()["notifications"]
+    status = cli("status", "--db", REG, "--format", "json").json()["notifications"]
     assert (status["pending"], status["failing"], status["last_error"]["error"]) == (1, 1, "HTTP 500 Internal Server Error")
-    pending = cli("notify", "--pending", "--db", tmp_path / "reg.db", "--config", cfg, "--format", "json")
+    pending = cli("notify", "--pending", "--db", REG, "--config", cfg, "--format", "json")
     assert pending.code == 0 and [(p["run_id"], p["attempts"]) for p in pending.json()] == [(2, 1)]
     assert "secret-path-123" not in pending.out and "http://127.0.0.1/…" in pending.out
     sync(tmp_path, cfg, [*BASE, NEW], 3)  # nothing new, but the pending digest goes out
@@ -91,7 +100,7 @@ def test_a_failed_delivery_is_retried_on_the_next_sync_and_delivered_once(tmp_pa
     assert len(receiver.received) == 2 and receiver.received[0].body == receiver.received[1].body
     assert receiver.received[0].headers["x-catalog-delivery"] == receiver.received[1].headers["x-catalog-delivery"]
     assert outbox(tmp_path) == [("digest", 2, "delivered", 2, None)]
-    assert cli("notify", "--pending", "--db", tmp_path / "reg.db", "--format", "json").json() == []
+    assert cli("notify", "--pending", "--db", REG, "--format", "json").json() == []
 
 
 def test_the_signature_verifies_with_the_secret(tmp_path, receiver, monkeypatch):
@@ -103,7 +112,10 @@ def test_the_signature_verifies_with_the_secret(tmp_path, receiver, monkeypatch)
     expected = hmac.new(b"s3cr3t-value", got.body, hashlib.sha256).hexdigest()
     assert got.headers["x-catalog-signature"] == f"sha256={expected}"
     assert hmac.new(b"wrong", got.body, hashlib.sha256).hexdigest() != expected
-    assert b"s3cr3t-value" not in (tmp_path / "reg.db").read_bytes()
+    stored = " ".join(str(r) for table in ("notifications", "runs") for r in rows(REG, f"SELECT * FROM {table}"))
+    assert "s3cr3t-value" not in stored
+    if not REG.startswith("postgresql"):
+        assert b"s3cr3t-value" not in Path(REG).read_bytes()
 
 
 def test_a_missing_secret_keeps_the_digest_pending(tmp_path, receiver):
