@@ -259,7 +259,9 @@ def profile_of(
     low_id, low_name = record.id.lower(), (record.name or "").lower()
     streak = 0.0
     if observed_at is not None:
-        streak = max(0.0, (observed_at - model.free_since).total_seconds() / 86400)
+        # Whole days, as the output shows them: an hour later ranks the pools the same, so a
+        # resync of an unchanged answer can skip the render (catalog/render_skip.py).
+        streak = float(max(0, (observed_at - model.free_since) // timedelta(days=1)))
     return Profile(
         model=model,
         size=size,

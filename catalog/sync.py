@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from catalog import fetch, render, store
+from catalog import fetch, store
 from catalog.db import open_registry, read_connection, registry_error, registry_exists
 from catalog.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
@@ -140,7 +140,7 @@ def store_answer(
         counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
-    catalog = normalize(parse_payload(body))
+    catalog = normalize(parse_payload(body), paid_as_ids=True)
     diff = diff_answer(catalog, store.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
@@ -176,15 +176,19 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
 
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
-    with engine.connect() as conn:
+    """Render the newest snapshot, unless the files already hold what it would write."""
+    from catalog import render, render_skip
+
+    options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
+                   config_path=settings.config_path)
+    with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
+        digest = render_skip.inputs_digest(conn, db=settings.db, **options)
+        if render_skip.unchanged(settings.out_dir, digest):
+            log.debug("render skipped: its inputs are those of the files in %s", settings.out_dir)
+            return []
         snapshot = store.load_snapshot(conn)
-    report = render.generate(
-        snapshot,
-        out_dir=settings.out_dir,
-        lang=settings.lang,
-        templates_dir=settings.templates_dir,
-        config_path=settings.config_path,
-    )
+    report = render.generate(snapshot, **options)
+    render_skip.remember(settings.out_dir, digest, report.files)
     return report.written
 
 
