@@ -144,11 +144,14 @@ def import_answers(settings: Settings, answers: Iterable[Answer],
     with registry_lock(settings.db, wait=settings.lock_wait), paused_gc():
         engine = open_registry(settings.db)
         try:
-            for answer in answers:
-                result.total += 1
-                _import_one(engine, answer, settings, result)
-                if on_answer:
-                    on_answer()
+            # One connection for every answer: closing SQLite's last connection checkpoints the
+            # WAL, which a connection per answer paid 54 times (0.26 s of the 54 real captures).
+            with engine.connect() as conn:
+                for answer in answers:
+                    result.total += 1
+                    _import_one(engine, conn, answer, settings, result)
+                    if on_answer:
+                        on_answer()
             if settings.render and result.imported:
                 try:
                     render_snapshot(engine, settings)
@@ -160,10 +163,10 @@ def import_answers(settings: Settings, answers: Iterable[Answer],
     return result
 
 
-def _import_one(engine, answer: Answer, settings: Settings, result: ImportResult) -> None:
+def _import_one(engine, conn, answer: Answer, settings: Settings, result: ImportResult) -> None:
     started = now_utc()
     try:
-        with engine.begin() as conn:
+        with conn.begin():
             if store.payload_seen(conn, payload_hash(answer.body), answer.observed_at):
                 result.already += 1
                 return
