@@ -194,6 +194,8 @@ def expires_soon(record: ModelRecord, observed_at: datetime | None, days: int = 
 
 
 def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
+    if not globs:  # the usual exclude lists: asked 4 times per model and pool
+        return None
     low = model_id.lower()
     return next((g for g in globs if fnmatchcase(low, g.lower())), None)
 

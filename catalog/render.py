@@ -167,13 +167,18 @@ _MD_SPECIAL = set("\\`*_[]|<>&~$")
 def clean(value: Any, limit: int | None = None) -> str:
     """One line of visible text: breaks become spaces; control, format (bidi) chars are dropped."""
     text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # most API text: no break, control or format char
+        return _shortened(" ".join(text.split()), limit)
     kept = []
     for ch in text:
         if ch in _LINE_BREAKS:
             kept.append(" ")
         elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
             kept.append(ch)
-    text = " ".join("".join(kept).split())
+    return _shortened(" ".join("".join(kept).split()), limit)
+
+
+def _shortened(text: str, limit: int | None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
