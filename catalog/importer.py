@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -116,14 +117,15 @@ def answers_from_git(repo: Path, path: str) -> Answers:
 
 def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iterator[Answer]:
     """Blobs are read through one `git cat-file --batch` process rather than one `git show` per
-    commit."""
+    commit. Every request is written up front, from a thread, so git inflates the next blobs on
+    the other core while this one is parsed and stored."""
     proc = subprocess.Popen(
         ["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
+    writer = threading.Thread(target=_request_blobs, args=(proc.stdin, path, commits), daemon=True)
+    writer.start()
     try:
         for sha, stamp in commits:
-            proc.stdin.write(f"{sha}:{path}\n".encode())
-            proc.stdin.flush()
             header = proc.stdout.readline().decode().split()
             if len(header) < 3 or header[1] != "blob":  # deleted in this commit, or not a file
                 continue
@@ -131,9 +133,18 @@ def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iter
             proc.stdout.read(1)  # the newline after each object
             yield Answer(body, datetime.fromtimestamp(int(stamp), timezone.utc), f"git:{repo.name}@{sha[:12]}:{path}")
     finally:
-        proc.stdin.close()
-        proc.stdout.close()
+        proc.stdout.close()  # a writer still blocked on a full pipe gets a broken pipe and ends
+        writer.join()
         proc.wait()
+
+
+def _request_blobs(stdin, path: str, commits: list[tuple[str, str]]) -> None:
+    try:
+        with stdin:
+            for sha, _ in commits:
+                stdin.write(f"{sha}:{path}\n".encode())
+    except (BrokenPipeError, ValueError):  # the reader stopped early and git has gone
+        pass
 
 
 def import_answers(settings: Settings, answers: Iterable[Answer],
