@@ -123,12 +123,14 @@ def store_answer(
     observed: datetime,
     started: datetime,
     allow_mass_removal: bool,
+    parsed: tuple[str, Catalog | CatalogError] | None = None,
 ) -> SyncResult:
-    """Diff one answer against the registry and store it, inside the caller's transaction."""
+    """Diff one answer against the registry and store it, inside the caller's transaction.
+    `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead."""
     clock = time.perf_counter()
     last = store.last_ok_run(conn)
     check_observed(observed, last)
-    digest = payload_hash(body)
+    digest = parsed[0] if parsed else payload_hash(body)
     if last is not None and last.payload_hash == digest:
         # Byte-identical to the previous successful answer: the same state, so only a run row.
         run_id = store.insert_run(
@@ -140,7 +142,9 @@ def store_answer(
         counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
-    catalog = normalize(parse_payload(body), paid_as_ids=True)
+    catalog = parsed[1] if parsed else normalize(parse_payload(body), paid_as_ids=True)
+    if isinstance(catalog, CatalogError):
+        raise catalog
     diff = diff_answer(catalog, store.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
