@@ -85,7 +85,11 @@ def _tree(folder: Path) -> list:
 
 
 def record_path(out_dir: Path) -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """OSError when there is no cache folder to name (no $XDG_CACHE_HOME and no home)."""
+    try:
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError as exc:  # Path.home() without HOME or a passwd entry
+        raise OSError(str(exc)) from None
     name = hashlib.sha256(str(Path(out_dir).absolute()).encode()).hexdigest()[:32]
     return Path(cache) / "catalog" / "renders" / f"{name}.json"
 
@@ -111,8 +115,8 @@ def unchanged(out_dir: Path, digest: str | None) -> bool:
 
 def remember(out_dir: Path, digest: str | None, files: Iterable[Path]) -> None:
     """Keep the digest of a render that succeeded; a cache that cannot be written costs only time."""
-    path = record_path(out_dir)
     try:
+        path = record_path(out_dir)
         if digest is None:
             path.unlink(missing_ok=True)
             return

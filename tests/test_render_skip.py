@@ -134,3 +134,11 @@ def test_an_unwritable_cache_only_costs_a_full_render(registry, tmp_path, monkey
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert registry.sync("2026-01-10T08:00:00Z")
     assert registry.sync("2026-01-10T09:00:00Z")
+
+
+def test_no_home_and_no_cache_folder_only_costs_a_full_render(registry, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
+    assert registry.sync("2026-01-10T08:00:00Z")
+    assert registry.sync("2026-01-10T09:00:00Z")
