@@ -83,10 +83,17 @@ def nice_max(value: int) -> tuple[int, int]:
     return int(math.ceil(value / step) * step), step
 
 
+def horizon(newest: datetime) -> datetime:
+    """The charts' right edge: the end of the newest run's UTC day. The charts show time by the
+    day, so every sync of one day draws the same bytes (and an unchanged resync need not render)."""
+    day = newest.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1)
+
+
 def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
     """Free models after each successful run, as a step line: a level holds until the next run."""
     height = 280
-    t0, t1 = counts[0][0], counts[-1][0]
+    t0, t1 = counts[0][0], horizon(counts[-1][0])
     if t1 <= t0:  # one run: a day's width, so the single level is still a line
         t0 = t1 - timedelta(days=1)
     frame = Frame(left=56, top=44, right=WIDTH - 112, bottom=height - 40, t0=t0, t1=t1)
@@ -112,9 +119,8 @@ def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
         "y_ticks": [{"y": num(y(v)), "label": str(v)} for v in range(0, top_value + 1, step)],
         "x_ticks": time_ticks(frame),
         "current": {"x": num(frame.right), "y": num(y(last)), "count": last},
-        "runs": len(counts),
         "first": counts[0][0].strftime("%Y-%m-%d"),
-        "last": last_when.strftime("%Y-%m-%d %H:%M UTC"),
+        "last": last_when.strftime("%Y-%m-%d"),
         "low": min(n for _, n in counts),
         "high": max(n for _, n in counts),
     }
@@ -124,25 +130,26 @@ def timeline_chart(periods: Sequence[Period], newest: datetime, days: int, first
     """One row per model free at any time in the `days` up to `newest`; a bar per free period,
     and an end mark where a period closed inside the window (its reason picks the colour). The
     axis starts at the registry's first run when that is later: before it nothing is known."""
-    start = newest - timedelta(days=days)
-    clamped = first is not None and start < first < newest
+    edge = horizon(newest)
+    start = edge - timedelta(days=days)
+    clamped = first is not None and start < first < edge
     if clamped:
         start = first
     by_model: dict[str, list[Period]] = {}
     for p in periods:
-        if p.start <= newest and (p.end is None or p.end >= start):
+        if p.start <= edge and (p.end is None or p.end >= start):
             by_model.setdefault(p.model_id, []).append(p)
     order = sorted(by_model, key=lambda m: (max(by_model[m][0].start, start), m))
     shown = order[:MAX_ROWS]
     top, label_width = 64, 300
     height = top + max(len(shown), 1) * ROW_HEIGHT + 40
-    frame = Frame(left=label_width, top=top, right=WIDTH - 40, bottom=height - 40, t0=start, t1=newest)
+    frame = Frame(left=label_width, top=top, right=WIDTH - 40, bottom=height - 40, t0=start, t1=edge)
     rows = []
     for index, model_id in enumerate(shown):
         y = top + index * ROW_HEIGHT
         bars, marks = [], []
         for p in by_model[model_id]:
-            x0, x1 = frame.x(max(p.start, start)), frame.x(p.end or newest)
+            x0, x1 = frame.x(max(p.start, start)), frame.x(p.end or edge)
             bars.append({"x": num(x0), "width": num(max(x1 - x0, 2.0))})
             if p.end is not None:
                 marks.append({"x": num(max(x1 - 1.5, frame.left)), "reason": p.reason or "delisted"})

@@ -113,7 +113,7 @@ def report_render_error(error: str | None) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from catalog import importer
+    from catalog import answers as sources
     from catalog.progress import progress
 
     if bool(args.files) == bool(args.git):
@@ -122,7 +122,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError("--git needs --path PATH (the answer's path inside the repository)")
     if args.path and not args.git:
         raise UsageError("--path goes with --git REPO")
-    answers = importer.answers_from_git(args.git, args.path) if args.git else importer.answers_from_files(args.files)
+    answers = sources.answers_from_git(args.git, args.path) if args.git else sources.answers_from_files(args.files)
+    answers = sources.parsed_ahead(answers)  # started before the importer's imports, to overlap them
+    from catalog import importer
+
     with progress("importing", total=len(answers), unit="commits" if args.git else "files") as tick:
         result = importer.import_answers(cliutil.settings_from_args(args), answers, on_answer=tick)
     print(result.summary())

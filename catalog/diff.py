@@ -85,7 +85,7 @@ def compute(
             diff.changes.extend(field_changes(model_id, known, record))
 
     for model_id in sorted(previous - now_free.keys() - held):
-        reason = "now_paid" if model_id in catalog.records else "delisted"
+        reason = "now_paid" if catalog.lists(model_id) else "delisted"
         diff.removed[model_id] = reason
         diff.changes.append(Change(model_id, "removed", reason=reason))
 

@@ -33,6 +33,8 @@ from catalog.times import format_time, parse_time
 log = logging.getLogger("catalog")
 
 POLL_SECONDS = 0.1  # how often --wait retries; a lock is held for seconds, so this is plenty
+NOTE_SECONDS = 0.5  # how long a refused sync waits for a new holder to write who it is
+NOTE_POLL_SECONDS = 0.02
 
 
 def lock_path(db: str) -> Path:
@@ -101,7 +103,10 @@ def _try_flock(fd: int) -> bool:
 def _acquire(fd: int, path: Path, wait: float | None) -> None:
     if _try_flock(fd):
         return
-    holder = describe_holder(read_holder(path))
+    acquired, note = _holder_note(fd, path)
+    if acquired:
+        return
+    holder = describe_holder(note)
     if not wait:
         raise LockedError(f"another sync is running{holder}; try again later or pass --wait SECONDS")
     log.info("waiting up to %g s for another sync to finish%s", wait, holder)
@@ -112,6 +117,19 @@ def _acquire(fd: int, path: Path, wait: float | None) -> None:
             return
     holder = describe_holder(read_holder(path))
     raise LockedError(f"another sync is still running after {wait:g} s{holder}; try again later or pass a longer --wait")
+
+
+def _holder_note(fd: int, path: Path) -> tuple[bool, dict | None]:
+    """The holder's note, given the moment between its taking the lock and writing the note;
+    (True, None) when the lock came free meanwhile and is now ours."""
+    deadline = time.monotonic() + NOTE_SECONDS
+    while True:
+        note = read_holder(path)
+        if note is not None or time.monotonic() >= deadline:
+            return False, note
+        time.sleep(NOTE_POLL_SECONDS)
+        if _try_flock(fd):
+            return True, None
 
 
 def _write_holder(fd: int) -> None:

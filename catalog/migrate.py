@@ -65,6 +65,8 @@ def check_not_newer(revision: str | None, where: str) -> None:
 
 def upgrade(connection, where: str) -> bool:
     """Bring the schema to head inside the caller's transaction; True when anything ran."""
+    if stored_revision(connection) == HEAD_REVISION:  # the usual case, without importing Alembic (~100 ms)
+        return False
     from alembic import command
 
     revision = current_revision(connection)

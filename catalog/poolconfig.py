@@ -97,7 +97,8 @@ class PoolConfig:
         return tuple(name for name in (*self.order, *rest) if self.pools[name].enabled)
 
     def pool(self, name: str) -> PoolRules:
-        return self.pools.get(name, PoolRules())
+        rules = self.pools.get(name)  # not .get(name, PoolRules()): building the default costs 3 µs a call
+        return PoolRules() if rules is None else rules
 
     def cap_of(self, name: str) -> int:
         own = self.pool(name).cap

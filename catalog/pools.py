@@ -194,6 +194,8 @@ def expires_soon(record: ModelRecord, observed_at: datetime | None, days: int = 
 
 
 def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
+    if not globs:  # the usual exclude lists: asked 4 times per model and pool
+        return None
     low = model_id.lower()
     return next((g for g in globs if fnmatchcase(low, g.lower())), None)
 
@@ -259,7 +261,9 @@ def profile_of(
     low_id, low_name = record.id.lower(), (record.name or "").lower()
     streak = 0.0
     if observed_at is not None:
-        streak = max(0.0, (observed_at - model.free_since).total_seconds() / 86400)
+        # Whole days, as the output shows them: an hour later ranks the pools the same, so a
+        # resync of an unchanged answer can skip the render (catalog/render_skip.py).
+        streak = float(max(0, (observed_at - model.free_since) // timedelta(days=1)))
     return Profile(
         model=model,
         size=size,
@@ -332,23 +336,29 @@ def score(pool: str, p: Profile, rules: Rules, spec: PoolRules | None = None) ->
     size_b = min([p.assumed_b, *ceilings, *([spec.max_b] if spec.max_b else [])])
     size_label = p.size.label or f"unknown, counted as {p.assumed_b:g}B"
     context = p.record.context_length or p.record.top_context_length
-    signals = [
-        Signal("size", max(0.0, math.log2(size_b)), size_label),
-        Signal("context", context_points(context), f"{context or 'unknown'} tokens"),
-        Signal("tools", TOOLS_POINTS if p.tools else 0.0, "supports tools" if p.tools else "no tools"),
-        Signal(
+    # Points rounded to 2 places as each signal is made (+ 0.0 turns -0.0 into 0.0): one Signal
+    # each, not one and then a rounded copy.
+    health, latency = health_signal(p.health, rules), latency_signal(pool, p.health, rules, spec)
+    rounded = (
+        _rounded("size", max(0.0, math.log2(size_b)), size_label),
+        _rounded("context", context_points(context), f"{context or 'unknown'} tokens"),
+        _rounded("tools", TOOLS_POINTS if p.tools else 0.0, "supports tools" if p.tools else "no tools"),
+        _rounded(
             "reasoning",
             reasoning_points(pool, spec) if p.reasoning else 0.0,
             "supports reasoning" if p.reasoning else "no reasoning",
         ),
-        Signal("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
-        Signal("removals", -min(REMOVAL_POINTS * p.times_removed, REMOVAL_MAX_POINTS), f"removed {p.times_removed} times before"),
-        Signal("expiry", -EXPIRY_POINTS if p.expires else 0.0, f"expires {p.expires}" if p.expires else "no expiry soon"),
-        health_signal(p.health, rules),
-        latency_signal(pool, p.health, rules, spec),
-    ]
-    rounded = tuple(Signal(s.name, round(s.points, 2) + 0.0, s.detail) for s in signals)
+        _rounded("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
+        _rounded("removals", -min(REMOVAL_POINTS * p.times_removed, REMOVAL_MAX_POINTS), f"removed {p.times_removed} times before"),
+        _rounded("expiry", -EXPIRY_POINTS if p.expires else 0.0, f"expires {p.expires}" if p.expires else "no expiry soon"),
+        _rounded(health.name, health.points, health.detail),
+        _rounded(latency.name, latency.points, latency.detail),
+    )
     return round(sum(s.points for s in rounded), 2), rounded
+
+
+def _rounded(name: str, points: float, detail: str) -> Signal:
+    return Signal(name, round(points, 2) + 0.0, detail)
 
 
 def health_signal(h: ModelHealth, rules: Rules) -> Signal:

@@ -168,18 +168,24 @@ def template_line(exc: BaseException) -> str:
 
 _LINE_BREAKS = set("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _MD_SPECIAL = set("\\`*_[]|<>&~$")
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})  # one pass in C, not per char
 
 
 def clean(value: Any, limit: int | None = None) -> str:
     """One line of visible text: breaks become spaces; control, format (bidi) chars are dropped."""
     text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # most API text: no break, control or format char
+        return _shortened(" ".join(text.split()), limit)
     kept = []
     for ch in text:
         if ch in _LINE_BREAKS:
             kept.append(" ")
         elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
             kept.append(ch)
-    text = " ".join("".join(kept).split())
+    return _shortened(" ".join("".join(kept).split()), limit)
+
+
+def _shortened(text: str, limit: int | None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -212,7 +218,7 @@ def number(value: Any, unit: str = "") -> str:
 
 def md_cell(value: Any, limit: int | None = 200) -> str:
     """Plain text that stays plain and inside its table cell: Markdown and HTML are escaped."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in clean(value, limit))
+    return clean(value, limit).translate(_MD_ESCAPES)
 
 
 def md_code(value: Any) -> str:
@@ -221,6 +227,8 @@ def md_code(value: Any) -> str:
     text = clean(value)
     if not text or "|" in text or "\\" in text:
         return md_cell(text, None)
+    if "`" not in text:  # almost always: the shortest fence, no padding
+        return f"`{text}`"
     longest = run = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0

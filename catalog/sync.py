@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from catalog import fetch, render, store
+from catalog import fetch, store
 from catalog.db import read_connection, registry_error, registry_exists, writer
 from catalog.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
@@ -146,13 +146,15 @@ def store_answer(
     started: datetime,
     allow_mass_removal: bool,
     live: bool = False,
+    parsed: tuple[str, Catalog | CatalogError] | None = None,
 ) -> SyncResult:
     """Diff one answer against the registry and store it, inside the caller's transaction.
-    `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed)."""
+    `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed).
+    `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead."""
     clock = time.perf_counter()
     last = store.last_ok_run(conn)
     observed, clock_at = settle_observed(observed, last, live=live)
-    digest = payload_hash(body)
+    digest = parsed[0] if parsed else payload_hash(body)
     if last is not None and last.payload_hash == digest:
         # Byte-identical to the previous successful answer: the same state, so only a run row.
         run_id = store.insert_run(
@@ -165,7 +167,9 @@ def store_answer(
         counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
-    catalog = normalize(parse_payload(body))
+    catalog = parsed[1] if parsed else normalize(parse_payload(body), paid_as_ids=True)
+    if isinstance(catalog, CatalogError):
+        raise catalog
     diff = diff_answer(catalog, store.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
@@ -205,20 +209,23 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
 
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
+    """Render the newest snapshot, unless the files already hold what it would write."""
+    from catalog import render, render_skip
     from catalog.history import load_history
     from catalog.watchfiles import Watched
 
-    with engine.connect() as conn:
+    options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
+                   config_path=settings.config_path)
+    watched = dict(feed_url=settings.feed_url, charts=settings.charts)
+    with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
+        digest = render_skip.inputs_digest(conn, db=settings.db, **options, **watched)
+        if render_skip.unchanged(settings.out_dir, digest):
+            log.debug("render skipped: its inputs are those of the files in %s", settings.out_dir)
+            return []
         snapshot = store.load_snapshot(conn)
         history = load_history(conn, snapshot.observed_at)
-    report = render.generate(
-        snapshot,
-        out_dir=settings.out_dir,
-        lang=settings.lang,
-        templates_dir=settings.templates_dir,
-        config_path=settings.config_path,
-        watch=Watched(history, settings.feed_url, settings.charts),
-    )
+    report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts))
+    render_skip.remember(settings.out_dir, digest, report.files)
     return report.written
 
 

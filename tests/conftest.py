@@ -40,9 +40,11 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path_factory):
     for name in ("CATALOG_DB", "CATALOG_API_URL", "OPENROUTER_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    # The render digests (catalog/render_skip.py) of one test are never another's.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

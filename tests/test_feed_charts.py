@@ -137,7 +137,7 @@ def test_the_timeline_window_counts_back_from_the_newest_run(tmp_path, cli):
     root = ET.parse(tmp_path / "out" / "free-models-timeline.svg").getroot()
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert "old/gone:free" not in labels and "google/gemma-3-27b-it:free" in labels
-    assert root[0].text == "When each model was free (last 3 days: 2026-01-06 – 2026-01-09)"
+    assert root[0].text == "When each model was free (last 3 days: 2026-01-07 – 2026-01-09)"  # whole days
 
 
 def replay(tmp_path: Path, cli, name: str) -> dict[str, bytes]:

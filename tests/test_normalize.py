@@ -135,3 +135,55 @@ def test_zero_priced_extras_are_the_same_as_absent():
     assert ra == rb and dict(ra.pricing) == {"prompt": "0", "completion": "0"}
     priced = normalize([model("z/m:free", pricing={"request": "0.001"})]).records["z/m:free"]
     assert dict(priced.pricing)["request"] == "0.001"
+
+
+def _same_for_a_sync(entries: list) -> None:
+    """A sync's normalization keeps what the full one does, but paid entries as their ids."""
+    full, fast = normalize(entries), normalize(entries, paid_as_ids=True)
+    assert fast.free == full.free
+    assert fast.paid_ids == {mid for mid, rec in full.records.items() if not rec.is_free}
+    assert set(fast.records) == set(full.free)
+    assert [(s.index, s.id, s.reason) for s in fast.skipped] == [(s.index, s.id, s.reason) for s in full.skipped]
+    assert fast.held_ids == full.held_ids and fast.size == full.size
+    assert all(fast.lists(mid) for mid in full.records)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"id": 42}, {"id": ""}, "just a string", None, {"id": "a/\ud800"},
+        {"id": "a/bad", "context_length": "131072"},
+        {"id": "a/bad", "context_length": 1.5},
+        {"id": "a/bad", "pricing": ["0", "0"]},
+        {"id": "a/bad", "pricing": {"prompt": "1", "completion": "1", "image": {"x": 1}}},
+        {"id": "a/bad", "pricing": {"prompt": True, "completion": "1"}},
+        {"id": "a/bad", "architecture": {"input_modalities": "text"}},
+        {"id": "a/bad", "architecture": [1]},
+        {"id": "a/bad", "top_provider": {"context_length": True}},
+        {"id": "a/bad", "top_provider": {"max_completion_tokens": "4096"}},
+        {"id": "a/bad", "name": {"en": "x"}, "context_length": "x"},  # the first failing field is named
+        {"id": "a/bad", "supported_parameters": ["tools", 1]},
+        {"id": "a/bad", "expiration_date": 20260101},
+        {"id": "a/bad", "created": "yesterday"},
+        {"id": "a/bad", "description": ["x"]},
+        {"id": "a/bad", "hugging_face_id": 3},
+    ],
+)
+def test_paid_entries_are_checked_like_free_ones(broken):
+    paid = model("ok/paid", prompt="0.000001", completion="0.000002")
+    _same_for_a_sync([model("ok/one:free"), broken, paid, model("ok/paid"), broken])  # the 2nd ok/paid: a duplicate
+
+
+def test_a_sync_normalizes_like_the_full_rule_on_real_captures():
+    from conftest import captures
+
+    for path in captures():
+        _same_for_a_sync(parse_payload(path.read_bytes()))
+
+
+def test_a_now_paid_model_is_told_from_a_delisted_one():
+    from catalog.diff import compute
+
+    last = {"p/was-free": ModelRecord("p/was-free"), "p/gone": ModelRecord("p/gone")}
+    now = normalize([model("p/was-free", prompt="0.1", completion="0.1"), model("x/other:free")], paid_as_ids=True)
+    assert compute({"p/was-free", "p/gone"}, last, now).removed == {"p/was-free": "now_paid", "p/gone": "delisted"}

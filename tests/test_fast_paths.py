@@ -1,0 +1,61 @@
+"""The speed-ups of issue 14 that must not change a byte: text escaping fast paths agree with the
+character-by-character rules they shortcut, on random and hostile text."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+import pytest
+
+from catalog.render import _LINE_BREAKS, _MD_SPECIAL, clean, md_cell, md_code
+
+ALPHABET = "ab Z09 \t\n\r\x0b\x0c\x1c\x85\u2028\u2029\x00\x7f\u200e\u202e`*_[]|<>&~$\\-:/é日"
+
+
+def slow_clean(value, limit=None):
+    text = "" if value is None else str(value)
+    kept = []
+    for ch in text:
+        if ch in _LINE_BREAKS:
+            kept.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            kept.append(ch)
+    text = " ".join("".join(kept).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def slow_md_code(value):
+    text = slow_clean(value)
+    if not text or "|" in text or "\\" in text:
+        return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def texts():
+    rng = random.Random(14)
+    yield from ("", "plain ascii", "  spaced   out  ", "a`b", "`edge`", "x|y", "back\\slash", None, 42)
+    for _ in range(3000):
+        pool = ALPHABET if rng.random() < 0.5 else "abcXYZ 019-_*`[]<>&~$:/."
+        yield "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+
+
+@pytest.mark.parametrize("limit", [None, 5, 200])
+def test_clean_and_md_cell_equal_the_per_character_rules(limit):
+    for text in texts():
+        assert clean(text, limit) == slow_clean(text, limit), repr(text)
+        assert md_cell(text, limit) == "".join("\\" + ch if ch in _MD_SPECIAL else ch
+                                               for ch in slow_clean(text, limit)), repr(text)
+
+
+def test_md_code_equals_the_per_character_rules():
+    for text in texts():
+        assert md_code(text) == slow_md_code(text), repr(text)
