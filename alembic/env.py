@@ -8,7 +8,7 @@ that would take over the application's logging.
 from alembic import context
 from sqlalchemy import create_engine
 
-from catalog.schema import Base
+from catalog.registry.schema import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,7 +29,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:  # developer use from a checkout
-    from catalog.db import url_of
+    from catalog.registry.db import url_of
     from catalog.settings import env_db
 
     engine = create_engine(config.get_main_option("sqlalchemy.url") or url_of(env_db()))

@@ -8,16 +8,16 @@ import importlib
 import sys
 
 from catalog import __version__
-from catalog.cliutil import run_handler, setup_logging
+from catalog.commands.cliutil import run_handler, setup_logging
 
 # Modules holding subcommands, in the order `catalog --help` lists them.
 COMMAND_MODULES = (
-    "catalog.cli_registry",  # sync, import, db, models, changes, history
-    "catalog.cli_render",  # render, pools
-    "catalog.cli_query",  # query
-    "catalog.cli_health",  # health, probe
-    "catalog.cli_schedule",  # schedule, deploy, status
-    "catalog.cli_notify",  # notify
+    "catalog.commands.cli_registry",  # sync, import, db, models, changes, history
+    "catalog.commands.cli_render",  # render, pools
+    "catalog.commands.cli_query",  # query
+    "catalog.commands.cli_health",  # health, probe
+    "catalog.commands.cli_schedule",  # schedule, deploy, status
+    "catalog.commands.cli_notify",  # notify
 )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from catalog.normalize import ModelRecord
+from catalog.ingest.normalize import ModelRecord
 from catalog.times import format_time
 
 

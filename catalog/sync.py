@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from catalog import fetch, store
-from catalog.db import read_connection, registry_error, registry_exists, writer
-from catalog.diff import Change, Diff, compute, is_mass_removal
+from catalog.ingest import fetch
+from catalog.registry import store
+from catalog.registry.db import read_connection, registry_error, registry_exists, writer
+from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
-from catalog.normalize import Catalog, normalize, parse_payload
+from catalog.ingest.normalize import Catalog, normalize, parse_payload
 from catalog.settings import Settings
 from catalog.times import format_time
 
@@ -200,7 +201,7 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
                                       status="failed", error=error)
             store.finish_run(conn, run_id, now_utc(), started)
             if notify is not None:
-                from catalog.notify import enqueue_failure
+                from catalog.watch.notify import enqueue_failure
 
                 enqueue_failure(conn, notify, run_id, error)
     except Exception as exc:  # the original failure matters more than this one (and is shown)
@@ -210,9 +211,9 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
     """Render the newest snapshot, unless the files already hold what it would write."""
-    from catalog import render, render_skip
-    from catalog.history import load_history
-    from catalog.watchfiles import Watched
+    from catalog.output import render, render_skip
+    from catalog.registry.history import load_history
+    from catalog.output.watchfiles import Watched
 
     options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
                    config_path=settings.config_path)
@@ -231,7 +232,7 @@ def render_snapshot(engine, settings: Settings) -> list[Path]:
 
 def notify_config(settings: Settings, result_notes: list[str]):
     """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
-    from catalog.poolconfig import load_config
+    from catalog.output.poolconfig import load_config
 
     try:
         return load_config(settings.config_path).watch.notify
@@ -243,7 +244,7 @@ def notify_config(settings: Settings, result_notes: list[str]):
 def deliver_notifications(engine, notify) -> list:
     """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
     fault is a log line and its rows stay pending, never the sync's failure."""
-    from catalog import notify as outbox
+    from catalog.watch import notify as outbox
 
     if notify is None or not notify.targets:
         return []
@@ -256,7 +257,7 @@ def deliver_notifications(engine, notify) -> list:
 
 def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
     """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
-    from catalog import measure
+    from catalog.availability import measure
 
     if settings.health and settings.from_file is None:
         try:
@@ -317,7 +318,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
                     live=settings.observed_at is None,
                 )
                 if notify is not None:  # same transaction: a stored sync always has its digests
-                    from catalog.notify import enqueue_digests
+                    from catalog.watch.notify import enqueue_digests
 
                     enqueue_digests(conn, notify, result.run_id)
         except UsageError:

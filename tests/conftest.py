@@ -84,7 +84,7 @@ def rows(db: Path | str, sql: str, *params):
     if str(db).startswith("postgresql"):
         import psycopg
 
-        from catalog.pgconnect import conninfo
+        from catalog.registry.pgconnect import conninfo
 
         with psycopg.connect(conninfo(str(db))) as conn:
             return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params).fetchall()]
@@ -124,7 +124,7 @@ def db_url(request, tmp_path):
 def reader_of(server, url: str) -> str:
     """Create a reader role with `catalog db reader-sql`'s SQL (run as the superuser, as an admin
     would); the URL that connects as it. Roles belong to the server: one name per database."""
-    from catalog.pgquery import reader_sql
+    from catalog.registry.pgquery import reader_sql
 
     database = url.rsplit("/", 1)[1]
     role = f"reader_{database}"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import CatalogError
-from catalog.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
-from catalog.pools import build_pools
+from catalog.output.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
+from catalog.output.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
 from test_render import (  # noqa: F401  (registry, tsc: fixtures)
     NEWEST, assert_fences_balanced, assert_tables_intact, capture_snapshot, registry, render_all, section, tsc,

@@ -16,7 +16,7 @@ import pytest
 from conftest import rows
 from fakeapi import catalog_doc, error_reply, model
 
-from catalog.daemon import crontab_fields, make_trigger, run_daemon
+from catalog.commands.daemon import crontab_fields, make_trigger, run_daemon
 from catalog.durations import duration_arg, format_age, format_duration, parse_duration
 from catalog.errors import FetchError, LockedError, UsageError
 

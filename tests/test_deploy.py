@@ -14,7 +14,7 @@ import pytest
 from conftest import rows
 from fakeapi import catalog_doc, model
 
-from catalog.deploy import calendar_spec, catalog_executable, cron_schedule, spread
+from catalog.commands.deploy import calendar_spec, catalog_executable, cron_schedule, spread
 from catalog.durations import parse_duration
 from catalog.errors import UsageError
 

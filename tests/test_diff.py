@@ -1,5 +1,5 @@
-from catalog.diff import compute, is_mass_removal
-from catalog.normalize import normalize
+from catalog.ingest.diff import compute, is_mass_removal
+from catalog.ingest.normalize import normalize
 from fakeapi import model
 
 

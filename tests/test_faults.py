@@ -30,7 +30,7 @@ from fakeapi import (
     short_body,
 )
 
-from catalog import fetch as fetch_mod
+from catalog.ingest import fetch as fetch_mod
 from catalog.errors import EXIT_LOCKED
 
 BASE = [
@@ -164,7 +164,7 @@ class Fault:
 
 
 def hold_registry_lock(env: Env) -> None:
-    from catalog.lock import registry_lock
+    from catalog.registry.lock import registry_lock
 
     # flock conflicts between two open() calls even in one process: this is "another sync".
     env.stack.enter_context(registry_lock(str(env.db)))
@@ -172,7 +172,7 @@ def hold_registry_lock(env: Env) -> None:
 
 def hold_sqlite_write_lock(env: Env) -> None:
     # The writer waits BUSY_TIMEOUT_MS (10 s) for SQLite's lock; a short wait keeps the test fast.
-    env.monkeypatch.setattr("catalog.engines.BUSY_TIMEOUT_MS", 200)
+    env.monkeypatch.setattr("catalog.registry.engines.BUSY_TIMEOUT_MS", 200)
     conn = sqlite3.connect(env.db, isolation_level=None)
     conn.execute("BEGIN EXCLUSIVE")
     env.stack.callback(conn.close)

@@ -156,7 +156,7 @@ def replay(tmp_path: Path, cli, name: str) -> dict[str, bytes]:
 
 
 def cli_time(text: str) -> float:
-    from catalog.cliutil import parse_time_arg
+    from catalog.commands.cliutil import parse_time_arg
 
     return parse_time_arg(text).timestamp()
 
@@ -175,8 +175,8 @@ def test_charts_from_the_real_captures_are_byte_identical_across_replays(tmp_pat
 def test_chart_geometry_is_pure_and_handles_the_edges():
     from datetime import datetime, timedelta, timezone
 
-    from catalog.charts import count_chart, nice_max, timeline_chart
-    from catalog.history import Period
+    from catalog.output.charts import count_chart, nice_max, timeline_chart
+    from catalog.registry.history import Period
 
     t = datetime(2026, 1, 10, tzinfo=timezone.utc)
     assert [nice_max(n) for n in (0, 1, 7, 33, 87, 400)] == [(1, 1), (1, 1), (8, 2), (40, 10), (100, 25), (400, 100)]

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalog import __version__, fetch as fetch_mod
+from catalog import __version__
+from catalog.ingest import fetch as fetch_mod
 from catalog.errors import FetchError
-from catalog.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file, redact_url
+from catalog.ingest.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file, redact_url
 from fakeapi import (  # noqa: F401  (fake_api is a fixture)
     catalog_doc,
     error_reply,
@@ -522,7 +523,7 @@ def test_read_file_from_pipe_bounded(tmp_path):
 
 
 def test_fake_catalog_is_a_valid_answer():
-    from catalog.normalize import normalize, parse_payload
+    from catalog.ingest.normalize import normalize, parse_payload
 
     doc = catalog_doc([
         model("v/free-one:free"),

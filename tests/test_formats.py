@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from catalog import formats
+from catalog.display import formats
 
 COLUMNS = ["id", "context", "seen", "modalities", "note"]
 ROWS = [

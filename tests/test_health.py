@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, rows
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
 
-from catalog.health import sample_from_answer
+from catalog.availability.health import sample_from_answer
 
 ENDPOINTS = REPO.parent / "shared" / "openrouter" / "endpoints"
 KEY = "sk-or-v1-health-canary-0123456789abcdef"
@@ -114,7 +114,7 @@ def test_health_refresh_samples_without_a_sync_and_rerenders(cli, fake_api, tmp_
 
 
 def test_health_refresh_takes_the_sync_lock(cli, fake_api, tmp_path):
-    from catalog.lock import registry_lock
+    from catalog.registry.lock import registry_lock
 
     serve_health(fake_api)
     assert cli("sync", "--api-url", fake_api.url, "--no-health", "--no-render").code == 0
@@ -136,7 +136,7 @@ def test_old_samples_are_pruned_after_health_keep(cli, fake_api, tmp_path):
 
 
 def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path, db_url):
-    from catalog.health_store import MIN_KNOWN_SAMPLES
+    from catalog.availability.health_store import MIN_KNOWN_SAMPLES
 
     fake_api.serve(catalog_doc([model("a/b:free")]))
     up = endpoints_doc("a/b:free", endpoint(status=0))

@@ -17,11 +17,11 @@ from conftest import rows
 from fakeapi import Answer, catalog_doc, model, reply
 
 from catalog.errors import EXIT_LOCKED, LockedError
-from catalog.lock import lock_path, read_holder, registry_lock
+from catalog.registry.lock import lock_path, read_holder, registry_lock
 
 HOLD = """
 import sys
-from catalog.lock import registry_lock
+from catalog.registry.lock import registry_lock
 with registry_lock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.readline()

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from catalog.errors import PayloadError
-from catalog.normalize import ModelRecord, is_free, normalize, parse_payload, vendor_of
+from catalog.ingest.normalize import ModelRecord, is_free, normalize, parse_payload, vendor_of
 from fakeapi import model
 
 
@@ -182,7 +182,7 @@ def test_a_sync_normalizes_like_the_full_rule_on_real_captures():
 
 
 def test_a_now_paid_model_is_told_from_a_delisted_one():
-    from catalog.diff import compute
+    from catalog.ingest.diff import compute
 
     last = {"p/was-free": ModelRecord("p/was-free"), "p/gone": ModelRecord("p/gone")}
     now = normalize([model("p/was-free", prompt="0.1", completion="0.1"), model("x/other:free")], paid_as_ids=True)

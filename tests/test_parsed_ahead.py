@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog.answers import answers_from_files, parsed_ahead
+from catalog.ingest.answers import answers_from_files, parsed_ahead
 from catalog.errors import FetchError
-from catalog.importer import import_answers
+from catalog.ingest.importer import import_answers
 from catalog.settings import Settings
 from conftest import capture_time, captures, rows
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from catalog.poolconfig import PoolConfig, parse_config
-from catalog.pools import build_pools
+from catalog.output.poolconfig import PoolConfig, parse_config
+from catalog.output.pools import build_pools
 from catalog.state import ModelHealth, ProbeRecord
 
 from test_pools import T0, model, snapshot

@@ -86,7 +86,7 @@ def test_two_hosts_at_once_one_runs_the_other_exits_75_naming_it(pg_server, pg_u
 
 
 def test_wait_and_db_upgrade_share_the_lock(pg_url, tmp_path):
-    from catalog.db import writer
+    from catalog.registry.db import writer
 
     with writer(pg_url, purpose="import"):
         waited = catalog("sync", "--db", pg_url, "--from-file", tmp_path, "--wait", "0.5", "--no-render")
@@ -100,7 +100,7 @@ def test_wait_and_db_upgrade_share_the_lock(pg_url, tmp_path):
 def test_a_write_transaction_needs_the_lock_still_held(pg_url):
     from sqlalchemy import text
 
-    from catalog.db import writer
+    from catalog.registry.db import writer
     from catalog.errors import RegistryError
 
     with writer(pg_url) as engine:
@@ -116,8 +116,8 @@ def test_the_open_version_guard_refuses_a_second_open_version(cli, db_url, answe
     from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError
 
-    from catalog.db import writer
-    from catalog.store import versions
+    from catalog.registry.db import writer
+    from catalog.registry.store import versions
 
     assert cli("sync", "--db", db_url, "--from-file", answer_file(DOC), "--no-render").code == 0
     with writer(db_url) as engine:
@@ -280,9 +280,9 @@ def test_migrations_match_the_tables_and_0003_goes_both_ways(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from catalog.db import writer
-    from catalog.migrate import alembic_config
-    from catalog.schema import Base
+    from catalog.registry.db import writer
+    from catalog.registry.migrate import alembic_config
+    from catalog.registry.schema import Base
 
     with writer(db_url) as engine:
         with engine.connect() as conn:
@@ -301,7 +301,7 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
 
     from sqlalchemy import text
 
-    from catalog.db import writer
+    from catalog.registry.db import writer
 
     holder = writer(pg_url, purpose="import")
     holder.__enter__()
@@ -321,8 +321,8 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
 
 
 def test_snapshots_list_models_by_code_point_whatever_the_collation(cli, db_url, answer_file):
-    from catalog.db import read_connection
-    from catalog.store import load_snapshot
+    from catalog.registry.db import read_connection
+    from catalog.registry.store import load_snapshot
 
     ids = ["a/x:free", "a/x-1:free", "a/X:free", "a/x1:free", "a/\u00e9:free", "a/z:free", "a/x_2:free"]
     assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model(i) for i in ids])), "--no-render").code == 0

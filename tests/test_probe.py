@@ -16,7 +16,7 @@ from fakeapi import (
     reply,
 )
 
-from catalog.probe import classify_error, stream_outcome
+from catalog.availability.probe import classify_error, stream_outcome
 
 KEY = "sk-or-v1-probe-canary-0123456789abcdef"
 CHAT = "/api/v1/chat/completions"

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog import cli_query, readonly
+from catalog.commands import cli_query
+from catalog.registry import readonly
 from catalog.errors import QueryError, RegistryError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -305,7 +306,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         pytest.skip("running as root without setpriv: cannot drop privileges to test permissions")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     probe = subprocess.run(
-        prefix + [sys.executable, "-c", "import catalog.readonly"], env=env, cwd="/", capture_output=True, text=True
+        prefix + [sys.executable, "-c", "import catalog.registry.readonly"], env=env, cwd="/", capture_output=True, text=True
     )
     if probe.returncode != 0:
         pytest.skip(f"the unprivileged user cannot run {sys.executable} or import catalog: {probe.stderr.strip()[-200:]}")
@@ -317,7 +318,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         before = fingerprint(path.parent)
         code = (
             "import json, sys\n"
-            "from catalog import readonly\n"
+            "from catalog.registry import readonly\n"
             "conn = readonly.connect(sys.argv[1], timeout=5)\n"
             "print(json.dumps(conn.execute('SELECT id FROM models ORDER BY id').fetchall()))\n"
         )

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import RenderError
-from catalog.normalize import ModelRecord, normalize, parse_payload
-from catalog.poolconfig import POOL_NAMES, PoolConfig, parse_config
-from catalog.pools import build_pools
-from catalog.render import generate, md_cell, md_code, render_files, tokens, ts_comment, ts_string
+from catalog.ingest.normalize import ModelRecord, normalize, parse_payload
+from catalog.output.poolconfig import POOL_NAMES, PoolConfig, parse_config
+from catalog.output.pools import build_pools
+from catalog.output.render import generate, md_cell, md_code, render_files, tokens, ts_comment, ts_string
 from catalog.state import EventRecord, FreeModel, Snapshot
-from catalog.write import write_files
+from catalog.output.write import write_files
 
 T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
 SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared/openrouter/snapshots"

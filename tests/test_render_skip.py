@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog import render
+from catalog.output import render
 from fakeapi import catalog_doc, model
 
 ANSWER = [

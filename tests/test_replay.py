@@ -36,7 +36,7 @@ def replayed(tmp_path_factory):
 
     paths = captures()
     db = tmp_path_factory.mktemp("replay") / "replay.db"
-    from catalog.cliutil import parse_time_arg
+    from catalog.commands.cliutil import parse_time_arg
 
     for path in paths:
         run_once(Settings(db=str(db), from_file=path, observed_at=parse_time_arg(capture_time(path)), render=False))

@@ -11,7 +11,7 @@ from conftest import capture_time, captures
 
 
 def replay(db: str, out) -> None:
-    from catalog.cliutil import parse_time_arg
+    from catalog.commands.cliutil import parse_time_arg
     from catalog.settings import Settings
     from catalog.sync import run_once
 

@@ -10,8 +10,8 @@ def test_migrations_match_the_tables(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from catalog.db import open_registry
-    from catalog.schema import Base
+    from catalog.registry.db import open_registry
+    from catalog.registry.schema import Base
 
     engine = open_registry(str(tmp_path / "m.db"))
     with engine.connect() as conn:
@@ -23,8 +23,8 @@ def test_migrations_match_the_tables(tmp_path):
 def test_an_older_registry_is_upgraded_by_sync(cli, tmp_path, answer_file):
     from alembic import command
 
-    from catalog.db import write_engine
-    from catalog.migrate import alembic_config
+    from catalog.registry.db import write_engine
+    from catalog.registry.migrate import alembic_config
 
     engine = write_engine(str(tmp_path / "old.db"))
     with engine.begin() as conn:
@@ -54,6 +54,6 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
 
 
 def test_the_readers_head_revision_is_the_scripts_head():
-    from catalog import migrate
+    from catalog.registry import migrate
 
     assert migrate.HEAD_REVISION == migrate.head_revision()

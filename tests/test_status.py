@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fakeapi import catalog_doc, model
 
-from catalog.lock import registry_lock
+from catalog.registry.lock import registry_lock
 
 DOC = catalog_doc([model("a/one:free"), model("b/two:free"), model("c/paid", prompt="0.1", completion="0.2")])
 

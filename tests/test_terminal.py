@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog import formats, term
+from catalog.display import formats, term
 from fakeapi import catalog_doc, model
 from test_import import needs_git, scraped_repo
 
@@ -215,8 +215,8 @@ def test_no_escape_codes_with_no_color(registry, how):
 
 
 def test_a_piped_table_is_the_plain_table_of_before(cli, registry):
-    from catalog import queries
-    from catalog.db import read_connection
+    from catalog.registry import queries
+    from catalog.registry.db import read_connection
 
     with read_connection(str(registry)) as conn:
         rows = queries.free_models(conn)
@@ -244,8 +244,8 @@ def test_the_json_of_every_reader_is_what_the_plain_writer_writes(cli, registry)
     """Without git: the CLI's non-table output equals formats.write_rows, which this issue did not change."""
     import io
 
-    from catalog import queries
-    from catalog.db import read_connection
+    from catalog.registry import queries
+    from catalog.registry.db import read_connection
 
     with read_connection(str(registry)) as conn:
         sources = {
@@ -265,7 +265,7 @@ def test_the_json_of_every_reader_is_what_the_plain_writer_writes(cli, registry)
 def test_json_output_and_help_import_no_table_or_progress_code(registry):
     probe = ("import sys\nfrom catalog.cli import main\nsys.stdout = open('/dev/null', 'w')\n"
              "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-             "sys.__stdout__.write(' '.join(sorted(m for m in sys.modules if m.startswith(('catalog.termtable', 'catalog.progress', 'catalog.render', 'rich')))))")
+             "sys.__stdout__.write(' '.join(sorted(m for m in sys.modules if m.startswith(('catalog.display.termtable', 'catalog.display.progress', 'catalog.output.render', 'rich')))))")
     for args in (["--help"], ["models", "--db", str(registry), "--format", "json"]):
         done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True,
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
@@ -308,7 +308,7 @@ def test_progress_gets_out_of_the_way_of_log_lines(tmp_path, answer_file):
 def test_progress_line_reads_done_total_rate_and_time_left():
     import io
 
-    from catalog.progress import ProgressLine, clock
+    from catalog.display.progress import ProgressLine, clock
 
     line = ProgressLine("importing", 10, "files", io.StringIO())
     line.done = 3
@@ -321,7 +321,7 @@ def test_progress_line_reads_done_total_rate_and_time_left():
 def test_progress_draws_nothing_and_costs_nothing_off_a_terminal():
     import io
 
-    from catalog.progress import progress
+    from catalog.display.progress import progress
 
     stream = io.StringIO()
     with progress("importing", 5, "files", stream=stream) as tick:
@@ -339,7 +339,7 @@ def test_health_badges_for_health_states():
 
 
 def test_fit_keeps_short_columns_whole_and_cuts_the_widest():
-    from catalog.termtable import fit_widths
+    from catalog.display.termtable import fit_widths
 
     # id 60, time 16 (rigid), reason 40: at 80 cells the reason and id give way, the time stays
     widths = fit_widths([60, 16, 40], [2, 4, 6], [False, True, False], 80)

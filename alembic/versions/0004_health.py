@@ -13,7 +13,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(20)  # ISO 8601 UTC text, see catalog.schema.UtcTime
+TIME = sa.String(20)  # ISO 8601 UTC text, see catalog.registry.schema.UtcTime
 
 VIEWS = {
     "health_samples": """

@@ -14,7 +14,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(20)  # ISO 8601 UTC text, see catalog.schema.UtcTime
+TIME = sa.String(20)  # ISO 8601 UTC text, see catalog.registry.schema.UtcTime
 
 
 def upgrade() -> None:

@@ -79,7 +79,7 @@ def _folder(work: Path, name: str) -> Path:
 
 
 def replay(db: str) -> float:
-    from catalog.cliutil import parse_time_arg
+    from catalog.commands.cliutil import parse_time_arg
     from catalog.settings import Settings
     from catalog.sync import run_once
 

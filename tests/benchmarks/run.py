@@ -21,7 +21,7 @@ What is measured, and how:
     parse  = sync.payload_hash + normalize.parse_payload + normalize.normalize
     diff   = BEGIN IMMEDIATE + sync.check_observed + store.load_state + sync.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
-    render = sync.render_snapshot (store.load_snapshot + render.generate), n/a if catalog.render is absent
+    render = sync.render_snapshot (store.load_snapshot + render.generate), n/a if catalog.output.render is absent
     open   = registry_lock + db.open_registry (schema check/migrations): constant, not a phase of the issue
   httpx, jinja2 and alembic (imported lazily by fetch, render and open) are imported before the
   clocks start, so the phases show per-size work; their once-per-process cost is reported apart.
@@ -306,12 +306,12 @@ def maxrss_kib() -> int:
 
 
 def render_status() -> str | None:
-    """None when catalog.render.generate is usable; else why the render phase is n/a."""
+    """None when catalog.output.render.generate is usable; else why the render phase is n/a."""
     try:
-        from catalog import render
+        from catalog.output import render
     except ImportError as exc:
-        return f"catalog.render is not importable ({exc})"
-    return None if hasattr(render, "generate") else "catalog.render has no generate()"
+        return f"catalog.output.render is not importable ({exc})"
+    return None if hasattr(render, "generate") else "catalog.output.render has no generate()"
 
 
 def import_lazy_modules() -> float:
@@ -326,10 +326,11 @@ def import_lazy_modules() -> float:
 def worker_phases(spec: dict) -> dict:
     """One first sync into a new registry, phase by phase, in run_once's order."""
     clock = time.perf_counter()
-    from catalog import store, sync
-    from catalog.db import open_registry
-    from catalog.lock import registry_lock
-    from catalog.normalize import normalize, parse_payload
+    from catalog.registry import store
+    from catalog import sync
+    from catalog.registry.db import open_registry
+    from catalog.registry.lock import registry_lock
+    from catalog.ingest.normalize import normalize, parse_payload
     from catalog.settings import Settings
 
     no_render = render_status()
@@ -660,7 +661,7 @@ def bench_health(api: LocalAPI) -> dict:
     """One health sample of HEALTH_MODELS models whose /endpoints each take HEALTH_DELAY seconds."""
     import math
 
-    from catalog.healthcheck import sample_models
+    from catalog.availability.healthcheck import sample_models
 
     url = f"http://127.0.0.1:{api.server.server_address[1]}/health/api/v1/models"
     ids = [f"v{i % 17}/model-{i}:free" for i in range(HEALTH_MODELS)]

@@ -1,0 +1,1 @@
+"""Measured availability, the second source beside fetch: health samples of /endpoints and budgeted chat probes."""

@@ -1,0 +1,272 @@
+"""Measured availability, the second source beside fetch: a health sample of every free model
+(after a sync, or on its own), and budgeted probes. Both feed the registry and the same render.
+
+Neither can fail a sync: the caller turns their errors into one warning line.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from catalog.availability import health_store, healthcheck
+from catalog.errors import CatalogError, UsageError, one_line
+from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
+from catalog.availability.health import counts
+from catalog.availability.probe import ACCOUNT_WIDE, probe_once
+from catalog.registry.schema import Model
+from catalog.settings import Settings
+from catalog.state import ProbeRecord
+from catalog.ingest.urls import api_base
+
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------- passive health
+
+
+@dataclass
+class HealthResult:
+    counts: dict[str, int]
+    failed: int  # calls that failed (a router's `unknown` is not a failure)
+    seconds: float
+    written: list[Path] = field(default_factory=list)
+    render_error: str | None = None
+
+    def summary(self) -> str:
+        c = self.counts
+        line = f"health: {c['up']} up, {c['degraded']} degraded, {c['down']} down, {c['unknown']} unknown"
+        if self.failed:
+            line += f" ({self.failed} call{'s' if self.failed != 1 else ''} failed)"
+        return line
+
+
+def free_ids(conn) -> list[str]:
+    models = Model.__table__
+    return list(conn.execute(select(models.c.id).where(models.c.is_free.is_(True)).order_by(models.c.id)).scalars())
+
+
+def free_model_count(db: str) -> int | None:
+    """How many models a health sample will ask about (for progress); None without a registry."""
+    from catalog.registry.db import read_connection, registry_exists
+
+    if not registry_exists(db):
+        return None
+    try:
+        with read_connection(db) as conn:
+            return len(free_ids(conn))
+    except CatalogError:  # an older schema: the refresh upgrades it and says what else is wrong
+        return None
+
+
+def record_health(engine, settings: Settings, run_id: int | None, *, transport=None, on_sample=None) -> HealthResult:
+    """Sample every model free now and store the samples (one transaction); prune old ones.
+    `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
+    clock = time.perf_counter()
+    with engine.connect() as conn:
+        ids = free_ids(conn)
+    samples = healthcheck.sample_models(
+        ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
+        concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
+    )
+    sampled_at = now_utc()
+    with engine.begin() as conn:
+        health_store.insert_samples(conn, samples, sampled_at, run_id)
+        health_store.prune_samples(conn, sampled_at - settings.health_keep)
+    failed = sum(1 for s in samples if s.failed)
+    return HealthResult(counts(samples), failed, time.perf_counter() - clock)
+
+
+def one_at_a_time(callback):
+    """The callback, serialized across threads; None stays None (no per-item work)."""
+    if callback is None:
+        return None
+    lock = threading.Lock()
+
+    def call(*_args) -> None:
+        with lock:
+            callback()
+
+    return call
+
+
+def refresh_health(settings: Settings, *, transport=None, on_sample=None) -> HealthResult:
+    """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
+    from catalog.registry.db import registry_exists, writer
+
+    if not registry_exists(settings.db):
+        raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
+    with writer(settings.db, wait=settings.lock_wait, purpose="health refresh") as engine:
+        result = record_health(engine, settings, None, transport=transport, on_sample=on_sample)
+        if settings.render:
+            render_after(engine, settings, result)
+    return result
+
+
+# ---------------------------------------------------------------- active probes
+
+
+@dataclass
+class ProbeRun:
+    results: list[ProbeRecord] = field(default_factory=list)
+    budget: int = 0
+    used_today: int = 0  # after this run, every process counted
+    key_remaining: int | None = None  # OpenRouter's free-model requests left today, before this run
+    reserve: int = 0
+    stopped: str | None = None  # why probing stopped early, or never started
+    written: list[Path] = field(default_factory=list)
+    render_error: str | None = None
+
+    def summary(self) -> str:
+        tally: dict[str, int] = {}
+        for r in self.results:
+            tally[r.outcome] = tally.get(r.outcome, 0) + 1
+        done = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "none sent"
+        line = f"probes: {done}; {self.used_today} of {self.budget} used today"
+        if self.key_remaining is not None:
+            line += f"; OpenRouter reported {self.key_remaining} free requests left (keeping {self.reserve})"
+        return line + (f"; {self.stopped}" if self.stopped else "")
+
+
+def require_key(settings: Settings) -> None:
+    if not settings.api_key:
+        raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
+
+
+def day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def run_probes(engine, settings: Settings, targets: list[str], *, transport=None, on_probe=None) -> ProbeRun:
+    """Probe `targets` in order, never past the day's budget or OpenRouter's remaining quota
+    minus the reserve; stops at the first answer that holds for the whole account."""
+    import httpx
+
+    require_key(settings)
+    secrets = secrets_of(settings.api_url, settings.api_key)
+    today = day_start(now_utc())
+    run = ProbeRun(budget=settings.probe_budget, reserve=settings.probe_reserve)
+    with engine.connect() as conn:
+        run.used_today = health_store.probes_since(conn, today)
+    allowed = settings.probe_budget - run.used_today
+    if allowed <= 0:
+        run.stopped = f"today's probe budget ({settings.probe_budget}) is used up"
+        return run
+    headers = {"User-Agent": DEFAULT_USER_AGENT, "Authorization": f"Bearer {checked_key(settings.api_key)}"}
+    base = api_base(settings.api_url)
+    with httpx.Client(headers=headers, transport=transport) as client:
+        run.key_remaining = read_key(client, base, settings.probe_timeout, secrets)
+        if run.key_remaining is not None:
+            allowed = min(allowed, run.key_remaining - settings.probe_reserve)
+            if allowed <= 0:
+                run.stopped = f"OpenRouter reports {run.key_remaining} free requests left today; --reserve keeps {settings.probe_reserve} for the app"
+                return run
+        for model_id in targets[:allowed]:
+            with engine.begin() as conn:
+                probe_id = health_store.reserve_probe(conn, model_id, now_utc(), today, settings.probe_budget)
+            if probe_id is None:
+                run.stopped = f"today's probe budget ({settings.probe_budget}) was used up by another process"
+                break
+            outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout)
+            detail = scrub(outcome.detail, secrets) if outcome.detail else None
+            record = ProbeRecord(model_id, outcome.outcome, now_utc(), outcome.http_status, outcome.ttft_ms,
+                                 outcome.total_ms, detail)
+            with engine.begin() as conn:
+                health_store.finish_probe(conn, probe_id, record)
+            run.results.append(record)
+            if on_probe is not None:
+                on_probe()
+            if outcome.outcome in ACCOUNT_WIDE:
+                run.stopped = f"stopped: {outcome.outcome} holds for the whole account"
+                break
+    with engine.connect() as conn:
+        run.used_today = health_store.probes_since(conn, today)
+    return run
+
+
+def read_key(client, base: str, timeout: float, secrets: list[str]) -> int | None:
+    """`free_model_daily_requests.remaining` from `GET <base>/key` (costs no quota); None when the
+    key does not report it. A key OpenRouter refuses, or an answer we cannot read, sends nothing."""
+    import httpx
+
+    try:
+        response = client.get(f"{base}/key", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise CatalogError(scrub(f"could not read the key's quota at {base}/key ({one_line(type(exc).__name__)}); "
+                                 "no probe was sent, try again later", secrets)) from None
+    if response.status_code in (401, 403):
+        raise CatalogError(f"OpenRouter refused OPENROUTER_API_KEY (HTTP {response.status_code} from /key); check the key")
+    if response.status_code != 200:
+        raise CatalogError(f"could not read the key's quota at {base}/key (HTTP {response.status_code}); "
+                           "no probe was sent, try again later")
+    try:
+        data = response.json().get("data") or {}
+        remaining = (data.get("free_model_daily_requests") or {}).get("remaining")
+    except (ValueError, AttributeError):
+        raise CatalogError(f"the answer of {base}/key is not the expected JSON; no probe was sent") from None
+    return remaining if isinstance(remaining, int) and not isinstance(remaining, bool) else None
+
+
+def default_targets(snapshot, config, pools: list[str] | None = None, probed_today: set[str] | None = None) -> list[str]:
+    """Each pool's fallback ids, first choices of every pool first, no model twice; models
+    already probed today go last, so a small budget rotates through the pools over the day."""
+    from catalog.output.pools import build_pools
+    from catalog.output.render import FALLBACK_LIMIT
+
+    names = config.select(pools, "--pool")
+    built = build_pools(snapshot, config)
+    lists = [built.ids(name)[:FALLBACK_LIMIT] for name in names]
+    ordered = list(dict.fromkeys(ids[rank] for rank in range(FALLBACK_LIMIT) for ids in lists if rank < len(ids)))
+    seen = probed_today or set()
+    return [m for m in ordered if m not in seen] + [m for m in ordered if m in seen]
+
+
+def probed_since(conn, since: datetime) -> set[str]:
+    probes = health_store.probes
+    return set(conn.execute(select(probes.c.model_id).where(probes.c.probed_at >= since)).scalars())
+
+
+def probe_targets(engine, settings: Settings) -> list[str]:
+    """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
+    from catalog.registry import store
+    from catalog.output.poolconfig import load_config
+
+    if settings.probe_models:
+        return list(dict.fromkeys(settings.probe_models))
+    with engine.connect() as conn:
+        snapshot = store.load_snapshot(conn)
+        today = probed_since(conn, day_start(now_utc()))
+    return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
+
+
+def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
+    """`catalog probe`: probes outside a sync. Not under the sync lock: the budget is counted in
+    the registry in transactions of its own, so syncs and other probes may run meanwhile."""
+    from catalog.registry.db import registry_exists, unlocked_writer
+
+    require_key(settings)
+    if not registry_exists(settings.db):
+        raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
+    with unlocked_writer(settings.db, purpose="probe") as engine:
+        run = run_probes(engine, settings, probe_targets(engine, settings), transport=transport, on_probe=on_probe)
+        if settings.render and run.results:
+            render_after(engine, settings, run)
+    return run
+
+
+def render_after(engine, settings: Settings, result) -> None:
+    """Rebuild the generated files from what was just measured; a failure is the result's note."""
+    from catalog.sync import render_snapshot
+
+    try:
+        result.written = render_snapshot(engine, settings)
+    except CatalogError as exc:
+        result.render_error = str(exc)

@@ -1,0 +1,383 @@
+"""`catalog deploy`: a systemd service + timer, or a crontab line, that run `catalog sync` on schedule.
+
+Everything is rendered from templates in `templates/` with absolute paths of this installation
+(the `catalog` executable, the registry, the output folder), because timers and cron start jobs
+with another working directory and a bare PATH.
+
+Start times are spread: the minute (and hour, for long periods) comes from a hash of the
+registry's path, so installations that all ask for "hourly" do not all call the API at :00,
+while one installation always gets the same schedule when re-deployed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from catalog.durations import format_duration
+from catalog.errors import RenderError, UsageError
+from catalog.registry.lock import lock_path
+from catalog.registry.engines import sqlite_path
+from catalog.output.render import builtin_templates_dir
+
+DEFAULT_NAME = "catalog-sync"
+SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
+MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
+WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to run and where it writes; everything absolute."""
+
+    command: list[str]  # argv of the sync
+    db: str  # as passed to --db (absolute path, or URL)
+    writable: list[Path]  # folders the sync writes
+    private_tmp: bool  # False when the lock file lives in the shared temp folder
+    name: str = DEFAULT_NAME
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def catalog_executable() -> list[str]:
+    """How to start this installation's `catalog`, as an absolute argv prefix."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name == "catalog" and argv0.is_file():
+        return [str(argv0.absolute())]
+    # Not resolved: a venv's python is a symlink, and resolving it would leave the venv.
+    beside = Path(sys.executable).absolute().parent / "catalog"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which("catalog")
+    if found:
+        return [str(Path(found).absolute())]
+    return [str(Path(sys.executable).absolute()), "-m", "catalog"]
+
+
+def absolute_db(db: str) -> str:
+    """The registry as an absolute path (or URL with an absolute sqlite path)."""
+    path = sqlite_path(db)
+    if path is None:
+        return db
+    absolute = str(path.absolute())
+    if "://" not in db:
+        return absolute
+    scheme = db.partition("://")[0]
+    query = db.partition("?")[2]
+    return f"{scheme}:///{absolute}" + (f"?{query}" if query else "")
+
+
+def build_job(
+    *,
+    db: str,
+    out_dir: Path,
+    render: bool = True,
+    lang: str = "en",
+    templates_dir: Path | None = None,
+    config_path: Path | None = None,
+    api_url: str | None = None,
+    timeout: float | None = None,
+    name: str = DEFAULT_NAME,
+    charts: bool = True,
+    feed_url: str | None = None,
+) -> Job:
+    """The `catalog sync` a timer or cron runs: the same options, with absolute paths."""
+    db = absolute_db(db)
+    command = [*catalog_executable(), "sync", "--db", db]
+    writable: list[Path] = []
+    if render:
+        out = out_dir.expanduser().absolute()
+        command += ["--out", str(out)]
+        writable.append(out)
+        if lang != "en":
+            command += ["--lang", lang]
+        if templates_dir is not None:
+            command += ["--templates", str(templates_dir.expanduser().absolute())]
+        if not charts:
+            command.append("--no-charts")
+        if feed_url:
+            command += ["--feed-url", feed_url]
+    else:
+        command.append("--no-render")
+    config = config_path if config_path is not None else (Path("catalog.toml") if Path("catalog.toml").is_file() else None)
+    if config is not None:
+        # The sync looks for ./catalog.toml in its working directory, which a timer does not share.
+        command += ["--config", str(config.expanduser().absolute())]
+    if api_url:
+        command += ["--api-url", api_url]
+    if timeout is not None:
+        command += ["--timeout", f"{timeout:g}"]
+    lock_dir = lock_path(db).parent
+    if lock_dir not in writable:
+        writable.insert(0, lock_dir)  # the registry's own folder for SQLite (WAL files, lock)
+    tmp = Path(tempfile.gettempdir())
+    in_tmp = lock_dir.is_relative_to(tmp) or lock_dir.is_relative_to(tmp.resolve())
+    return Job(command=command, db=db, writable=_outermost(writable), private_tmp=not in_tmp, name=name)
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """Drop folders inside another listed folder: one ReadWritePaths entry covers them."""
+    kept: list[Path] = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return kept
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def spread(seed: str, modulo: int, salt: str = "") -> int:
+    """A stable pseudo-random offset in [0, modulo) for this registry."""
+    digest = hashlib.sha256(f"{salt}{seed}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % modulo
+
+
+def _seconds(every: timedelta) -> int:
+    seconds = int(every.total_seconds())
+    if seconds <= 0 or seconds != every.total_seconds():
+        raise UsageError(f"--every must be a whole number of seconds, got {every}")
+    return seconds
+
+
+def calendar_spec(every: timedelta, seed: str) -> str | None:
+    """An OnCalendar= expression for periods that divide an hour, a day, or a week; else None."""
+    seconds = _seconds(every)
+    minute = spread(seed, 60, "minute")
+    if seconds % MINUTE or seconds < MINUTE:
+        return None
+    minutes = seconds // MINUTE
+    if HOUR % seconds == 0:  # 1m .. 1h
+        if minutes == 60:
+            return f"*-*-* *:{minute:02d}:00"
+        return f"*-*-* *:{spread(seed, minutes, 'minute'):02d}/{minutes}:00"
+    if seconds % HOUR == 0 and DAY % seconds == 0:  # 2h .. 1d
+        hours = seconds // HOUR
+        if hours == 24:
+            return f"*-*-* {spread(seed, 24, 'hour'):02d}:{minute:02d}:00"
+        return f"*-*-* {spread(seed, hours, 'hour'):02d}/{hours}:{minute:02d}:00"
+    if seconds == WEEK:
+        return f"{WEEKDAYS[spread(seed, 7, 'day')]} *-*-* {spread(seed, 24, 'hour'):02d}:{minute:02d}:00"
+    return None
+
+
+def cron_schedule(every: timedelta, seed: str) -> str:
+    """The five crontab fields for `every`; UsageError when cron cannot express it evenly."""
+    seconds = _seconds(every)
+    minute = spread(seed, 60, "minute")
+    if seconds % MINUTE == 0 and HOUR % seconds == 0:
+        minutes = seconds // MINUTE
+        if minutes == 1:
+            return "* * * * *"
+        first = spread(seed, minutes, "minute")
+        return f"{','.join(str(m) for m in range(first, 60, minutes))} * * * *"
+    if seconds % HOUR == 0 and DAY % seconds == 0:
+        hours = seconds // HOUR
+        first = spread(seed, hours, "hour")
+        return f"{minute} {'*' if hours == 1 else ','.join(str(h) for h in range(first, 24, hours))} * * *"
+    if seconds == WEEK:
+        return f"{minute} {spread(seed, 24, 'hour')} * * {spread(seed, 7, 'day')}"
+    raise UsageError(
+        f"cron cannot run every {format_duration(every)} evenly; use a period that divides an hour (15m, 30m) "
+        "or a day (2h, 6h, 1d), or 7d, or use `catalog deploy systemd` or `catalog schedule`"
+    )
+
+
+def systemd_timespan(seconds: float) -> str:
+    """90 -> `1min 30s`: systemd's own spelling, readable in `systemctl list-timers`."""
+    seconds = int(seconds)
+    parts = []
+    for unit, size in (("d", DAY), ("h", HOUR), ("min", MINUTE), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts) or "0"
+
+
+def default_jitter(every: timedelta) -> float:
+    """RandomizedDelaySec: a tenth of the period, at most 5 minutes, on top of the hashed offset."""
+    return min(300.0, every.total_seconds() / 10)
+
+
+# --------------------------------------------------------------------------- quoting
+
+
+_SYSTEMD_SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
+
+
+def systemd_word(text: str, *, command: bool = True) -> str:
+    """One word for a unit file: `%` is a specifier and `$` an expansion in Exec lines; quote
+    anything else a unit file would split or unescape."""
+    text = text.replace("%", "%%")
+    if command:
+        text = text.replace("$", "$$")
+    if _SYSTEMD_SAFE.fullmatch(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cron_command(argv: list[str]) -> str:
+    """A shell command for a crontab line, where an unescaped `%` would end the command."""
+    return " ".join(shlex.quote(arg) for arg in argv).replace("%", "\\%")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(builtin_templates_dir()),  # deploy templates are not user-overridable
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _render(template: str, **values) -> str:
+    import jinja2
+
+    try:
+        return _environment().get_template(template).render(**values)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"cannot render {template}: {exc}; reinstall catalog") from None
+
+
+def unit_dir(user_mode: bool) -> Path:
+    if user_mode:
+        config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(config) / "systemd" / "user"
+    return SYSTEM_UNIT_DIR
+
+
+def render_systemd(
+    job: Job,
+    *,
+    every: timedelta,
+    user_mode: bool = False,
+    run_as: str | None = None,
+    jitter: float | None = None,
+    target_dir: Path | None = None,
+) -> dict[str, str]:
+    """{file name: text} for the service and the timer."""
+    on_calendar = calendar_spec(every, job.db)
+    period = every.total_seconds()
+    values = dict(
+        name=job.name,
+        unit_dir=target_dir or unit_dir(user_mode),
+        user_mode=user_mode,
+        run_as=None if user_mode else run_as,
+        every_text=f"every {format_duration(every)}",
+        db_text=job.db.replace("%", "%%"),
+        exec_start=" ".join(systemd_word(arg) for arg in job.command),
+        env_file=(f"%h/.config/catalog/{job.name}.env" if user_mode else f"/etc/catalog/{job.name}.env"),
+        writable_paths=" ".join(systemd_word(str(path), command=False) for path in job.writable),
+        private_tmp=job.private_tmp,
+        on_calendar=on_calendar,
+        spread_note="The minute (and hour) come from a hash of the registry path, to spread load.",
+        on_active=systemd_timespan(min(120, period)),
+        on_unit_active=systemd_timespan(period),
+        randomized_delay=systemd_timespan(default_jitter(every) if jitter is None else jitter),
+    )
+    return {
+        f"{job.name}.service": _render("systemd/catalog-sync.service.j2", **values),
+        f"{job.name}.timer": _render("systemd/catalog-sync.timer.j2", **values),
+    }
+
+
+def render_cron(job: Job, *, every: timedelta, log_file: Path) -> str:
+    return _render(
+        "cron.j2",
+        name=job.name,
+        every_text=f"every {format_duration(every)}",
+        spread_note="The minute (and hour) come from a hash of the registry path, to spread load.",
+        schedule=cron_schedule(every, job.db),
+        command=cron_command(job.command),
+        log_file=cron_command([str(log_file)]),
+        log_text=str(log_file),
+    )
+
+
+def default_log_file(job: Job) -> Path:
+    """Beside the registry for SQLite, else in the home folder."""
+    path = sqlite_path(job.db)
+    folder = path.absolute().parent if path is not None else Path.home()
+    return folder / f"{job.name}.log"
+
+
+def default_run_as() -> str | None:
+    """The invoking user for a system unit; None (root) when that is root already."""
+    if os.geteuid() == 0:
+        return None
+    return getpass.getuser()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_units(files: dict[str, str], folder: Path) -> list[Path]:
+    """Write the unit files atomically (catalog.write: temp file, fsync, rename)."""
+    from catalog.output.write import write_files
+
+    try:
+        report = write_files(folder, files)
+    except OSError as exc:
+        raise RenderError(
+            f"cannot write {exc.filename or folder}: {exc.strerror}; run with sudo, or pass --user or --write DIR"
+        ) from None
+    return report.files
+
+
+def ensure_folders(job: Job, owner: str | None = None) -> None:
+    """ReadWritePaths= refuses to start a unit whose folders are missing: create them now, owned
+    by the user the unit runs as (a root-owned folder would be read-only to it)."""
+    for folder in job.writable:
+        if folder.is_dir():
+            continue
+        try:
+            folder.mkdir(parents=True)
+            if owner and os.geteuid() == 0:
+                shutil.chown(folder, owner)
+        except (OSError, LookupError) as exc:
+            raise RenderError(f"cannot create {folder} for {owner or 'the service'}: {exc}") from None
+
+
+def install_commands(
+    job: Job, *, user_mode: bool, every: timedelta, catalog_argv: list[str], written_to: Path | None = None
+) -> list[str]:
+    """What to type after writing the units, and how to check them."""
+    if user_mode:
+        ctl, journal, prefix = "systemctl --user", "journalctl --user", ""
+    else:
+        ctl, journal = "systemctl", "journalctl"
+        prefix = "" if os.geteuid() == 0 else "sudo "
+    status = " ".join(shlex.quote(arg) for arg in [*catalog_argv, "status", "--db", job.db])
+    lines = []
+    home = unit_dir(user_mode)
+    if written_to is not None and written_to.absolute() != home:
+        units = " ".join(shlex.quote(str(written_to.absolute() / f"{job.name}.{kind}")) for kind in ("service", "timer"))
+        lines.append(f"{prefix}install -D -m 644 -t {shlex.quote(str(home))} {units}")
+    lines += [
+        f"{prefix}{ctl} daemon-reload",
+        f"{prefix}{ctl} enable --now {job.name}.timer",
+        f"{ctl} list-timers {job.name}.timer",
+        f"{prefix}{ctl} start {job.name}.service    # one run now (optional)",
+        f"{journal} -u {job.name}.service -n 20",
+        f"{status} --max-age {format_duration(every * 2)}",
+    ]
+    if user_mode:
+        lines.append("loginctl enable-linger \"$USER\"    # keep user timers running while logged out")
+    return lines

@@ -1,0 +1,1 @@
+"""Rows for people and programs: output formats, terminal tables, colour and progress."""

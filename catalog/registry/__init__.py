@@ -1,0 +1,1 @@
+"""The registry: schema, engines (SQLite, PostgreSQL), migrations, the sync lock, read-only access, store and queries."""

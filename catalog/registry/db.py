@@ -1,0 +1,97 @@
+"""The registry as the rest of catalog sees it, whatever the engine (see catalog.engines):
+a locked writer with the schema at head, read-only connections, one-line errors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from catalog.registry.engines import describe, registry_error, rules_for, url_of  # noqa: F401  (the public names)
+
+
+def write_engine(db: str):
+    """A SQLite writer engine without the lock (tests and tools that build old registries)."""
+    return rules_for(db).write_engine()
+
+
+def open_registry(db: str):
+    """A writer engine with the schema at head, without the sync lock (tests and benchmarks)."""
+    from catalog.registry import migrate
+
+    engine = write_engine(db)
+    try:
+        with one_line_errors(db), engine.begin() as conn:
+            migrate.upgrade(conn, describe(db))
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def registry_exists(db: str) -> bool:
+    return rules_for(db).exists()
+
+
+@contextmanager
+def one_line_errors(db: str) -> Iterator[None]:
+    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = registry_error(exc, db)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
+@contextmanager
+def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator:
+    """The sync lock held and an engine with the schema at head (a new registry is created, an
+    older one upgraded) for the `with` block. LockedError (exit 75) when another writer holds it."""
+    from catalog.registry import migrate
+
+    with one_line_errors(db), rules_for(db).writer(wait=wait, purpose=purpose) as engine:
+        with engine.begin() as conn:
+            migrate.upgrade(conn, describe(db))
+        yield engine
+
+
+@contextmanager
+def unlocked_writer(db: str, *, purpose: str) -> Iterator:
+    """An engine for writes that need no sync lock (probes: their budget rows serialize by
+    themselves), on a registry whose schema is already at head."""
+    from catalog.registry import migrate
+
+    engine = rules_for(db).unlocked_engine(purpose)
+    try:
+        with one_line_errors(db):
+            with engine.connect() as conn:
+                migrate.check_readable(conn, describe(db))
+            yield engine
+    finally:
+        engine.dispose()
+
+
+def upgrade_registry(db: str) -> tuple[str | None, str]:
+    """`catalog db upgrade`, under the sync lock: (revision before, revision after)."""
+    from catalog.registry import migrate
+
+    with one_line_errors(db), rules_for(db).writer(wait=None, purpose="db upgrade") as engine:
+        with engine.begin() as conn:
+            before = migrate.current_revision(conn)
+            migrate.upgrade(conn, describe(db))
+    return before, migrate.head_revision()
+
+
+@contextmanager
+def read_connection(db: str, *, timeout: float | None = None) -> Iterator:
+    """A read-only connection with the schema checked; never takes the sync lock."""
+    from catalog.registry import migrate
+
+    engine = rules_for(db).read_engine(timeout=timeout)
+    try:
+        with one_line_errors(db), engine.connect() as conn:
+            migrate.check_readable(conn, describe(db))
+            yield conn
+    finally:
+        engine.dispose()

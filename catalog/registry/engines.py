@@ -1,0 +1,242 @@
+"""Each database engine's rules, side by side: what `--db` names, how a sync locks the registry
+and connects to write, how readers connect, and how the driver's errors read as one line.
+
+|                  | SQLite (`catalog.db`, `sqlite:///…`)     | PostgreSQL (`postgresql+psycopg://…`)            |
+|------------------|-------------------------------------------|--------------------------------------------------|
+| one sync at once | `flock` on `<file>.lock` (catalog.lock)   | session advisory lock on the writing connection (catalog.pglock) |
+| writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks it still holds the lock |
+| readers          | `mode=ro` + query_only + authorizer       | READ ONLY transactions; `query` also needs a reader role (catalog.pgquery) |
+| schema upgrades  | Alembic, under the file lock              | Alembic, under the advisory lock                 |
+
+Everything else (sync, import, render, the commands) asks `rules_for(db)` and stays engine-blind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from catalog.errors import CatalogError, RegistryError, UsageError
+
+BUSY_TIMEOUT_MS = 10_000
+PG_SCHEMES = ("postgresql", "postgres")
+PG_DRIVER_HINT = "PostgreSQL needs its driver: pip install 'openrouter-free-catalog[postgres]'"
+
+
+def scheme_of(db: str) -> str:
+    """`sqlite`, `postgresql`, … for a URL; `sqlite` for a plain path."""
+    if "://" not in db:
+        return "sqlite"
+    return db.partition("://")[0].split("+", 1)[0].lower()
+
+
+def sqlite_path(db: str) -> Path | None:
+    """The file behind a path or a SQLAlchemy sqlite URL; None for other URLs and in-memory ones."""
+    if "://" not in db:
+        return Path(db).expanduser() if db and db != ":memory:" else None
+    if scheme_of(db) != "sqlite":
+        return None
+    rest = db.partition("://")[2]
+    # sqlite:///rel.db -> "/rel.db" after the authority (empty); sqlite:////abs.db -> "//abs.db".
+    if not rest.startswith("/"):
+        return None
+    database = rest[1:].split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return Path(database).expanduser()
+
+
+def url_of(db: str) -> str:
+    """A path or a SQLAlchemy URL -> a SQLAlchemy URL (paths become absolute sqlite URLs;
+    `postgresql://` and `postgres://` mean psycopg 3, the driver of the `[postgres]` extra)."""
+    if "://" not in db:
+        return f"sqlite:///{Path(db).expanduser().resolve()}"
+    scheme, _, rest = db.partition("://")
+    if scheme.lower() in PG_SCHEMES:
+        return f"postgresql+psycopg://{rest}"
+    return db
+
+
+def describe(db: str) -> str:
+    """How to name the registry in a message: the path, or the URL without its password."""
+    if "://" not in db:
+        return db
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: name its scheme only, it may hold a password
+        return f"{scheme_of(db)}://…"
+
+
+def rules_for(db: str) -> "SQLiteRules | PostgresRules":
+    scheme = scheme_of(db)
+    if scheme in PG_SCHEMES:
+        return PostgresRules(db)
+    if scheme != "sqlite":
+        raise UsageError(
+            f"{describe(db)}: catalog keeps its registry in SQLite (a path or sqlite:///PATH) "
+            "or PostgreSQL (postgresql+psycopg://USER@HOST/DATABASE)"
+        )
+    return SQLiteRules(db)
+
+
+class SQLiteRules:
+    """The embedded default: one file, one host."""
+
+    name = "SQLite"
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.path = sqlite_path(db)
+
+    def exists(self) -> bool:
+        return self.path is None or self.path.exists()
+
+    @contextmanager
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+        """The sync lock held, and an engine to write with, for the `with` block."""
+        from catalog.registry.lock import registry_lock
+
+        with registry_lock(self.db, wait=wait):
+            engine = self.write_engine()
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+
+    def unlocked_engine(self, purpose: str):
+        """Writes that need no sync lock (a probe's budget row): SQLite serializes writers itself."""
+        return self.write_engine()
+
+    def write_engine(self):
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        if self.path is not None and not self.path.parent.is_dir():
+            raise RegistryError(f"cannot create the registry {self.db}: folder {self.path.parent} does not exist")
+        engine = create_engine(url_of(self.db), poolclass=NullPool)
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_conn, _record):
+            # Manage transactions ourselves: pysqlite's implicit BEGIN breaks transactional DDL.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe in WAL mode
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def on_begin(conn):
+            # Take the write lock up front so a transaction never fails half-way on a busy database.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    def read_engine(self, *, timeout: float | None):
+        from catalog.registry.readonly import sqlalchemy_engine
+
+        return sqlalchemy_engine(self.db, timeout=timeout)
+
+    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+        """`catalog query`: one statement through a connection that cannot write (catalog.readonly)."""
+        from catalog.registry import readonly
+        from catalog.commands.cli_query import run
+
+        conn = readonly.connect(self.db, timeout=timeout)
+        try:
+            return run(conn, sql, params)
+        finally:
+            conn.close()
+
+    def error(self, original: BaseException, where: str) -> CatalogError | None:
+        """One line for a sqlite3 error; None when there is nothing specific to say."""
+        text = _first_line(original)
+        if isinstance(original, sqlite3.OperationalError):
+            if "locked" in text or "busy" in text:
+                return RegistryError(f"the registry at {where} is locked by another process ({text}); try again shortly")
+            if "readonly" in text or "read-only" in text:
+                return RegistryError(f"cannot write the registry at {where}: {text}; check the file's and folder's permissions")
+            if "unable to open" in text:
+                return RegistryError(f"cannot open the registry at {where}: {text}; check the path and permissions")
+        if isinstance(original, sqlite3.DatabaseError) and "not a database" in text:
+            return RegistryError(f"{where} is not a SQLite database ({text}); point --db at a catalog registry")
+        return None
+
+
+class PostgresRules:
+    """The shared engine: many hosts, one server."""
+
+    name = "PostgreSQL"
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.url = url_of(db)
+
+    def exists(self) -> bool:
+        """Whether the database holds a registry yet (its admin creates the database; the first
+        sync creates the registry in it)."""
+        from sqlalchemy import inspect
+
+        engine = self.read_engine(timeout=None)
+        try:
+            with engine.connect() as conn:
+                return inspect(conn).has_table("alembic_version")
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+        from catalog.registry import pglock
+
+        engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def unlocked_engine(self, purpose: str):
+        """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""
+        from catalog.registry import pgconnect
+
+        return pgconnect.write_engine(self.url, application_name=f"catalog {purpose}")
+
+    def read_engine(self, *, timeout: float | None):
+        from catalog.registry import pgconnect
+
+        return pgconnect.read_engine(self.url, timeout=timeout)
+
+    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.pgquery)."""
+        from catalog.registry import pgquery
+
+        return pgquery.run(self.db, sql, params, timeout=timeout)
+
+    def error(self, original: BaseException, where: str) -> CatalogError | None:
+        from catalog.registry import pgconnect
+
+        return pgconnect.error(original, where)
+
+
+def registry_error(exc: BaseException, db: str) -> BaseException:
+    """Map driver errors to one actionable line; CatalogErrors and non-database errors pass through."""
+    from sqlalchemy.exc import DBAPIError
+
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(exc, CatalogError) or not (isinstance(exc, DBAPIError) or _is_driver_error(original)):
+        return exc  # not a database problem: let it surface as what it is
+    where = describe(db)
+    return rules_for(db).error(original, where) or RegistryError(f"registry error at {where}: {_first_line(original)}")
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".", 1)[0] in ("psycopg", "sqlite3")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

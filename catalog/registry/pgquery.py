@@ -1,0 +1,149 @@
+"""`catalog query` on PostgreSQL, and the reader role it needs (`catalog db reader-sql ROLE`).
+
+Three layers, because each alone leaks:
+- a reader role: SELECT only, no TEMP. A role that can write is refused before anything runs,
+  because a READ ONLY transaction still lets a superuser `COPY … TO PROGRAM`, `lo_export`,
+  `pg_terminate_backend` and `dblink_exec`, and lets a table's writer `LOCK TABLE`;
+- a READ ONLY transaction that is always rolled back, with `statement_timeout` from --timeout;
+- one statement only: psycopg's extended protocol (`prepare=True`) refuses `COMMIT; DELETE …`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.errors import QueryError, UsageError
+
+WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+# Built-in roles whose members reach outside the database or end other sessions.
+RISKY_ROLES = ("pg_execute_server_program", "pg_write_server_files", "pg_signal_backend", "pg_write_all_data")
+
+CAN_WRITE = """
+SELECT c.relname, p.privilege
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN unnest(%(privileges)s::text[]) AS p(privilege)
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND has_table_privilege(c.oid, p.privilege)
+ORDER BY c.relname, p.privilege
+LIMIT 1
+"""
+RISKY_MEMBERSHIP = """
+SELECT rolname FROM pg_roles
+WHERE rolname = ANY(%(roles)s::text[]) AND pg_has_role(current_user, oid, 'USAGE')
+ORDER BY rolname LIMIT 1
+"""
+
+
+def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple]]:
+    """Columns and every row of one read-only statement, as a reader role."""
+    from catalog.registry import migrate
+    from catalog.commands.cli_query import unique_names
+    from catalog.registry.db import one_line_errors
+    from catalog.registry.engines import describe, url_of
+    from catalog.registry.pgconnect import read_engine
+
+    engine = read_engine(url_of(db), timeout=timeout)
+    try:
+        with one_line_errors(db), engine.connect() as conn:
+            raw = conn.connection.driver_connection  # in a READ ONLY transaction from its first statement
+            refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
+            migrate.check_readable(conn, describe(db))
+            statement, values = bind(conn.dialect, sql, params)
+            try:
+                with raw.cursor() as cursor:
+                    cursor.execute(statement, values, prepare=True)
+                    rows = cursor.fetchall() if cursor.description else []
+                    names = [column.name for column in cursor.description or ()]
+            except Exception as exc:
+                raise query_error(exc, timeout) from None
+            finally:
+                raw.rollback()  # whatever the statement was, nothing it did is kept
+    finally:
+        engine.dispose()
+    return unique_names(names), rows
+
+
+def refuse_writers(raw) -> None:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        user, superuser = cursor.fetchone() or ("?", False)
+        cursor.execute(CAN_WRITE, {"privileges": list(WRITE_PRIVILEGES)})
+        writable = cursor.fetchone()
+        cursor.execute(RISKY_MEMBERSHIP, {"roles": list(RISKY_ROLES)})
+        risky = cursor.fetchone()
+    if superuser:
+        why = "is a superuser"
+    elif writable:
+        why = f"has {writable[1]} on {writable[0]}"
+    elif risky:
+        why = f"is a member of {risky[0]}"
+    else:
+        return
+    raise QueryError(
+        f"refused: role {user} {why}, and `catalog query` runs only as a read-only role; "
+        f"create one with `catalog db reader-sql ROLE` and connect as it"
+    )
+
+
+def bind(dialect, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """`:name` parameters (as on SQLite) -> psycopg's `%(name)s`, with literal `%` escaped."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ArgumentError, InvalidRequestError
+
+    try:
+        compiled = text(sql).compile(dialect=dialect)
+        return str(compiled), compiled.construct_params(params, _check=True)
+    except (InvalidRequestError, ArgumentError) as exc:
+        raise QueryError(f"the query failed: {str(exc).splitlines()[0]} (pass --param NAME=VALUE)") from None
+
+
+def query_error(exc: BaseException, timeout: float) -> QueryError:
+    from psycopg import errors as pgerrors
+
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, pgerrors.QueryCanceled):
+        return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
+    refused = isinstance(exc, (pgerrors.ReadOnlySqlTransaction, pgerrors.InsufficientPrivilege))
+    if refused or "multiple commands" in message:
+        return QueryError(f"refused: the registry is opened read-only ({message})")
+    return QueryError(f"the query failed: {message}")
+
+
+# ---------------------------------------------------------------- the reader role, for an admin
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def reader_sql(db: str, role: str, schema: str = "public") -> str:
+    """SQL that creates ROLE as a login role that can only read the registry in `schema`."""
+    from sqlalchemy.engine import make_url
+
+    from catalog.registry.engines import url_of
+
+    if not role or len(role.encode()) > 63 or "\0" in role:
+        raise UsageError("ROLE must be 1 to 63 bytes (a PostgreSQL role name)")
+    url = make_url(url_of(db))
+    if not url.database:
+        raise UsageError("--db names no database; pass --db postgresql+psycopg://USER@HOST/DATABASE")
+    r, database, s = quote(role), quote(url.database), quote(schema)
+    writer = quote(url.username) if url.username else "CURRENT_USER"
+    return f"""\
+-- A read-only role for `catalog query` and the other reading commands on {database}.
+-- Run it once with psql as a superuser (it creates a role and changes the owner's defaults):
+--   psql "postgresql://ADMIN@HOST/{url.database}" -v ON_ERROR_STOP=1 -f reader.sql
+-- Then set the reader's password apart from this file, typed at the prompt:  \\password {r}
+-- and give readers --db postgresql+psycopg://{role}@HOST/{url.database} (password in ~/.pgpass or PGPASSWORD).
+CREATE ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT;
+ALTER ROLE {r} SET default_transaction_read_only = on;
+GRANT CONNECT ON DATABASE {database} TO {r};
+-- No temporary tables: every role gets TEMP on a database through PUBLIC, so take it from PUBLIC
+-- (grant it back by name to any other application of this database that needs it).
+REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC;
+GRANT USAGE ON SCHEMA {s} TO {r};
+GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r};
+-- Tables and views that later upgrades add are readable too:
+ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA {s} GRANT SELECT ON TABLES TO {r};
+"""
