@@ -25,9 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-mass-removal", action="store_true",
                    help="accept an answer that removes more than half of the free models")
     cliutil.add_lock_wait(p)
-    cliutil.add_health(p)
-    p.add_argument("--probe", action="store_true", help="probe the pools' fallbacks after the sync (needs OPENROUTER_API_KEY)")
-    cliutil.add_probe_budget(p)
+    cliutil.add_measurement(p)
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("import", help="backfill history from saved answers or a git-scraped file")

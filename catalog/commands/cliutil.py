@@ -136,6 +136,14 @@ def add_health(parser: argparse.ArgumentParser, *, with_switch: bool = True) -> 
                         help="prune health samples older than this (default 90d)")
 
 
+def add_measurement(parser: argparse.ArgumentParser) -> None:
+    """What sync and schedule measure after each sync: the health sample, and probes when asked."""
+    add_health(parser)
+    parser.add_argument("--probe", action="store_true",
+                        help="probe the pools' fallbacks after each sync (needs OPENROUTER_API_KEY)")
+    add_probe_budget(parser)
+
+
 def add_probe_budget(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=whole_number, default=defaults.DEFAULT_PROBE_BUDGET, metavar="N",
                         help="at most N probes per UTC day, all processes together (default 10)")
