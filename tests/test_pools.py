@@ -12,7 +12,8 @@ import pytest
 from catalog.errors import CatalogError
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
-from catalog.output.pools import build_pools, expires_soon, parse_size, size_of
+from catalog.output.modelfacts import expires_soon, parse_size, size_of
+from catalog.output.pools import build_pools
 from catalog.state import FreeModel, Snapshot
 
 T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)

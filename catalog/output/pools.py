@@ -9,12 +9,11 @@ numbers that text quotes.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from fnmatch import fnmatchcase
 
 from catalog.ingest.normalize import ModelRecord
+from catalog.output.modelfacts import Size, expires_soon, matching_glob, size_fit, size_of, words_of
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, PoolRules, Rules
 from catalog.availability.probe import EXCLUDING
 from catalog.output.selectors import LEFT_OUT, order_key, verdict
@@ -33,38 +32,6 @@ STREAK_MAX_POINTS = 5.0  # log2(1 + days free without interruption), about a mon
 REMOVAL_POINTS = 2.0  # taken off per past removal ...
 REMOVAL_MAX_POINTS = 6.0  # ... up to this much
 EXPIRY_POINTS = 4.0  # taken off when the API announces removal within EXPIRY_WINDOW_DAYS
-EXPIRY_WINDOW_DAYS = 30
-
-_SIZE_MOE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b[-_ ]?a(\d+(?:\.\d+)?)b(?![a-z0-9])")
-_SIZE_MIX = re.compile(r"(?<![a-z0-9.])(\d+)x(\d+(?:\.\d+)?)b(?![a-z0-9])")
-_SIZE_PLAIN = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
-
-
-@dataclass(frozen=True)
-class Size:
-    total_b: float | None = None
-    active_b: float | None = None  # mixture-of-experts: parameters used per token
-    source: str | None = None  # where it was read: "id", "name" or "hugging_face_id"
-
-    @property
-    def known(self) -> bool:
-        return self.total_b is not None
-
-    @property
-    def speed_b(self) -> float | None:
-        """The parameters that set answer speed: the active ones for a mixture of experts."""
-        return self.active_b if self.active_b is not None else self.total_b
-
-    @property
-    def label(self) -> str | None:
-        if self.total_b is None:
-            return None
-        if self.active_b is None:
-            return f"{self.total_b:g}B"
-        return f"{self.total_b:g}B ({self.active_b:g}B active)"
-
-
 @dataclass(frozen=True)
 class Profile:
     """What the rules read about one free model."""
@@ -144,86 +111,6 @@ class Pools:
 
 
 # ---------------------------------------------------------------- reading a model
-
-
-def parse_size(text: str) -> Size:
-    """`405b` -> 405B; `80b-a3b` -> 80B total, 3B active; `8x7b` -> 56B; nothing found -> unknown."""
-    low = text.lower()
-    if m := _SIZE_MOE.search(low):
-        return Size(float(m.group(1)), float(m.group(2)))
-    if m := _SIZE_MIX.search(low):
-        return Size(float(m.group(1)) * float(m.group(2)))
-    if m := _SIZE_PLAIN.search(low):
-        return Size(float(m.group(1)))
-    return Size()
-
-
-def size_of(record: ModelRecord) -> Size:
-    """The first size readable from the id (without vendor and `:free`), the name, the HF id."""
-    slug = record.id.split("/", 1)[-1].removesuffix(":free")
-    for source, text in (("id", slug), ("name", record.name), ("hugging_face_id", record.hugging_face_id)):
-        if text:
-            size = parse_size(text)
-            if size.known:
-                return Size(size.total_b, size.active_b, source)
-    return Size()
-
-
-def words_of(record: ModelRecord) -> set[str]:
-    text = f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()
-    return {w for w in re.split(r"[^a-z0-9]+", text) if w}
-
-
-def expiry_date(record: ModelRecord) -> date | None:
-    """`expiration_date` as a date; None when absent or unparsable."""
-    m = _DATE.match(record.expiration_date or "")
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
-def expires_soon(record: ModelRecord, observed_at: datetime | None, days: int = EXPIRY_WINDOW_DAYS) -> date | None:
-    """The expiration date when it falls at most `days` after the observed time (or before it)."""
-    when = expiry_date(record)
-    if when is None or observed_at is None:
-        return None
-    return when if when <= observed_at.date() + timedelta(days=days) else None
-
-
-def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
-    if not globs:  # the usual exclude lists: asked 4 times per model and pool
-        return None
-    low = model_id.lower()
-    return next((g for g in globs if fnmatchcase(low, g.lower())), None)
-
-
-def size_fit(size: Size, words: set[str], reasoning: bool, context: int | None, rules: Rules):
-    """(fits SMALL, why), (fits LARGE, why), and the size to score with."""
-    if size.known:
-        speed, total = size.speed_b, size.total_b
-        small = speed <= rules.small_max_b
-        large = total >= rules.large_min_b
-        what = "active" if size.active_b is not None else "total"
-        small_why = f"{speed:g}B {what} {'≤' if small else '>'} {rules.small_max_b:g}B (rules.small_max_b)"
-        large_why = f"{total:g}B total {'≥' if large else '<'} {rules.large_min_b:g}B (rules.large_min_b)"
-        return (small, small_why), (large, large_why), total
-    cls, why = fallback_class(words, reasoning, context, rules)
-    assumed = rules.small_max_b if cls == "SMALL" else rules.large_min_b
-    return (cls == "SMALL", why), (cls == "LARGE", why), assumed
-
-
-def fallback_class(words: set[str], reasoning: bool, context: int | None, rules: Rules) -> tuple[str, str]:
-    """Where a model of unknown size goes: never dropped, always SMALL or LARGE, with the reason."""
-    if hit := next((w for w in rules.small_words if w in words), None):
-        return "SMALL", f"size unknown; the word '{hit}' means SMALL (rules.small_words)"
-    if hit := next((w for w in rules.large_words if w in words), None):
-        return "LARGE", f"size unknown; the word '{hit}' means LARGE (rules.large_words)"
-    if reasoning and (context or 0) >= rules.large_min_context:
-        return "LARGE", f"size unknown; reasoning and context ≥ {rules.large_min_context} (rules.large_min_context) mean LARGE"
-    return "SMALL", "size unknown; without reasoning and a long context it counts as SMALL"
 
 
 def unusable_because(health: ModelHealth, now: datetime | None, rules: Rules) -> str | None:

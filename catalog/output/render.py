@@ -15,7 +15,8 @@ from typing import Any
 from catalog.output.advice import advice_views
 from catalog.errors import CatalogError, RenderError
 from catalog.output.health_view import availability_views, health_facts
-from catalog.output.pools import EXPIRY_WINDOW_DAYS, Pools, build_pools, expires_soon
+from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
+from catalog.output.pools import Pools, build_pools
 from catalog.output.selectors import failure_counts
 from catalog.state import EventRecord, Snapshot
 from catalog.times import format_time
