@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from catalog.output.render import _LINE_BREAKS, _MD_SPECIAL, clean, md_cell, md_code
+from catalog.output.filters import _LINE_BREAKS, _MD_SPECIAL, clean, md_cell, md_code
 
 ALPHABET = "ab Z09 \t\n\r\x0b\x0c\x1c\x85\u2028\u2029\x00\x7f\u200e\u202e`*_[]|<>&~$\\-:/é日"
 

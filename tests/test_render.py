@@ -24,7 +24,8 @@ from catalog.errors import RenderError
 from catalog.ingest.normalize import ModelRecord, normalize, parse_payload
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, parse_config
 from catalog.output.pools import build_pools
-from catalog.output.render import generate, md_cell, md_code, render_files, tokens, ts_comment, ts_string
+from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_string
+from catalog.output.render import generate, render_files
 from catalog.state import EventRecord, FreeModel, Snapshot
 from catalog.output.write import write_files
 

@@ -26,7 +26,7 @@ from test_render import (  # noqa: F401 (tsc is a fixture)
     tsc,
 )
 
-from catalog.output.render import md_code
+from catalog.output.filters import md_code
 
 CANARY = "sk-or-v1-CANARY-5f0e1d2c3b4a69788796a5b4c3d2e1f0"
 URL_CANARY = "CANARYpass-93be1c"  # a password inside --api-url: the other secret a source can carry

@@ -100,7 +100,7 @@ def cmd_pools(args: argparse.Namespace) -> int:
 
 
 def pool_rows(pools, free: int) -> list[dict]:
-    from catalog.output.render import tokens
+    from catalog.output.filters import tokens
     from catalog.output.selectors import empty_reason
 
     rows = []
@@ -129,7 +129,7 @@ def write_table(pools, free: int, table, out: TextIO) -> None:
 
 def write_explain(pools, free: int, out: TextIO) -> None:
     """Per pool: the chosen models with their score broken down, then the cut and the left out."""
-    from catalog.output.render import clean
+    from catalog.output.filters import clean
     from catalog.output.selectors import empty_reason
 
     for name, decisions in pools.explanations.items():

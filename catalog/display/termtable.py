@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from catalog.display import term, views
 from catalog.display.formats import TABLE_GAP, _is_number, text_value, text_width, truncate, write_rows
-from catalog.output.render import clean
+from catalog.output.filters import clean
 
 # Shrinking a table that is too wide, pass by pass until one fits: first only the text columns
 # give way (down to 6 cells or their header), while times, numbers and kinds keep their width;

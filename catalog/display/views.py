@@ -136,7 +136,7 @@ def short_time(value: Any) -> str:
 def people_value(name: str, value: Any) -> str:
     """One cell as a person reads it: 131K, 2026-01-24 08:00, yes/no, text, image; - for none."""
     from catalog.display.formats import text_value
-    from catalog.output.render import tokens
+    from catalog.output.filters import tokens
 
     if value is None or value == "":
         return "-"
@@ -178,7 +178,7 @@ def derived_value(name: str, row: Mapping[str, Any], now: datetime) -> str:
 
 
 def _changed_value(field: str | None, value: Any) -> str:
-    from catalog.output.render import tokens
+    from catalog.output.filters import tokens
 
     if field in TOKEN_FIELDS and isinstance(value, int) and not isinstance(value, bool):
         return tokens(value)

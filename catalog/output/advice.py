@@ -62,7 +62,7 @@ FACTS: tuple[tuple[str, Callable[[PoolEntry, str], Any], str, str], ...] = (
 
 def facts(e: PoolEntry, order: str, lang: str) -> list[dict[str, Any]]:
     """The first choice's facts as {"fact", "value", "text"}; the text is in `lang`."""
-    from catalog.output.render import tokens
+    from catalog.output.filters import tokens
 
     shown = []
     for name, value_of, en, zh in FACTS:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
+from catalog.output.filters import clean
 from catalog.registry.history import History
 from catalog.times import format_time
 
@@ -24,8 +25,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(value: Any, limit: int | None = None) -> str:
     """One line of visible text XML 1.0 can hold: the report's cleaning (no control, bidi or
     surrogate characters) and no U+FFFE/U+FFFF either."""
-    from catalog.output.render import clean  # render imports this module: a late import, one cleaning rule
-
     return _NOT_XML.sub("", clean(value, limit))
 
 
