@@ -96,13 +96,6 @@ def newest_sample_time(conn, at: datetime | None = None) -> datetime | None:
     return conn.execute(query).scalar()
 
 
-def newest_probe_time(conn, at: datetime | None = None) -> datetime | None:
-    query = select(func.max(probes.c.probed_at)).where(probes.c.outcome != PENDING)
-    if at is not None:
-        query = query.where(probes.c.probed_at <= at)
-    return conn.execute(query).scalar()
-
-
 def latest_probes(conn, at: datetime | None = None) -> dict[str, ProbeRecord]:
     """Each model's newest finished probe (up to `at`)."""
     newest = select(func.max(probes.c.id)).where(probes.c.outcome != PENDING)

@@ -6,9 +6,8 @@ import argparse
 import sys
 
 from catalog.commands import cliutil
-from catalog.durations import duration_arg
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
-from catalog.settings import DEFAULT_HEALTH_CONCURRENCY, DEFAULT_HEALTH_KEEP, DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_TIMEOUT
+from catalog.settings import DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_TIMEOUT
 
 HEALTH_COLUMNS = (
     "model_id", "state", "status", "endpoints", "providers", "uptime_5m", "uptime_30m", "uptime_1d",
@@ -32,10 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); /endpoints hang off it")
     p.add_argument("--timeout", dest="health_timeout", type=cliutil.positive_float, default=DEFAULT_HEALTH_TIMEOUT,
                    metavar="SECONDS", help="with --refresh: one deadline over all health calls (default 30)")
-    p.add_argument("--health-concurrency", type=cliutil.at_least_one, default=DEFAULT_HEALTH_CONCURRENCY, metavar="N",
-                   help="health calls at once (default 8)")
-    p.add_argument("--health-keep", type=duration_arg, default=DEFAULT_HEALTH_KEEP, metavar="DURATION",
-                   help="prune samples older than this (default 90d)")
+    cliutil.add_health(p, after_sync=False)
     cliutil.add_render(p)
     cliutil.add_lock_wait(p)
     p.set_defaults(func=cmd_health)

@@ -122,14 +122,15 @@ def at_least_one(text: str) -> int:
     return value
 
 
-def add_health(parser: argparse.ArgumentParser, *, with_switch: bool = True) -> None:
-    """Options of the health sample taken after each HTTP sync (and by `health --refresh`)."""
+def add_health(parser: argparse.ArgumentParser, *, after_sync: bool = True) -> None:
+    """Options of the health sample: after each HTTP sync, or alone (`health --refresh`, whose
+    deadline is its own --timeout)."""
     from catalog.durations import duration_arg
 
-    if with_switch:
+    if after_sync:
         parser.add_argument("--no-health", action="store_true", help="skip the health sample after the sync")
-    parser.add_argument("--health-timeout", type=positive_float, default=defaults.DEFAULT_HEALTH_TIMEOUT, metavar="SECONDS",
-                        help="one deadline over all health calls (default 30)")
+        parser.add_argument("--health-timeout", type=positive_float, default=defaults.DEFAULT_HEALTH_TIMEOUT,
+                            metavar="SECONDS", help="one deadline over all health calls (default 30)")
     parser.add_argument("--health-concurrency", type=at_least_one, default=defaults.DEFAULT_HEALTH_CONCURRENCY, metavar="N",
                         help="health calls at once (default 8)")
     parser.add_argument("--health-keep", type=duration_arg, default=defaults.DEFAULT_HEALTH_KEEP, metavar="DURATION",
