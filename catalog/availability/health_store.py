@@ -67,6 +67,11 @@ def probes_since(conn, since: datetime) -> int:
     return conn.execute(select(func.count()).select_from(probes).where(probes.c.probed_at >= since)).scalar() or 0
 
 
+def probed_since(conn, since: datetime) -> set[str]:
+    """The models probed (or being probed) since a time."""
+    return set(conn.execute(select(probes.c.model_id).where(probes.c.probed_at >= since)).scalars())
+
+
 def reserve_probe(conn, model_id: str, at: datetime, day_start: datetime, budget: int) -> int | None:
     """A pending probe row when today's count is under the budget; None when it is used up.
     Called in its own transaction, so two processes can never both take the last slot."""

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select
-
 from catalog.availability import health_store, healthcheck
 from catalog.errors import CatalogError, UsageError, one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
 from catalog.availability.health import counts
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
-from catalog.registry.schema import Model
+from catalog.registry import store
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.ingest.urls import api_base
@@ -49,11 +47,6 @@ class HealthResult:
         return line
 
 
-def free_ids(conn) -> list[str]:
-    models = Model.__table__
-    return list(conn.execute(select(models.c.id).where(models.c.is_free.is_(True)).order_by(models.c.id)).scalars())
-
-
 def free_model_count(db: str) -> int | None:
     """How many models a health sample will ask about (for progress); None without a registry."""
     from catalog.registry.db import read_connection, registry_exists
@@ -62,7 +55,7 @@ def free_model_count(db: str) -> int | None:
         return None
     try:
         with read_connection(db) as conn:
-            return len(free_ids(conn))
+            return len(store.free_ids(conn))
     except CatalogError:  # an older schema: the refresh upgrades it and says what else is wrong
         return None
 
@@ -72,7 +65,7 @@ def record_health(engine, settings: Settings, run_id: int | None, *, transport=N
     `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
     clock = time.perf_counter()
     with engine.connect() as conn:
-        ids = free_ids(conn)
+        ids = store.free_ids(conn)
     samples = healthcheck.sample_models(
         ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
         concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
@@ -229,21 +222,15 @@ def default_targets(snapshot, config, pools: list[str] | None = None, probed_tod
     return [m for m in ordered if m not in seen] + [m for m in ordered if m in seen]
 
 
-def probed_since(conn, since: datetime) -> set[str]:
-    probes = health_store.probes
-    return set(conn.execute(select(probes.c.model_id).where(probes.c.probed_at >= since)).scalars())
-
-
 def probe_targets(engine, settings: Settings) -> list[str]:
     """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
-    from catalog.registry import store
     from catalog.output.poolconfig import load_config
 
     if settings.probe_models:
         return list(dict.fromkeys(settings.probe_models))
     with engine.connect() as conn:
         snapshot = store.load_snapshot(conn)
-        today = probed_since(conn, day_start(now_utc()))
+        today = health_store.probed_since(conn, day_start(now_utc()))
     return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
 
 

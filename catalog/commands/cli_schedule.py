@@ -259,7 +259,8 @@ def read_status(db: str) -> dict:
 def health_counts(conn) -> dict:
     """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
     from catalog.availability import health_store
-    from catalog.availability.measure import day_start, free_ids, now_utc
+    from catalog.availability.measure import day_start, now_utc
+    from catalog.registry.store import free_ids
 
     latest, _ = health_store.load_health(conn)
     states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)

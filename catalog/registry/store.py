@@ -78,6 +78,11 @@ def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
     return _run_info(conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first())
 
 
+def free_ids(conn) -> list[str]:
+    """The ids of the models free after the newest sync, in order."""
+    return list(conn.execute(select(models.c.id).where(models.c.is_free.is_(True)).order_by(models.c.id)).scalars())
+
+
 def load_state(conn) -> RegistryState:
     latest = select(func.max(versions.c.id)).group_by(versions.c.model_id)
     rows = conn.execute(
