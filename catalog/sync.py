@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from catalog.ingest import fetch
-from catalog.registry import store
+from catalog.registry import reads, store
 from catalog.registry.db import read_connection, registry_error, registry_exists, writer
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
@@ -97,7 +97,7 @@ def fetch_answer(settings: Settings, transport=None):
     )
 
 
-def settle_observed(observed: datetime, last_ok: store.RunInfo | None, *, live: bool) -> tuple[datetime, datetime | None]:
+def settle_observed(observed: datetime, last_ok: reads.RunInfo | None, *, live: bool) -> tuple[datetime, datetime | None]:
     """(observed time to record, the host's clock reading to keep) for a sync.
 
     Hosts' clocks disagree by seconds, and one clock can step back. A live sync is never refused
@@ -116,7 +116,7 @@ def settle_observed(observed: datetime, last_ok: store.RunInfo | None, *, live: 
     return observed, observed
 
 
-def check_observed(observed: datetime, last_ok: store.RunInfo | None) -> None:
+def check_observed(observed: datetime, last_ok: reads.RunInfo | None) -> None:
     """History only grows forward from the newest successful run (a failed one stores nothing)."""
     if last_ok is not None and observed < last_ok.observed_at:
         raise UsageError(
@@ -125,7 +125,7 @@ def check_observed(observed: datetime, last_ok: store.RunInfo | None) -> None:
         )
 
 
-def diff_answer(catalog: Catalog, state: store.RegistryState, allow_mass_removal: bool) -> Diff:
+def diff_answer(catalog: Catalog, state: reads.RegistryState, allow_mass_removal: bool) -> Diff:
     diff = compute(state.previous_free, state.last_known, catalog)
     for skipped in catalog.skipped:
         log.warning("skipped entry #%d%s: %s", skipped.index, f" ({skipped.id})" if skipped.id else "", skipped.reason)
@@ -153,7 +153,7 @@ def store_answer(
     `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed).
     `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead."""
     clock = time.perf_counter()
-    last = store.last_ok_run(conn)
+    last = reads.last_ok_run(conn)
     observed, clock_at = settle_observed(observed, last, live=live)
     digest = parsed[0] if parsed else payload_hash(body)
     if last is not None and last.payload_hash == digest:
@@ -171,7 +171,7 @@ def store_answer(
     catalog = parsed[1] if parsed else normalize(parse_payload(body), paid_as_ids=True)
     if isinstance(catalog, CatalogError):
         raise catalog
-    diff = diff_answer(catalog, store.load_state(conn), allow_mass_removal)
+    diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
         conn, started_at=started, observed_at=observed, source=source, status="ok",
@@ -223,7 +223,7 @@ def render_snapshot(engine, settings: Settings) -> list[Path]:
         if render_skip.unchanged(settings.out_dir, digest):
             log.debug("render skipped: its inputs are those of the files in %s", settings.out_dir)
             return []
-        snapshot = store.load_snapshot(conn)
+        snapshot = reads.load_snapshot(conn)
         history = load_history(conn, snapshot.observed_at)
     report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts))
     render_skip.remember(settings.out_dir, digest, report.files)
@@ -284,10 +284,10 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     clock = time.perf_counter()
     fetched = fetch_answer(settings, transport)
     catalog = normalize(parse_payload(fetched.body))
-    state, last = store.RegistryState(set(), {}), None
+    state, last = reads.RegistryState(set(), {}), None
     if registry_exists(settings.db):
         with read_connection(settings.db) as conn:
-            state, last = store.load_state(conn), store.last_ok_run(conn)
+            state, last = reads.load_state(conn), reads.last_ok_run(conn)
     observed, _ = settle_observed(settings.observed_at or fetched.received_at.replace(microsecond=0), last,
                                   live=settings.observed_at is None)
     diff = diff_answer(catalog, state, settings.allow_mass_removal)

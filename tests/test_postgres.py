@@ -322,7 +322,7 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
 
 def test_snapshots_list_models_by_code_point_whatever_the_collation(cli, db_url, answer_file):
     from catalog.registry.db import read_connection
-    from catalog.registry.store import load_snapshot
+    from catalog.registry.reads import load_snapshot
 
     ids = ["a/x:free", "a/x-1:free", "a/X:free", "a/x1:free", "a/\u00e9:free", "a/z:free", "a/x_2:free"]
     assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model(i) for i in ids])), "--no-render").code == 0

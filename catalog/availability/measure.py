@@ -17,7 +17,7 @@ from catalog.errors import CatalogError, UsageError, one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
 from catalog.availability.health import counts
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
-from catalog.registry import store
+from catalog.registry import reads
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.ingest.urls import api_base
@@ -55,7 +55,7 @@ def free_model_count(db: str) -> int | None:
         return None
     try:
         with read_connection(db) as conn:
-            return len(store.free_ids(conn))
+            return len(reads.free_ids(conn))
     except CatalogError:  # an older schema: the refresh upgrades it and says what else is wrong
         return None
 
@@ -65,7 +65,7 @@ def record_health(engine, settings: Settings, run_id: int | None, *, transport=N
     `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
     clock = time.perf_counter()
     with engine.connect() as conn:
-        ids = store.free_ids(conn)
+        ids = reads.free_ids(conn)
     samples = healthcheck.sample_models(
         ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
         concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
@@ -229,7 +229,7 @@ def probe_targets(engine, settings: Settings) -> list[str]:
     if settings.probe_models:
         return list(dict.fromkeys(settings.probe_models))
     with engine.connect() as conn:
-        snapshot = store.load_snapshot(conn)
+        snapshot = reads.load_snapshot(conn)
         today = health_store.probed_since(conn, day_start(now_utc()))
     return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
 

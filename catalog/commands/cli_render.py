@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def read_snapshot(args: argparse.Namespace, with_history: bool = False):
     from catalog.registry.db import read_connection
     from catalog.registry.history import load_history
-    from catalog.registry.store import load_snapshot
+    from catalog.registry.reads import load_snapshot
 
     with read_connection(cliutil.db_of(args)) as conn:
         snapshot = load_snapshot(conn)

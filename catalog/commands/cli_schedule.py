@@ -260,7 +260,7 @@ def health_counts(conn) -> dict:
     """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
     from catalog.availability import health_store
     from catalog.availability.measure import day_start, now_utc
-    from catalog.registry.store import free_ids
+    from catalog.registry.reads import free_ids
 
     latest, _ = health_store.load_health(conn)
     states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from catalog.registry import store
+from catalog.registry import reads
 from catalog.ingest.answers import Answer
 from catalog.registry.db import registry_error, writer
 from catalog.errors import CatalogError
@@ -75,10 +75,10 @@ def _import_one(engine, conn, answer: Answer, settings: Settings, result: Import
     try:
         with conn.begin():
             digest = answer.digest or payload_hash(answer.body)
-            if store.payload_seen(conn, digest, answer.observed_at):
+            if reads.payload_seen(conn, digest, answer.observed_at):
                 result.already += 1
                 return
-            last = store.last_ok_run(conn)
+            last = reads.last_ok_run(conn)
             if last is not None and answer.observed_at < last.observed_at:
                 log.warning("skipped %s: observed %s, before the registry's newest run", answer.source, answer.observed_at)
                 result.older += 1

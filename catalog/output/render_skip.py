@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 import catalog
 from catalog.availability import health_store
-from catalog.registry import store
+from catalog.registry import reads
 
 log = logging.getLogger("catalog.render")
 
@@ -43,7 +43,7 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
     from catalog.output.pools import unusable_because
     from catalog.output.render import builtin_templates_dir
 
-    run = store.last_ok_run(conn)
+    run = reads.last_ok_run(conn)
     if run is None:
         return None
     try:
@@ -51,12 +51,12 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
     except CatalogError:
         return None  # the full render reports it
     now = run.observed_at
-    events, versions, runs = store.events, store.versions, store.runs
+    events, versions, runs = reads.events, reads.versions, reads.runs
     upto = events.c.run_id <= run.id
     last_event, change_run = conn.execute(select(func.max(events.c.id), func.max(events.c.run_id)).where(upto)).one()
     change = conn.execute(select(runs.c.payload_hash, runs.c.observed_at).where(runs.c.id == change_run)).first()
     starts = conn.execute(select(events.c.observed_at).where(upto, events.c.kind.in_(MEMBERSHIP)).distinct()).scalars()
-    recent = conn.execute(select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=store.RECENT_DAYS))).scalar()
+    recent = conn.execute(select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=reads.RECENT_DAYS))).scalar()
     health, measured_at = health_store.load_health(conn)
     health_at = max(now, measured_at) if measured_at else now
     parts: dict[str, Any] = {
@@ -66,7 +66,7 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
         "templates": [_tree(d) for d in (templates_dir, builtin_templates_dir()) if d is not None],
         "run": [run.source, now.date().isoformat()],  # the day decides what expires soon
         "state": [last_event, conn.execute(select(func.max(versions.c.id))).scalar(), change and list(change)],
-        "recent": min(recent, store.RECENT_LIMIT),
+        "recent": min(recent, reads.RECENT_LIMIT),
         "streak_days": sorted({(now - start) // DAY for start in starts}),
         "health": sorted((mid, repr(h), unusable_because(h, health_at, config.rules)) for mid, h in health.items()),
     }

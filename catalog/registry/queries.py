@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 from catalog.availability import health_store
-from catalog.registry import store
+from catalog.registry import reads
 from catalog.errors import CatalogError
 from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord
 
@@ -56,22 +56,22 @@ def model_row(model: FreeModel, health: ModelHealth | None = None) -> dict[str, 
 
 def free_models(conn, at: datetime | None = None) -> list[dict[str, Any]]:
     """The free models after the newest sync, or after the last one observed at or before `at`."""
-    snapshot = store.load_snapshot(conn, at)
+    snapshot = reads.load_snapshot(conn, at)
     return [model_row(m, snapshot.health.get(m.id)) for m in snapshot.models]
 
 
 def all_models(conn) -> list[dict[str, Any]]:
     """Every model ever free, with its last free values and whether (and when) it left."""
-    latest = select(func.max(store.versions.c.id)).group_by(store.versions.c.model_id)
+    latest = select(func.max(reads.versions.c.id)).group_by(reads.versions.c.model_id)
     health, _ = health_store.load_health(conn)
     rows = conn.execute(
-        select(store.versions, store.models)
-        .join(store.models, store.models.c.id == store.versions.c.model_id)
-        .where(store.versions.c.id.in_(latest))
+        select(reads.versions, reads.models)
+        .join(reads.models, reads.models.c.id == reads.versions.c.model_id)
+        .where(reads.versions.c.id.in_(latest))
     ).all()
     result = []
     for row in rows:
-        model = FreeModel(store.record_from_row(row), row.first_seen_free, row.free_since, row.times_removed)
+        model = FreeModel(reads.record_from_row(row), row.first_seen_free, row.free_since, row.times_removed)
         result.append(
             model_row(model, health.get(model.id) if row.is_free else None)
             | {
@@ -122,14 +122,14 @@ def changes(
     field: str | None = None,
 ) -> list[dict[str, Any]]:
     """Events, newest first."""
-    return event_rows(store.load_events(conn, since=since, kinds=kinds, model_id=model_id, field=field))
+    return event_rows(reads.load_events(conn, since=since, kinds=kinds, model_id=model_id, field=field))
 
 
 def history(conn, model_id: str) -> list[dict[str, Any]]:
     """One model's timeline, oldest first."""
-    timeline = store.load_events(conn, model_id=model_id)
+    timeline = reads.load_events(conn, model_id=model_id)
     if not timeline:
-        known = conn.execute(select(store.models.c.id).where(store.models.c.id == model_id)).first()
+        known = conn.execute(select(reads.models.c.id).where(reads.models.c.id == model_id)).first()
         if known is None:
             raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
     return event_rows(reversed(timeline))
@@ -146,7 +146,7 @@ def probe_view(probe: ProbeRecord | None) -> dict[str, Any] | None:
 
 def health_now(conn) -> list[dict[str, Any]]:
     """One row per model free now, from its latest sample (`unknown` when never sampled)."""
-    snapshot = store.load_snapshot(conn)
+    snapshot = reads.load_snapshot(conn)
     rows = []
     for model in snapshot.models:
         h = snapshot.health.get(model.id) or ModelHealth()
@@ -173,7 +173,7 @@ def health_samples(conn, model_id: str, since: datetime | None = None) -> list[d
     """One model's samples, oldest first."""
     rows = health_store.samples_of(conn, model_id, since)
     if not rows:
-        known = conn.execute(select(store.models.c.id).where(store.models.c.id == model_id)).first()
+        known = conn.execute(select(reads.models.c.id).where(reads.models.c.id == model_id)).first()
         if known is None:
             raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
     for row in rows:

@@ -19,9 +19,9 @@ What is measured, and how:
   transaction load_state/diff and the writes, then render) and times each phase:
     fetch  = sync.fetch_answer (httpx GET of the whole body)
     parse  = sync.payload_hash + normalize.parse_payload + normalize.normalize
-    diff   = BEGIN IMMEDIATE + sync.check_observed + store.load_state + sync.diff_answer
+    diff   = BEGIN IMMEDIATE + sync.check_observed + reads.load_state + sync.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
-    render = sync.render_snapshot (store.load_snapshot + render.generate), n/a if catalog.output.render is absent
+    render = sync.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
     open   = registry_lock + db.open_registry (schema check/migrations): constant, not a phase of the issue
   httpx, jinja2 and alembic (imported lazily by fetch, render and open) are imported before the
   clocks start, so the phases show per-size work; their once-per-process cost is reported apart.
@@ -326,7 +326,7 @@ def import_lazy_modules() -> float:
 def worker_phases(spec: dict) -> dict:
     """One first sync into a new registry, phase by phase, in run_once's order."""
     clock = time.perf_counter()
-    from catalog.registry import store
+    from catalog.registry import reads, store
     from catalog import sync
     from catalog.registry.db import open_registry
     from catalog.registry.lock import registry_lock
@@ -364,8 +364,8 @@ def worker_phases(spec: dict) -> dict:
             with engine.connect() as conn:
                 with phase("diff"):
                     transaction = conn.begin()
-                    sync.check_observed(observed, store.last_ok_run(conn))
-                    state = store.load_state(conn)
+                    sync.check_observed(observed, reads.last_ok_run(conn))
+                    state = reads.load_state(conn)
                     diff = sync.diff_answer(catalog, state, allow_mass_removal=False)
                 with phase("store"):
                     counts = diff.counts
