@@ -1,28 +1,21 @@
-"""Health samples and probe results in the registry: writes, pruning, the daily probe budget, and
-the reads that pools, render and queries need. Set-based statements, as in `store`.
-
-Times that decide anything here come from the registry (the newest sample), never from the
-clock, so the same registry always gives the same health; only the probe budget counts the
-calendar day, because OpenRouter's quota does.
+"""Health samples and probe results written to the registry: samples, pruning, the daily probe
+budget. Set-based statements, as in `store`; the reads are in health_reads. Only the probe budget
+counts the calendar day, because OpenRouter's quota does.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Iterable
+from datetime import datetime
+from typing import Iterable
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from catalog.availability.health import Sample
+from catalog.availability.health_reads import PENDING
 from catalog.registry.schema import HealthCheck, Probe
-from catalog.state import ModelHealth, ProbeRecord
+from catalog.state import ProbeRecord
 
 checks, probes = HealthCheck.__table__, Probe.__table__
-
-WINDOW = timedelta(days=7)  # the availability window, back from the newest sample
-MIN_KNOWN_SAMPLES = 12  # fewer known samples in the window: availability is not shown
-PENDING = "pending"  # a probe reserved against the budget, not finished (or killed mid-call)
-UP_STATES = ("up", "degraded")
 
 
 # ---------------------------------------------------------------- writing
@@ -89,89 +82,3 @@ def finish_probe(conn, probe_id: int, record: ProbeRecord) -> None:
         .values(outcome=record.outcome, http_status=record.http_status, ttft_ms=record.ttft_ms,
                 total_ms=record.total_ms, detail=record.detail)
     )
-
-
-# ---------------------------------------------------------------- reading
-
-
-def newest_sample_time(conn, at: datetime | None = None) -> datetime | None:
-    query = select(func.max(checks.c.sampled_at))
-    if at is not None:
-        query = query.where(checks.c.sampled_at <= at)
-    return conn.execute(query).scalar()
-
-
-def latest_probes(conn, at: datetime | None = None) -> dict[str, ProbeRecord]:
-    """Each model's newest finished probe (up to `at`)."""
-    newest = select(func.max(probes.c.id)).where(probes.c.outcome != PENDING)
-    if at is not None:
-        newest = newest.where(probes.c.probed_at <= at)
-    rows = conn.execute(select(probes).where(probes.c.id.in_(newest.group_by(probes.c.model_id)))).all()
-    return {row.model_id: probe_record(row) for row in rows}
-
-
-def probe_record(row: Any) -> ProbeRecord:
-    return ProbeRecord(row.model_id, row.outcome, row.probed_at, row.http_status, row.ttft_ms, row.total_ms, row.detail)
-
-
-def load_health(conn, at: datetime | None = None) -> tuple[dict[str, ModelHealth], datetime | None]:
-    """model id -> its health as of `at` (default: the newest data), and the time that is."""
-    newest = newest_sample_time(conn, at)
-    probed = latest_probes(conn, at)
-    result: dict[str, ModelHealth] = {}
-    if newest is not None:
-        latest = select(func.max(checks.c.id)).where(checks.c.sampled_at <= newest).group_by(checks.c.model_id)
-        window = window_counts(conn, newest - WINDOW, newest)
-        for row in conn.execute(select(checks).where(checks.c.id.in_(latest))):
-            available, known = window.get(row.model_id, (0, 0))
-            result[row.model_id] = ModelHealth(
-                **sample_fields(row),
-                available_7d=available,
-                known_7d=known,
-                availability_7d=round(available / known, 4) if known >= MIN_KNOWN_SAMPLES else None,
-                last_probe=probed.get(row.model_id),
-            )
-    for model_id, probe in probed.items():
-        if model_id not in result:
-            result[model_id] = ModelHealth(last_probe=probe)
-    times = [t for t in (newest, max((p.at for p in probed.values()), default=None)) if t is not None]
-    return result, max(times, default=None)
-
-
-def sample_fields(row: Any) -> dict[str, Any]:
-    return {
-        "state": row.state,
-        "status": row.status,
-        "endpoints": row.endpoints,
-        "providers": tuple(row.providers or ()),
-        "uptime_5m": row.uptime_5m,
-        "uptime_30m": row.uptime_30m,
-        "uptime_1d": row.uptime_1d,
-        "latency_p50_ms": row.latency_p50_ms,
-        "latency_p90_ms": row.latency_p90_ms,
-        "throughput_p50": row.throughput_p50,
-        "sampled_at": row.sampled_at,
-        "error": row.error,
-    }
-
-
-def window_counts(conn, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-    """model id -> (samples up or degraded, samples with a known state) in [start, end]."""
-    rows = conn.execute(
-        select(
-            checks.c.model_id,
-            func.count().filter(checks.c.state.in_(UP_STATES)),
-            func.count().filter(checks.c.state != "unknown"),
-        )
-        .where(and_(checks.c.sampled_at >= start, checks.c.sampled_at <= end))
-        .group_by(checks.c.model_id)
-    ).all()
-    return {mid: (available, known) for mid, available, known in rows}
-
-
-def samples_of(conn, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
-    """One model's samples, oldest first."""
-    query = select(checks).where(checks.c.model_id == model_id)
-    if since is not None:
-        query = query.where(checks.c.sampled_at >= since)
-    return [{"model_id": row.model_id, **sample_fields(row)} for row in conn.execute(query.order_by(checks.c.id))]

@@ -58,9 +58,9 @@ def cmd_health(args: argparse.Namespace) -> int:
     if args.since and not args.model_id:
         raise UsageError("--since goes with MODEL_ID (one model's samples)")
     from catalog.registry import queries
-    from catalog.registry.db import read_connection
+    from catalog.registry.db import query_connection
 
-    with read_connection(cliutil.db_of(args)) as conn:
+    with query_connection(cliutil.db_of(args)) as conn:
         if args.model_id:
             rows = queries.health_samples(conn, args.model_id, args.since)
             return cliutil.emit(rows, SAMPLE_COLUMNS, args, "health MODEL_ID")

@@ -162,11 +162,11 @@ def cmd_db_reader_sql(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from catalog.registry import queries
-    from catalog.registry.db import read_connection
+    from catalog.registry.db import query_connection
 
     if args.all and args.at:
         raise UsageError("--all lists every model ever free; it cannot be combined with --at")
-    with read_connection(cliutil.db_of(args)) as conn:
+    with query_connection(cliutil.db_of(args)) as conn:
         rows = queries.all_models(conn) if args.all else queries.free_models(conn, args.at)
     rows = queries.filter_models(rows, vendor=args.vendor, min_context=args.min_context,
                                  modality=args.modality, sort=args.sort)
@@ -177,22 +177,22 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_changes(args: argparse.Namespace) -> int:
     from catalog.registry import queries
-    from catalog.registry.db import read_connection
+    from catalog.registry.db import query_connection
 
     since = args.since
     if args.last:
         from catalog.sync import now_utc
 
         since = now_utc() - args.last
-    with read_connection(cliutil.db_of(args)) as conn:
+    with query_connection(cliutil.db_of(args)) as conn:
         rows = queries.changes(conn, since=since, kinds=args.kind, model_id=args.model, field=args.field)
     return cliutil.emit(rows, queries.EVENT_COLUMNS, args, "changes")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from catalog.registry import queries
-    from catalog.registry.db import read_connection
+    from catalog.registry.db import query_connection
 
-    with read_connection(cliutil.db_of(args)) as conn:
+    with query_connection(cliutil.db_of(args)) as conn:
         rows = queries.history(conn, args.model_id)
     return cliutil.emit(rows, queries.EVENT_COLUMNS, args, "history")

@@ -259,10 +259,11 @@ def read_status(db: str) -> dict:
 def health_counts(conn) -> dict:
     """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
     from catalog.availability import health_store
+    from catalog.availability.health_reads import load_health
     from catalog.availability.measure import day_start, now_utc
     from catalog.registry.reads import free_ids
 
-    latest, _ = health_store.load_health(conn)
+    latest, _ = load_health(conn)
     states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)
     for model_id in free_ids(conn):
         states[latest[model_id].state if model_id in latest else "unknown"] += 1

@@ -26,8 +26,9 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 import catalog
-from catalog.availability import health_store
+from catalog.availability import health_reads
 from catalog.registry import reads
+from catalog.registry.schema import Event, ModelVersion, Run
 
 log = logging.getLogger("catalog.render")
 
@@ -51,13 +52,13 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
     except CatalogError:
         return None  # the full render reports it
     now = run.observed_at
-    events, versions, runs = reads.events, reads.versions, reads.runs
+    events, versions, runs = Event.__table__, ModelVersion.__table__, Run.__table__
     upto = events.c.run_id <= run.id
     last_event, change_run = conn.execute(select(func.max(events.c.id), func.max(events.c.run_id)).where(upto)).one()
     change = conn.execute(select(runs.c.payload_hash, runs.c.observed_at).where(runs.c.id == change_run)).first()
     starts = conn.execute(select(events.c.observed_at).where(upto, events.c.kind.in_(MEMBERSHIP)).distinct()).scalars()
     recent = conn.execute(select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=reads.RECENT_DAYS))).scalar()
-    health, measured_at = health_store.load_health(conn)
+    health, measured_at = health_reads.load_health(conn)
     health_at = max(now, measured_at) if measured_at else now
     parts: dict[str, Any] = {
         "code": [catalog.__version__, _stats(Path(catalog.__file__).parent.rglob("*.py"))],

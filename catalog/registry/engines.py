@@ -5,7 +5,7 @@ and connects to write, how readers connect, and how the driver's errors read as 
 |------------------|-------------------------------------------|--------------------------------------------------|
 | one sync at once | `flock` on `<file>.lock` (catalog.lock)   | session advisory lock on the writing connection (catalog.pglock) |
 | writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks it still holds the lock |
-| readers          | `mode=ro` + query_only + authorizer       | READ ONLY transactions; `query` also needs a reader role (catalog.pgquery) |
+| readers          | `mode=ro` + query_only + authorizer; the query commands on plain sqlite3 | READ ONLY transactions; `query` also needs a reader role (catalog.pgquery) |
 | schema upgrades  | Alembic, under the file lock              | Alembic, under the advisory lock                 |
 
 Everything else (sync, import, render, the commands) asks `rules_for(db)` and stays engine-blind.
@@ -142,6 +142,17 @@ class SQLiteRules:
 
         return sqlalchemy_engine(self.db, timeout=timeout)
 
+    @contextmanager
+    def query_connection(self) -> Iterator:
+        """A plain sqlite3 connection that cannot write: the query commands skip SQLAlchemy."""
+        from catalog.registry import readonly
+
+        conn = readonly.connect(self.db)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
     def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
         """`catalog query`: one statement through a connection that cannot write (catalog.readonly)."""
         from catalog.registry import readonly
@@ -180,14 +191,10 @@ class PostgresRules:
     def exists(self) -> bool:
         """Whether the database holds a registry yet (its admin creates the database; the first
         sync creates the registry in it)."""
-        from sqlalchemy import inspect
+        from catalog.registry.sql import has_table
 
-        engine = self.read_engine(timeout=None)
-        try:
-            with engine.connect() as conn:
-                return inspect(conn).has_table("alembic_version")
-        finally:
-            engine.dispose()
+        with self.query_connection() as conn:
+            return has_table(conn, "alembic_version")
 
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator:
@@ -209,6 +216,16 @@ class PostgresRules:
         from catalog.registry import pgconnect
 
         return pgconnect.read_engine(self.url, timeout=timeout)
+
+    @contextmanager
+    def query_connection(self) -> Iterator:
+        """A READ ONLY SQLAlchemy connection: a server registry needs the driver anyway."""
+        engine = self.read_engine(timeout=None)
+        try:
+            with engine.connect() as conn:
+                yield conn
+        finally:
+            engine.dispose()
 
     def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
         """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.pgquery)."""

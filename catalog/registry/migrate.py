@@ -78,11 +78,12 @@ def upgrade(connection, where: str) -> bool:
 
 
 def stored_revision(connection) -> str | None:
-    from sqlalchemy import inspect, text
+    """The schema's revision without Alembic, on a SQLAlchemy or a plain sqlite3 connection."""
+    from catalog.registry import sql
 
-    if not inspect(connection).has_table("alembic_version"):
+    if not sql.has_table(connection, "alembic_version"):
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return sql.scalar(connection, "SELECT version_num FROM alembic_version")
 
 
 def check_readable(connection, where: str) -> None:

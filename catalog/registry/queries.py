@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
-
-from catalog.availability import health_store
+from catalog.availability import health_reads
 from catalog.registry import reads
 from catalog.errors import CatalogError
 from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord
@@ -62,24 +60,17 @@ def free_models(conn, at: datetime | None = None) -> list[dict[str, Any]]:
 
 def all_models(conn) -> list[dict[str, Any]]:
     """Every model ever free, with its last free values and whether (and when) it left."""
-    latest = select(func.max(reads.versions.c.id)).group_by(reads.versions.c.model_id)
-    health, _ = health_store.load_health(conn)
-    rows = conn.execute(
-        select(reads.versions, reads.models)
-        .join(reads.models, reads.models.c.id == reads.versions.c.model_id)
-        .where(reads.versions.c.id.in_(latest))
-    ).all()
+    health, _ = health_reads.load_health(conn)
     result = []
-    for row in rows:
-        model = FreeModel(reads.record_from_row(row), row.first_seen_free, row.free_since, row.times_removed)
+    for model, (is_free, last_seen_free, left_at, left_reason) in reads.latest_versions(conn):
         result.append(
-            model_row(model, health.get(model.id) if row.is_free else None)
+            model_row(model, health.get(model.id) if is_free else None)
             | {
-                "is_free": bool(row.is_free),
-                "last_seen_free": row.last_seen_free,
-                "left_at": row.left_at,
-                "left_reason": row.left_reason,
-                "times_removed": row.times_removed,
+                "is_free": is_free,
+                "last_seen_free": last_seen_free,
+                "left_at": left_at,
+                "left_reason": left_reason,
+                "times_removed": model.times_removed,
             }
         )
     return result
@@ -129,8 +120,7 @@ def history(conn, model_id: str) -> list[dict[str, Any]]:
     """One model's timeline, oldest first."""
     timeline = reads.load_events(conn, model_id=model_id)
     if not timeline:
-        known = conn.execute(select(reads.models.c.id).where(reads.models.c.id == model_id)).first()
-        if known is None:
+        if not reads.known_model(conn, model_id):
             raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
     return event_rows(reversed(timeline))
 
@@ -171,10 +161,9 @@ def health_now(conn) -> list[dict[str, Any]]:
 
 def health_samples(conn, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
     """One model's samples, oldest first."""
-    rows = health_store.samples_of(conn, model_id, since)
+    rows = health_reads.samples_of(conn, model_id, since)
     if not rows:
-        known = conn.execute(select(reads.models.c.id).where(reads.models.c.id == model_id)).first()
-        if known is None:
+        if not reads.known_model(conn, model_id):
             raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
     for row in rows:
         row["providers"] = list(row["providers"])

@@ -1,22 +1,35 @@
-"""Registry reads: the state a diff needs, and the snapshots that render and queries show."""
+"""Registry reads: the state a diff needs, and the snapshots that render and queries show.
+
+Plain SQL through catalog.registry.sql, so the query commands can run them on a sqlite3
+connection without importing SQLAlchemy, and sync and render on their own connection.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, func, or_, select
-
-from catalog.availability import health_store
+from catalog.availability import health_reads
 from catalog.ingest.normalize import ModelRecord
-from catalog.registry.schema import Event, Model, ModelVersion, Run
+from catalog.registry import sql
 from catalog.state import EventRecord, FreeModel, Snapshot
-
-runs, models, versions, events = Run.__table__, Model.__table__, ModelVersion.__table__, Event.__table__
+from catalog.times import format_time, parse_time
 
 RECENT_DAYS = 30
 RECENT_LIMIT = 1000
+
+# The columns of model_versions that make a ModelRecord, in record_from_values' order.
+VERSION_COLUMNS = (
+    "model_id", "name", "canonical_slug", "context_length", "top_context_length", "max_completion_tokens",
+    "input_modalities", "output_modalities", "supported_parameters", "pricing", "expiration_date", "created",
+    "description", "hugging_face_id",
+)
+RUN_COLUMNS = "id, observed_at, source, payload_hash, catalog_size, free_count, skipped"
+# Free at run :run: valid from a run at or before it, and not closed by then.
+FREE_AT_RUN = "v.valid_from_run <= :run AND (v.valid_to_run IS NULL OR v.valid_to_run > :run)"
+# Each model's newest version: its current values, or its last free ones.
+NEWEST_VERSION = "v.id IN (SELECT max(id) FROM model_versions GROUP BY model_id)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,124 +54,160 @@ class RegistryState:
 # ---------------------------------------------------------------- reading state
 
 
-def record_from_row(row: Any) -> ModelRecord:
-    return ModelRecord(
-        id=row.model_id,
-        name=row.name,
-        canonical_slug=row.canonical_slug,
-        context_length=row.context_length,
-        top_context_length=row.top_context_length,
-        max_completion_tokens=row.max_completion_tokens,
-        input_modalities=tuple(row.input_modalities or ()),
-        output_modalities=tuple(row.output_modalities or ()),
-        supported_parameters=tuple(row.supported_parameters or ()),
-        pricing=tuple(sorted((row.pricing or {}).items())),
-        expiration_date=row.expiration_date,
-        created=row.created,
-        description=row.description,
-        hugging_face_id=row.hugging_face_id,
-    )
+def version_select(*extra: str) -> str:
+    """SELECT of a version's record columns (alias v, joined to models as m) and `extra` columns."""
+    columns = ", ".join([f"v.{name}" for name in VERSION_COLUMNS] + list(extra))
+    return f"SELECT {columns} FROM model_versions v JOIN models m ON m.id = v.model_id"
 
 
-def _run_info(row: Any) -> RunInfo | None:
-    if row is None:
-        return None
-    return RunInfo(row.id, row.observed_at, row.source, row.payload_hash, row.catalog_size, row.free_count, row.skipped)
+class RecordReader:
+    """Rows that start with VERSION_COLUMNS -> ModelRecords. SQLite hands JSON back as text, and a
+    few texts (["text"], the zero pricing) repeat across thousands of models: each is decoded once."""
+
+    def __init__(self, conn) -> None:
+        self.loads = sql.json_decoder(conn)
+        self.memo: dict[str, tuple] = {}
+
+    def items(self, value: Any) -> tuple:
+        """A JSON list as a tuple, a JSON object as its sorted (key, value) pairs; NULL as ()."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            found = self.memo.get(value)
+            if found is None:
+                found = self.memo[value] = _items(self.loads(value))
+            return found
+        return _items(value)
+
+    def record(self, row: Sequence[Any]) -> ModelRecord:
+        (model_id, name, slug, context, top_context, max_completion, inputs, outputs, parameters, pricing,
+         expiration, created, description, hugging_face_id) = row[:len(VERSION_COLUMNS)]
+        return ModelRecord(
+            id=model_id,
+            name=name,
+            canonical_slug=slug,
+            context_length=context,
+            top_context_length=top_context,
+            max_completion_tokens=max_completion,
+            input_modalities=self.items(inputs),
+            output_modalities=self.items(outputs),
+            supported_parameters=self.items(parameters),
+            pricing=self.items(pricing),
+            expiration_date=expiration,
+            created=created,
+            description=description,
+            hugging_face_id=hugging_face_id,
+        )
+
+
+def _items(decoded: Any) -> tuple:
+    return tuple(sorted(decoded.items())) if isinstance(decoded, dict) else tuple(decoded)
+
+
+def time_or_none(value: str | None) -> datetime | None:
+    return None if value is None else parse_time(value)
 
 
 def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
-    query = select(runs).where(runs.c.status == "ok")
+    params: dict[str, Any] = {}
+    where = "status = 'ok'"
     if at is not None:
-        query = query.where(runs.c.observed_at <= at)
-    return _run_info(conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first())
+        where += " AND observed_at <= :at"
+        params["at"] = format_time(at)
+    found = sql.rows(conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY id DESC LIMIT 1", params)
+    if not found:
+        return None
+    run_id, observed, source, payload_hash, size, free, skipped = found[0]
+    return RunInfo(run_id, parse_time(observed), source, payload_hash, size, free, skipped)
 
 
 def free_ids(conn) -> list[str]:
     """The ids of the models free after the newest sync, in order."""
-    return list(conn.execute(select(models.c.id).where(models.c.is_free.is_(True)).order_by(models.c.id)).scalars())
+    return [row[0] for row in sql.rows(conn, "SELECT id FROM models WHERE is_free ORDER BY id")]
+
+
+def known_model(conn, model_id: str) -> bool:
+    """Whether the model was ever free in this registry."""
+    return sql.scalar(conn, "SELECT 1 FROM models WHERE id = :id", {"id": model_id}) is not None
 
 
 def load_state(conn) -> RegistryState:
-    latest = select(func.max(versions.c.id)).group_by(versions.c.model_id)
-    rows = conn.execute(
-        select(versions, models.c.is_free)
-        .join(models, models.c.id == versions.c.model_id)
-        .where(versions.c.id.in_(latest))
-    ).all()
+    reader = RecordReader(conn)
+    found = sql.rows(conn, f"{version_select('m.is_free')} WHERE {NEWEST_VERSION}")
     return RegistryState(
-        previous_free={row.model_id for row in rows if row.is_free},
-        last_known={row.model_id: record_from_row(row) for row in rows},
+        previous_free={row[0] for row in found if row[-1]},
+        last_known={row[0]: reader.record(row) for row in found},
     )
 
 
 def payload_seen(conn, payload_hash: str, observed_at: datetime) -> bool:
     """True when this exact answer was already stored as of this time (import's skip rule)."""
-    query = select(runs.c.id).where(
-        runs.c.status == "ok", runs.c.payload_hash == payload_hash, runs.c.observed_at == observed_at
-    )
-    return conn.execute(query.limit(1)).first() is not None
+    statement = "SELECT 1 FROM runs WHERE status = 'ok' AND payload_hash = :hash AND observed_at = :at LIMIT 1"
+    return sql.scalar(conn, statement, {"hash": payload_hash, "at": format_time(observed_at)}) is not None
 
 
 # ---------------------------------------------------------------- snapshots for render and queries
 
 
-def free_versions_at(run_id: int):
-    """Versions valid at a run: the free models and their values as of that run."""
-    return and_(
-        versions.c.valid_from_run <= run_id,
-        or_(versions.c.valid_to_run.is_(None), versions.c.valid_to_run > run_id),
-    )
-
-
 def streaks_at(conn, run_id: int) -> dict[str, tuple[datetime, int]]:
     """model id -> (start of its latest free streak, times removed), as of a run."""
-    membership = ("added", "returned")
-    rows = conn.execute(
-        select(
-            events.c.model_id,
-            func.max(events.c.observed_at).filter(events.c.kind.in_(membership)),
-            func.count().filter(events.c.kind == "removed"),
-        )
-        .where(events.c.run_id <= run_id, events.c.kind.in_(membership + ("removed",)))
-        .group_by(events.c.model_id)
-    ).all()
-    return {mid: (since, removed) for mid, since, removed in rows}
+    found = sql.rows(
+        conn,
+        "SELECT model_id, max(observed_at) FILTER (WHERE kind IN ('added', 'returned')),"
+        " count(*) FILTER (WHERE kind = 'removed')"
+        " FROM events WHERE run_id <= :run AND kind IN ('added', 'returned', 'removed') GROUP BY model_id",
+        {"run": run_id},
+    )
+    return {mid: (time_or_none(since), removed) for mid, since, removed in found}
 
 
 def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
     run = last_ok_run(conn, at)
     if run is None:
         return Snapshot(models=(), observed_at=None, last_changed_at=None, source=None, recent_events=())
-    rows = conn.execute(
-        select(versions, models.c.first_seen_free)
-        .join(models, models.c.id == versions.c.model_id)
-        .where(free_versions_at(run.id))
-    ).all()
-    rows.sort(key=lambda row: row.model_id)  # by code point, as on SQLite, whatever the server's collation
+    reader = RecordReader(conn)
+    found = sorted(  # by code point, as on SQLite, whatever the server's collation
+        sql.rows(conn, f"{version_select('m.first_seen_free')} WHERE {FREE_AT_RUN}", {"run": run.id}),
+        key=lambda row: row[0],
+    )
     streaks = streaks_at(conn, run.id)
     free = tuple(
         FreeModel(
-            record=record_from_row(row),
-            first_seen_free=row.first_seen_free,
-            free_since=streaks[row.model_id][0],
-            times_removed=streaks[row.model_id][1],
+            record=reader.record(row),
+            first_seen_free=parse_time(row[-1]),
+            free_since=streaks[row[0]][0],
+            times_removed=streaks[row[0]][1],
         )
-        for row in rows
+        for row in found
     )
-    last_changed = conn.execute(select(func.max(events.c.observed_at)).where(events.c.run_id <= run.id)).scalar()
+    last_changed = sql.scalar(conn, "SELECT max(observed_at) FROM events WHERE run_id <= :run", {"run": run.id})
     recent = load_events(
         conn, since=run.observed_at - timedelta(days=RECENT_DAYS), until_run=run.id, limit=RECENT_LIMIT
     )
-    health, measured_at = health_store.load_health(conn, at)
+    health, measured_at = health_reads.load_health(conn, at)
     return Snapshot(
         models=free,
         observed_at=run.observed_at,
-        last_changed_at=last_changed,
+        last_changed_at=time_or_none(last_changed),
         source=run.source,
         recent_events=tuple(recent),
         health=health,
         health_at=max(run.observed_at, measured_at) if measured_at else run.observed_at,
     )
+
+
+def latest_versions(conn) -> list[tuple[FreeModel, Sequence[Any]]]:
+    """Every model ever free with its last free values, and its membership columns: (is_free,
+    last_seen_free, left_at, left_reason), times as datetimes."""
+    reader = RecordReader(conn)
+    extra = ("m.first_seen_free", "m.free_since", "m.times_removed", "m.is_free", "m.last_seen_free", "m.left_at",
+             "m.left_reason")
+    result = []
+    for row in sql.rows(conn, f"{version_select(*extra)} WHERE {NEWEST_VERSION}"):
+        first_seen, since, removed, is_free, last_seen, left_at, left_reason = row[len(VERSION_COLUMNS):]
+        model = FreeModel(reader.record(row), parse_time(first_seen), parse_time(since), removed)
+        result.append((model, (bool(is_free), parse_time(last_seen), time_or_none(left_at), left_reason)))
+    return result
 
 
 def load_events(
@@ -172,30 +221,32 @@ def load_events(
     limit: int | None = None,
 ) -> list[EventRecord]:
     """Events, newest first."""
-    query = select(events)
+    params: dict[str, Any] = {}
+    where: list[str] = []
     if since is not None:
-        query = query.where(events.c.observed_at >= since)
+        where.append("observed_at >= :since")
+        params["since"] = format_time(since)
     if until_run is not None:
-        query = query.where(events.c.run_id <= until_run)
+        where.append("run_id <= :until_run")
+        params["until_run"] = until_run
     if kinds:
-        query = query.where(events.c.kind.in_(list(kinds)))
+        where.append(f"kind IN {sql.in_list('kind', kinds, params)}")
     if model_id is not None:
-        query = query.where(events.c.model_id == model_id)
+        where.append("model_id = :model_id")
+        params["model_id"] = model_id
     if field is not None:
-        query = query.where(events.c.field == field)
-    query = query.order_by(events.c.run_id.desc(), events.c.id.desc())
+        where.append("field = :field")
+        params["field"] = field
+    statement = "SELECT run_id, observed_at, model_id, kind, reason, field, old, new FROM events"
+    if where:
+        statement += f" WHERE {' AND '.join(where)}"
+    statement += " ORDER BY run_id DESC, id DESC"
     if limit is not None:
-        query = query.limit(limit)
+        statement += " LIMIT :limit"
+        params["limit"] = limit
+    loads = sql.json_decoder(conn)
     return [
-        EventRecord(
-            run_id=row.run_id,
-            observed_at=row.observed_at,
-            model_id=row.model_id,
-            kind=row.kind,
-            reason=row.reason,
-            field=row.field,
-            old=row.old,
-            new=row.new,
-        )
-        for row in conn.execute(query)
+        EventRecord(run_id=run_id, observed_at=parse_time(observed), model_id=mid, kind=kind, reason=reason,
+                    field=changed, old=loads(old), new=loads(new))
+        for run_id, observed, mid, kind, reason, changed, old, new in sql.rows(conn, statement, params)
     ]

@@ -1,0 +1,68 @@
+"""Plain SQL for the registry's reads: one text, run on every engine and both kinds of connection.
+
+The query commands (`models`, `changes`, `history`, `health`) read a SQLite registry through a
+plain sqlite3 connection (catalog.registry.readonly) so that they never import SQLAlchemy, which
+alone costs ~150 ms of a ~250 ms start-up (profiled with -X importtime). Sync and render run the
+very same statements through their SQLAlchemy connection, and PostgreSQL always does, so each read
+is written once. The SQL is the common subset of both engines: `:name` parameters, boolean
+columns used bare as predicates (`WHERE is_free`), `FILTER (WHERE ...)` on aggregates.
+
+What differs by driver is handled here and only here: times are ISO text on both engines (parsed
+by the caller with catalog.times), JSON columns come back as text from SQLite and already decoded
+from psycopg.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Callable, Iterable, Sequence
+
+
+def rows(conn, statement: str, params: dict[str, Any] | None = None) -> Sequence[Sequence[Any]]:
+    """Every row of one statement, as tuples (a SQLAlchemy Row is one)."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(statement, params or {}).fetchall()
+    from sqlalchemy import text
+
+    return conn.execute(text(statement), params or {}).all()
+
+
+def scalar(conn, statement: str, params: dict[str, Any] | None = None) -> Any:
+    """The first column of the first row; None when there is no row."""
+    found = rows(conn, statement, params)
+    return found[0][0] if found else None
+
+
+def in_list(name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
+    """`(:name_0, :name_1, ...)` for `IN`, binding each value into `params`."""
+    names = []
+    for i, value in enumerate(values):
+        params[f"{name}_{i}"] = value
+        names.append(f":{name}_{i}")
+    return f"({', '.join(names)})"
+
+
+def json_decoder(conn) -> Callable[[Any], Any]:
+    """How to read this connection's JSON columns: json.loads for SQLite's text, as-is otherwise.
+    SQL NULL stays None either way."""
+    if isinstance(conn, sqlite3.Connection) or conn.dialect.name == "sqlite":
+        return _loads
+    return _as_is
+
+
+def _loads(value: Any) -> Any:
+    # A JSON column has NUMERIC affinity on SQLite: a JSON number comes back as a number.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def has_table(conn, name: str) -> bool:
+    if isinstance(conn, sqlite3.Connection):
+        return scalar(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": name}) is not None
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table(name)
