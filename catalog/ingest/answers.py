@@ -152,7 +152,16 @@ def _from_child(child, receive) -> Iterator[Answer]:
 
 
 def _parse_all(answers: Answers, send) -> None:
+    """Parse every answer as fast as it can, whatever the importer's pace. A pipe holds only a few
+    parsed answers (64 KiB), so sending from this thread would stall the parse after two or three
+    while the importer is still starting up (measured: the importer then waited 0.5 s on the pipe);
+    a second thread sends them instead, from an unbounded queue."""
+    import queue
+
     gc.disable()  # short-lived, and most of what it allocates lives to the end of each answer
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(outbox, send))
+    sender.start()
     try:
         for answer in answers:
             try:
@@ -160,9 +169,25 @@ def _parse_all(answers: Answers, send) -> None:
             except CatalogError as exc:
                 parsed = exc
             digest = hashlib.sha256(answer.body).hexdigest()  # as sync.payload_hash (which imports SQLAlchemy)
-            send.send(replace(answer, body=b"", digest=digest, parsed=parsed))
-        send.send(None)
+            outbox.put(replace(answer, body=b"", digest=digest, parsed=parsed))
+        outbox.put(None)
     except Exception as exc:  # noqa: BLE001 - handed to the importer, which raises it
-        send.send(exc)
+        outbox.put(exc)
+        outbox.put(None)
+    finally:
+        sender.join()
+
+
+def _send_all(outbox, send) -> None:
+    """Send what the parse produces, in order, up to its end (None) or the importer leaving."""
+    try:
+        while True:
+            item = outbox.get()
+            if item is None:
+                send.send(None)
+                return
+            send.send(item)
+    except OSError:  # the importer stopped early and closed its end
+        pass
     finally:
         send.close()
