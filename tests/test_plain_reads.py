@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, model
 
 from catalog.availability import health_reads
+from catalog.ingest.normalize import ModelRecord
 from catalog.registry import readonly, reads
 from catalog.registry.db import write_engine
 
@@ -72,6 +74,12 @@ def test_a_plain_sqlite3_connection_reads_what_sqlalchemy_reads(cli, fake_api, t
     ]
     assert through_sqlite3["events of one"]
     assert through_sqlite3["snapshot"].health[IDS[1]].providers == ("P1",)
+
+
+def test_version_columns_follow_the_record_fields():
+    # RecordReader.record builds records positionally from these columns.
+    assert ["id", *reads.VERSION_COLUMNS[1:]] == [f.name for f in fields(ModelRecord)]
+    assert reads.VERSION_COLUMNS[0] == "model_id"
 
 
 def test_the_query_commands_never_import_sqlalchemy_on_sqlite(cli, fake_api, tmp_path):

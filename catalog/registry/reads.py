@@ -19,7 +19,7 @@ from catalog.times import format_time, parse_time
 RECENT_DAYS = 30
 RECENT_LIMIT = 1000
 
-# The columns of model_versions that make a ModelRecord, in record_from_values' order.
+# The columns of model_versions that make a ModelRecord, in the order of its fields.
 VERSION_COLUMNS = (
     "model_id", "name", "canonical_slug", "context_length", "top_context_length", "max_completion_tokens",
     "input_modalities", "output_modalities", "supported_parameters", "pricing", "expiration_date", "created",
@@ -80,24 +80,9 @@ class RecordReader:
         return _items(value)
 
     def record(self, row: Sequence[Any]) -> ModelRecord:
-        (model_id, name, slug, context, top_context, max_completion, inputs, outputs, parameters, pricing,
-         expiration, created, description, hugging_face_id) = row[:len(VERSION_COLUMNS)]
-        return ModelRecord(
-            id=model_id,
-            name=name,
-            canonical_slug=slug,
-            context_length=context,
-            top_context_length=top_context,
-            max_completion_tokens=max_completion,
-            input_modalities=self.items(inputs),
-            output_modalities=self.items(outputs),
-            supported_parameters=self.items(parameters),
-            pricing=self.items(pricing),
-            expiration_date=expiration,
-            created=created,
-            description=description,
-            hugging_face_id=hugging_face_id,
-        )
+        # Positional: VERSION_COLUMNS follow ModelRecord's fields (tests/test_plain_reads.py checks).
+        items = self.items
+        return ModelRecord(*row[:6], items(row[6]), items(row[7]), items(row[8]), items(row[9]), *row[10:14])
 
 
 def _items(decoded: Any) -> tuple:

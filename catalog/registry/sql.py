@@ -21,11 +21,23 @@ from typing import Any, Callable, Iterable, Sequence
 
 def rows(conn, statement: str, params: dict[str, Any] | None = None) -> Sequence[Sequence[Any]]:
     """Every row of one statement, as tuples (a SQLAlchemy Row is one)."""
-    if isinstance(conn, sqlite3.Connection):
-        return conn.execute(statement, params or {}).fetchall()
+    driver = _sqlite_of(conn)
+    if driver is not None:
+        return driver.execute(statement, params or {}).fetchall()
     from sqlalchemy import text
 
     return conn.execute(text(statement), params or {}).all()
+
+
+def _sqlite_of(conn) -> sqlite3.Connection | None:
+    """The sqlite3 connection to run on: the connection itself, or the one under a SQLAlchemy
+    connection (same transaction). SQLAlchemy's result rows cost a third of reading 50,000
+    versions (cProfile of load_snapshot: 0.66 s through Result, 0.46 s on sqlite3)."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn
+    if conn.dialect.name == "sqlite":
+        return conn.connection.driver_connection
+    return None
 
 
 def scalar(conn, statement: str, params: dict[str, Any] | None = None) -> Any:
@@ -46,9 +58,7 @@ def in_list(name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
 def json_decoder(conn) -> Callable[[Any], Any]:
     """How to read this connection's JSON columns: json.loads for SQLite's text, as-is otherwise.
     SQL NULL stays None either way."""
-    if isinstance(conn, sqlite3.Connection) or conn.dialect.name == "sqlite":
-        return _loads
-    return _as_is
+    return _loads if _sqlite_of(conn) is not None else _as_is
 
 
 def _loads(value: Any) -> Any:
@@ -61,7 +71,7 @@ def _as_is(value: Any) -> Any:
 
 
 def has_table(conn, name: str) -> bool:
-    if isinstance(conn, sqlite3.Connection):
+    if _sqlite_of(conn) is not None:
         return scalar(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": name}) is not None
     from sqlalchemy import inspect
 
