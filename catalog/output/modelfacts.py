@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
+from functools import lru_cache
 
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.poolconfig import Rules
@@ -20,6 +21,7 @@ _SIZE_MOE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b[-_ ]?a(\d+(?:\.\d+)?)b(?
 _SIZE_MIX = re.compile(r"(?<![a-z0-9.])(\d+)x(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _SIZE_PLAIN = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_WORD_BREAK = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,19 @@ class Size:
         return f"{self.total_b:g}B ({self.active_b:g}B active)"
 
 
+UNKNOWN_SIZE = Size()
 
-def parse_size(text: str) -> Size:
+
+def parse_size(text: str, source: str | None = None) -> Size:
     """`405b` -> 405B; `80b-a3b` -> 80B total, 3B active; `8x7b` -> 56B; nothing found -> unknown."""
     low = text.lower()
     if m := _SIZE_MOE.search(low):
-        return Size(float(m.group(1)), float(m.group(2)))
+        return Size(float(m.group(1)), float(m.group(2)), source)
     if m := _SIZE_MIX.search(low):
-        return Size(float(m.group(1)) * float(m.group(2)))
+        return Size(float(m.group(1)) * float(m.group(2)), None, source)
     if m := _SIZE_PLAIN.search(low):
-        return Size(float(m.group(1)))
-    return Size()
+        return Size(float(m.group(1)), None, source)
+    return UNKNOWN_SIZE
 
 
 def size_of(record: ModelRecord) -> Size:
@@ -64,15 +68,16 @@ def size_of(record: ModelRecord) -> Size:
     slug = record.id.split("/", 1)[-1].removesuffix(":free")
     for source, text in (("id", slug), ("name", record.name), ("hugging_face_id", record.hugging_face_id)):
         if text:
-            size = parse_size(text)
+            size = parse_size(text, source)
             if size.known:
-                return Size(size.total_b, size.active_b, source)
-    return Size()
+                return size
+    return UNKNOWN_SIZE
 
 
 def words_of(record: ModelRecord) -> set[str]:
-    text = f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()
-    return {w for w in re.split(r"[^a-z0-9]+", text) if w}
+    words = set(_WORD_BREAK.split(f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()))
+    words.discard("")
+    return words
 
 
 def expiry_date(record: ModelRecord) -> date | None:
@@ -95,10 +100,18 @@ def expires_soon(record: ModelRecord, observed_at: datetime | None, days: int = 
 
 
 def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
-    if not globs:  # the usual exclude lists: asked 4 times per model and pool
+    """The first glob the id matches, ignoring case; None when none does."""
+    if not globs:  # the usual exclude lists
         return None
     low = model_id.lower()
-    return next((g for g in globs if fnmatchcase(low, g.lower())), None)
+    if not any_glob(globs).match(low):  # one regex for all: most ids match none
+        return None
+    return next(g for g in globs if fnmatchcase(low, g.lower()))
+
+
+@lru_cache(maxsize=64)
+def any_glob(globs: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(translate(g.lower()) for g in globs))
 
 
 def size_fit(size: Size, words: set[str], reasoning: bool, context: int | None, rules: Rules):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from catalog.errors import CatalogError, RenderError
 from catalog.output.advice import advice_views
 from catalog.output.filters import FILTERS, clean
-from catalog.output.health_view import availability_views, health_facts
+from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
 from catalog.output.pools import Pools, build_pools
 from catalog.output.selectors import failure_counts
@@ -166,7 +167,9 @@ def template_line(exc: BaseException) -> str:
 
 
 def page_data(snapshot: Snapshot, pools: Pools, command: str, lang: str = "en") -> dict[str, Any]:
-    views = {m.id: model_view(m, pools, snapshot) for m in snapshot.models}
+    health = health_views(snapshot)
+    profiles = pools.profiles
+    views = {mid: model_view(m, profiles.get(mid), health[mid]) for m in snapshot.models for mid in (m.record.id,)}
     pool_views = [pool_view(name, pools, views, lang) for name in pools.pools]
     changes, more, other = change_views(snapshot.recent_events)
     return {
@@ -185,12 +188,12 @@ def page_data(snapshot: Snapshot, pools: Pools, command: str, lang: str = "en") 
         "changes_other": other,
         "expiring": expiring_views(snapshot, views),
         "expiry_window_days": EXPIRY_WINDOW_DAYS,
-        "availability": availability_views(snapshot),
+        "availability": availability_views(health),
     }
 
 
-def model_view(model, pools: Pools, snapshot: Snapshot) -> dict[str, Any]:
-    record, profile = model.record, pools.profiles.get(model.id)
+def model_view(model, profile, health: dict[str, Any]) -> dict[str, Any]:
+    record = model.record
     return {
         "id": model.id,
         "name": record.name,
@@ -205,7 +208,7 @@ def model_view(model, pools: Pools, snapshot: Snapshot) -> dict[str, Any]:
         "free_since": day(model.free_since),
         "first_seen_free": day(model.first_seen_free),
         "expiration_date": record.expiration_date,
-        "health": health_facts(snapshot.health.get(model.id)),
+        "health": health,
     }
 
 
@@ -314,5 +317,6 @@ def iso(value: datetime | None) -> str | None:
     return format_time(value) if value else None
 
 
+@lru_cache(maxsize=4096)  # free_since and first_seen_free of 50,000 models: a few hundred distinct times
 def day(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value else None
