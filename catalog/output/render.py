@@ -119,13 +119,15 @@ def builtin_templates_dir() -> Path:
 def environment(templates_dir: Path | None):
     import jinja2
 
+    from catalog.output.dataenv import DataEnvironment
+
     loaders = []
     if templates_dir is not None:
         if not Path(templates_dir).is_dir():
             raise RenderError(f"templates folder {templates_dir} not found; fix --templates or drop it")
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates_dir())))
-    env = jinja2.Environment(
+    env = DataEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         # XML (the Atom feed, the SVG charts) escapes every value; Markdown and TypeScript have filters.
