@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
@@ -17,7 +18,7 @@ import pytest
 
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.health_view import availability_views, health_facts, health_views
-from catalog.output.modelfacts import matching_glob
+from catalog.output.modelfacts import first_word, matching_glob
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, PoolRules, parse_config
 from catalog.output import scoring
 from catalog.output.pools import Decision, admits, build_pools
@@ -263,6 +264,16 @@ def test_one_regex_for_all_globs_matches_as_fnmatch_does_glob_by_glob():
     for globs in (GLOBS, ("*",), ("[",), ("a*", "a*")):
         for model_id in ("google/gemma-7b:free", "A/b", "[", "q1en/x", "x\\*", "", "~alias"):
             assert matching_glob(model_id, globs) == old_glob(model_id, globs), (model_id, globs)
+
+
+def test_one_regex_for_all_words_finds_the_word_the_word_set_finds():
+    rng = random.Random(15)
+    pieces = ("mini", "pro", "a", "b1", "guard", "x-y", "", "é", "Max", "0", " ", "-", "/", ".", "_", "日")
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        wanted = tuple(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+        words = {w for w in re.split(r"[^a-z0-9]+", text) if w}
+        assert first_word(wanted, text) == next((w for w in wanted if w in words), None), (wanted, text)
 
 
 def test_shared_health_facts_equal_each_model_s_own():

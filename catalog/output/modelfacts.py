@@ -22,6 +22,7 @@ _SIZE_MIX = re.compile(r"(?<![a-z0-9.])(\d+)x(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _SIZE_PLAIN = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _WORD_BREAK = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,25 @@ def size_of(record: ModelRecord) -> Size:
     return UNKNOWN_SIZE
 
 
-def words_of(record: ModelRecord) -> set[str]:
-    words = set(_WORD_BREAK.split(f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()))
+def words_text(record: ModelRecord) -> str:
+    """The id (without vendor) and name, lowered: its words are its runs of a-z and 0-9."""
+    return f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()
+
+
+def first_word(wanted: tuple[str, ...], text: str) -> str | None:
+    """The first of `wanted` that is one of the words of `text`."""
+    if not any_word(wanted).search(text):  # one regex for all: most texts hold none
+        return None
+    words = set(_WORD_BREAK.split(text))
     words.discard("")
-    return words
+    return next((w for w in wanted if w in words), None)
+
+
+@lru_cache(maxsize=64)
+def any_word(wanted: tuple[str, ...]) -> re.Pattern:
+    """Finds any of `wanted` standing as a whole word; one that is not all a-z and 0-9 never can."""
+    words = [re.escape(w) for w in wanted if _WORD.fullmatch(w)]
+    return re.compile(f"(?<![a-z0-9])(?:{'|'.join(words)})(?![a-z0-9])" if words else "(?!)")
 
 
 def expiry_date(record: ModelRecord) -> date | None:
@@ -114,26 +130,29 @@ def any_glob(globs: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(translate(g.lower()) for g in globs))
 
 
-def size_fit(size: Size, words: set[str], reasoning: bool, context: int | None, rules: Rules):
-    """(fits SMALL, why), (fits LARGE, why), and the size to score with."""
+def size_fit(size: Size, text: str, reasoning: bool, context: int | None, rules: Rules):
+    """(fits SMALL, why), (fits LARGE, why), and the size to score with; `text` is words_text()."""
     if size.known:
-        speed, total = size.speed_b, size.total_b
-        small = speed <= rules.small_max_b
-        large = total >= rules.large_min_b
-        what = "active" if size.active_b is not None else "total"
-        small_why = f"{speed:g}B {what} {'≤' if small else '>'} {rules.small_max_b:g}B (rules.small_max_b)"
-        large_why = f"{total:g}B total {'≥' if large else '<'} {rules.large_min_b:g}B (rules.large_min_b)"
-        return (small, small_why), (large, large_why), total
-    cls, why = fallback_class(words, reasoning, context, rules)
+        return known_fit(size.speed_b, size.total_b, size.active_b is not None, rules.small_max_b, rules.large_min_b)
+    cls, why = fallback_class(text, reasoning, context, rules)
     assumed = rules.small_max_b if cls == "SMALL" else rules.large_min_b
     return (cls == "SMALL", why), (cls == "LARGE", why), assumed
 
 
-def fallback_class(words: set[str], reasoning: bool, context: int | None, rules: Rules) -> tuple[str, str]:
+@lru_cache(maxsize=1024)  # 50,000 models come in a few dozen sizes
+def known_fit(speed: float, total: float, moe: bool, small_max_b: float, large_min_b: float):
+    small, large = speed <= small_max_b, total >= large_min_b
+    what = "active" if moe else "total"
+    small_why = f"{speed:g}B {what} {'≤' if small else '>'} {small_max_b:g}B (rules.small_max_b)"
+    large_why = f"{total:g}B total {'≥' if large else '<'} {large_min_b:g}B (rules.large_min_b)"
+    return (small, small_why), (large, large_why), total
+
+
+def fallback_class(text: str, reasoning: bool, context: int | None, rules: Rules) -> tuple[str, str]:
     """Where a model of unknown size goes: never dropped, always SMALL or LARGE, with the reason."""
-    if hit := next((w for w in rules.small_words if w in words), None):
+    if hit := first_word(rules.small_words, text):
         return "SMALL", f"size unknown; the word '{hit}' means SMALL (rules.small_words)"
-    if hit := next((w for w in rules.large_words if w in words), None):
+    if hit := first_word(rules.large_words, text):
         return "LARGE", f"size unknown; the word '{hit}' means LARGE (rules.large_words)"
     if reasoning and (context or 0) >= rules.large_min_context:
         return "LARGE", f"size unknown; reasoning and context ≥ {rules.large_min_context} (rules.large_min_context) mean LARGE"

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from catalog.availability.probe import EXCLUDING
 from catalog.ingest.normalize import ModelRecord
-from catalog.output.modelfacts import Size, expires_soon, matching_glob, size_fit, size_of, words_of
+from catalog.output.modelfacts import Size, expires_soon, first_word, matching_glob, size_fit, size_of, words_text
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, Rules
 from catalog.output.scoring import Signal, pool_points, score, shared_points, total
 from catalog.output.selectors import LEFT_OUT, Checks, order_key, passes, pool_checks, verdict
@@ -146,13 +146,14 @@ def profile_of(
 ) -> Profile:
     record = model.record
     health = health or UNMEASURED
-    params = set(record.supported_parameters)
-    reasoning = bool(params & {"reasoning", "include_reasoning"})
+    params = record.supported_parameters
+    reasoning = "reasoning" in params or "include_reasoning" in params
+    tools = "tools" in params
     context = record.context_length or record.top_context_length
-    words = words_of(record)
+    text = words_text(record)
     size = size_of(record)
-    small, large, assumed = size_fit(size, words, reasoning, context, rules)
-    inputs, outputs = set(record.input_modalities), set(record.output_modalities)
+    small, large, assumed = size_fit(size, text, reasoning, context, rules)
+    inputs, outputs = record.input_modalities, record.output_modalities
     low_id, low_name = record.id.lower(), (record.name or "").lower()
     streak = 0.0
     if observed_at is not None:
@@ -161,18 +162,18 @@ def profile_of(
         streak = float(max(0, (observed_at - model.free_since) // DAY))
     expires = expires_soon(record, observed_at)
     router = matching_glob(record.id, rules.routers)
-    skip = next((w for w in rules.skip_words if w in words), None)
+    skip = first_word(rules.skip_words, text)
     unusable = unusable_because(health, health_at or observed_at, rules)
     return Profile(
         id=record.id,
         model=model,
         size=size,
         reasoning=reasoning,
-        tools="tools" in params,
+        tools=tools,
         # An older answer without modalities is a text model: that is all the API listed then.
         reads_text=not inputs or "text" in inputs,
         reads_images="image" in inputs,
-        writes_text_only=not outputs or outputs == {"text"},
+        writes_text_only=all(o == "text" for o in outputs),  # none listed, or only text
         coding=next((p for p in rules.code_patterns if p in low_id or p in low_name), None),
         router=router,
         skip=skip,
@@ -185,7 +186,7 @@ def profile_of(
         health=health,
         unusable=unusable,
         kept_out=kept_out(unusable, router, skip),
-        shared_points=shared_points(context, "tools" in params, streak, model.times_removed, expires, health, rules),
+        shared_points=shared_points(context, tools, streak, model.times_removed, expires, health, rules),
     )
 
 
