@@ -20,7 +20,10 @@ def clean(value: Any, limit: int | None = None) -> str:
     """One line of visible text: breaks become spaces; control, format (bidi) chars are dropped."""
     text = "" if value is None else str(value)
     if text.isascii() and text.isprintable():  # most API text: no break, control or format char
-        return _shortened(" ".join(text.split()), limit)
+        # Its only white space is " ": already one line of single spaces unless doubled or at an end.
+        if "  " in text or text[:1] == " " or text[-1:] == " ":
+            text = " ".join(text.split())
+        return _shortened(text, limit)
     kept = []
     for ch in text:
         if ch in _LINE_BREAKS:
