@@ -25,9 +25,9 @@ from catalog.output.selectors import LEFT_OUT, Checks, order_key, passes, pool_c
 from catalog.state import FreeModel, ModelHealth, Snapshot
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What the rules read about one free model."""
+class Profile(NamedTuple):
+    """What the rules read about one free model. (A named tuple: as immutable as a frozen
+    dataclass, and made in two thirds of the time, 50,000 times a render.)"""
 
     id: str
     model: FreeModel
