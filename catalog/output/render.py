@@ -58,9 +58,14 @@ def generate(
         config = load_config(config_path)
     except CatalogError as exc:
         raise RenderError(f"{exc}; {STALE} — fix it and run `catalog render`") from None
-    pools = build_pools(snapshot, config)
-    command = rebuild_command(out_dir, lang, templates_dir, config_path)
-    files = render_files(snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command, watch=watch)
+    from catalog.sync import paused_gc
+
+    # As a sync does (which already holds it paused): the collector would rescan the snapshot's
+    # objects again and again while 50,000 profiles and views are made, ~40% more time.
+    with paused_gc():
+        pools = build_pools(snapshot, config)
+        command = rebuild_command(out_dir, lang, templates_dir, config_path)
+        files = render_files(snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command, watch=watch)
     try:
         return write_files(Path(out_dir), files)
     except OSError as exc:
