@@ -20,8 +20,8 @@ from catalog.availability.probe import EXCLUDING
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.modelfacts import Size, expires_soon, first_word, matching_glob, size_fit, size_of, words_text
 from catalog.output.poolconfig import POOL_NAMES, PoolConfig, Rules
-from catalog.output.scoring import Signal, pool_points, score, shared_points, total
-from catalog.output.selectors import LEFT_OUT, Checks, order_key, passes, pool_checks, verdict
+from catalog.output.scoring import Points, Signal, explained_signals, pool_points, shared_points, total
+from catalog.output.selectors import LEFT_OUT, Checks, Verdict, order_key, passes, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot
 
 
@@ -246,7 +246,7 @@ class Candidate(NamedTuple):
 
 def explained(pool: str, c: Candidate, config: PoolConfig, checks: Checks) -> PoolEntry:
     """The candidate with its words: why it is in the pool, and each signal of its score."""
-    _, signals = score(pool, c.profile, config.rules, config.pool(pool))
+    signals = explained_signals(pool, c.profile, config.rules, config.pool(pool))
     why = explained_why(pool, c, config, checks)
     return PoolEntry(profile=c.profile, score=c.score, signals=signals, why=why, pinned=c.pinned, filler=c.filler)
 
@@ -279,7 +279,7 @@ def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profil
     """The pool's chosen entries, and how to write every decision on demand."""
     spec, rules = config.pool(name), config.rules
     checks, points = pool_checks(name, spec), pool_points(name, rules, spec)
-    ordered = pinned_candidates(name, profiles, config)
+    ordered = pinned_candidates(name, profiles, config, points)
     pinned = {c.profile.id for c in ordered}
     builtin = name in POOL_NAMES
     admitted = [
@@ -290,7 +290,7 @@ def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profil
     ]
     ordered += ranked(admitted, spec.order)
     if name == "CODE":
-        ordered += code_fillers(ordered, open_models, config)
+        ordered += code_fillers(ordered, open_models, config, checks, points)
     cap = config.cap_of(name)
     chosen = [explained(name, c, config, checks) for c in ordered[:cap]]
 
@@ -309,7 +309,7 @@ def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profil
     return chosen, decisions
 
 
-def judge(name: str, p: Profile, config: PoolConfig, checks: Checks):
+def judge(name: str, p: Profile, config: PoolConfig, checks: Checks) -> Verdict:
     """The pool's own rule (built-ins only) and its selectors, once nothing left the model out."""
     builtin = admits(name, p, config.rules) if name in POOL_NAMES else None
     return verdict(checks, p, builtin)
@@ -327,9 +327,8 @@ def rejection(name: str, p: Profile, config: PoolConfig, checks: Checks) -> tupl
     return judged.why, judged.failed
 
 
-def pinned_candidates(name: str, profiles: dict[str, Profile], config: PoolConfig) -> list[Candidate]:
+def pinned_candidates(name: str, profiles: dict[str, Profile], config: PoolConfig, points: Points) -> list[Candidate]:
     """Pins in config order. A pin skips the pool's rule but never an exclusion or the free rule."""
-    points = pool_points(name, config.rules, config.pool(name))
     why = f"pinned by pools.{name}.pin"
     return [Candidate(profiles[mid], total(points(profiles[mid])), why, pinned=True)
             for mid in dict.fromkeys(config.pool(name).pin) if pin_failure(name, mid, profiles, config) is None]
@@ -353,15 +352,15 @@ def pin_failure(name: str, mid: str, profiles: dict[str, Profile], config: PoolC
     return None
 
 
-def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: PoolConfig) -> list[Candidate]:
+def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: PoolConfig,
+                 checks: Checks, points: Points) -> list[Candidate]:
     """Too few coding models free: the best LARGE models (scored for CODE) fill up to code_fill.
-    A filler must pass what CODE's selectors ask too, if any are set, and neither pool may exclude it."""
+    A filler must pass what CODE's selectors (`checks`) ask too, and neither pool may exclude it."""
     need = config.rules.code_fill - len(ordered)
     if need <= 0:
         return []
     taken = {c.profile.id for c in ordered}
-    spec, excluded = config.pool("CODE"), config.pool("CODE").exclude + config.pool("LARGE").exclude
-    checks, points = pool_checks("CODE", spec), pool_points("CODE", config.rules, spec)
+    excluded = config.pool("CODE").exclude + config.pool("LARGE").exclude
     why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
     fillers = [
         Candidate(p, total(points(p)), why, filler=True)
@@ -369,4 +368,4 @@ def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: P
         if p.id not in taken and not matching_glob(p.id, excluded)
         and admits("LARGE", p, config.rules)[0] and passes(checks, p)
     ]
-    return ranked(fillers, spec.order)[:need]
+    return ranked(fillers, config.pool("CODE").order)[:need]

@@ -41,6 +41,9 @@ EXPIRY_POINTS = 4.0  # taken off when the API announces removal within EXPIRY_WI
 SIGNALS = ("size", "context", "tools", "reasoning", "streak", "removals", "expiry", "health", "latency")
 
 
+Points = Callable[["Profile"], tuple[float, ...]]  # one pool's points of a model, per signal
+
+
 @dataclass(frozen=True)
 class Signal:
     name: str  # one of SIGNALS
@@ -76,7 +79,7 @@ def record_points(context: int | None, tools: bool, streak_days: float, times_re
     )
 
 
-def pool_points(pool: str, rules: Rules, spec: PoolRules) -> Callable[[Profile], tuple[float, ...]]:
+def pool_points(pool: str, rules: Rules, spec: PoolRules) -> Points:
     """A pool's points for one model: every signal's rounded points, in SIGNALS order. What
     depends only on the pool is worked out here once, not once per model."""
     ceilings = ([rules.small_max_b] if pool == "SMALL" else []) + ([spec.max_b] if spec.max_b else [])
@@ -104,12 +107,9 @@ def pool_points(pool: str, rules: Rules, spec: PoolRules) -> Callable[[Profile],
     return points
 
 
-def score(pool: str, p: Profile, rules: Rules, spec: PoolRules | None = None) -> tuple[float, tuple[Signal, ...]]:
-    """The total and every signal with the words that explain it."""
-    spec = spec or PoolRules()
-    points = pool_points(pool, rules, spec)(p)
-    details = signal_details(pool, p, rules, spec)
-    return total(points), tuple(map(Signal, SIGNALS, points, details))
+def explained_signals(pool: str, p: Profile, rules: Rules, spec: PoolRules) -> tuple[Signal, ...]:
+    """Every signal of the pool's score with the words that explain it."""
+    return tuple(map(Signal, SIGNALS, pool_points(pool, rules, spec)(p), signal_details(pool, p, rules, spec)))
 
 
 def signal_details(pool: str, p: Profile, rules: Rules, spec: PoolRules) -> tuple[str, ...]:
