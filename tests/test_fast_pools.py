@@ -245,7 +245,7 @@ def test_pools_equal_the_old_rule_decision_for_decision():
     assert pools_seen > 300 and chosen_seen > 500  # the cases reach far: not empty pools only
 
 
-def test_explanations_are_written_once_and_only_when_read():
+def test_explanations_are_written_once_and_equal_the_eager_ones():
     snapshot = random_snapshot(7)
     pools = build_pools(snapshot, PoolConfig())
     assert set(pools.explanations) == set(pools.pools) and len(pools.explanations) == len(pools.pools)
