@@ -59,3 +59,27 @@ def test_clean_and_md_cell_equal_the_per_character_rules(limit):
 def test_md_code_equals_the_per_character_rules():
     for text in texts():
         assert md_code(text) == slow_md_code(text), repr(text)
+
+
+def test_data_environment_reads_what_jinja_s_getattr_reads():
+    import jinja2
+
+    from catalog.output.dataenv import DataEnvironment
+
+    class Sub(dict):
+        size = "attribute"
+
+    plain, fast = jinja2.Environment(undefined=jinja2.StrictUndefined), DataEnvironment(undefined=jinja2.StrictUndefined)
+    names = ["id", "name", "items", "keys", "values", "get", "copy", "update", "pop", "__class__", "__doc__",
+             "__len__", "__dict__", "__name__", "missing", "size", ""]
+    doc = {name: f"value of {name}" for name in names[:-3]}
+    for obj in (doc, {}, Sub(doc), {"size": 1}, ["id"], "text", 42, None):
+        for name in names:
+            want, got = plain.getattr(obj, name), fast.getattr(obj, name)
+            if isinstance(want, jinja2.Undefined):
+                assert type(got) is type(want) and got._undefined_name == want._undefined_name, (obj, name)
+            else:
+                assert got == want, (obj, name)
+    # and through a template, a key that a dict method shadows still reads the method
+    template = "{{ d.id }} {{ d['items'] }} {{ d.items is callable }} {{ d.get('id') }}"
+    assert fast.from_string(template).render(d=doc) == plain.from_string(template).render(d=doc)

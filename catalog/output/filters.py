@@ -6,19 +6,24 @@ spans, TypeScript string literals and comments.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import Any
 
 _LINE_BREAKS = set("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _MD_SPECIAL = set("\\`*_[]|<>&~$")
 _MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})  # one pass in C, not per char
+_MD_SPECIAL_ANY = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
 
 
 def clean(value: Any, limit: int | None = None) -> str:
     """One line of visible text: breaks become spaces; control, format (bidi) chars are dropped."""
     text = "" if value is None else str(value)
     if text.isascii() and text.isprintable():  # most API text: no break, control or format char
-        return _shortened(" ".join(text.split()), limit)
+        # Its only white space is " ": already one line of single spaces unless doubled or at an end.
+        if "  " in text or text[:1] == " " or text[-1:] == " ":
+            text = " ".join(text.split())
+        return _shortened(text, limit)
     kept = []
     for ch in text:
         if ch in _LINE_BREAKS:
@@ -61,7 +66,9 @@ def number(value: Any, unit: str = "") -> str:
 
 def md_cell(value: Any, limit: int | None = 200) -> str:
     """Plain text that stays plain and inside its table cell: Markdown and HTML are escaped."""
-    return clean(value, limit).translate(_MD_ESCAPES)
+    text = clean(value, limit)
+    # translate() maps char by char through a dict; most cells have nothing to escape.
+    return text.translate(_MD_ESCAPES) if _MD_SPECIAL_ANY.search(text) else text
 
 
 def md_code(value: Any) -> str:

@@ -5,6 +5,7 @@ Only what was measured is given; anything else is None, which the templates show
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from catalog.availability.probe import PRIVACY_URL
@@ -33,23 +34,32 @@ def health_facts(h: ModelHealth | None) -> dict[str, Any]:
     }
 
 
-def availability_views(snapshot: Snapshot) -> dict[str, Any]:
-    """Rows for every free model (working ones first), and what the reader should know."""
+def health_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """health_facts of every free model, by id; the models never measured share one."""
+    unmeasured = health_facts(None)
+    measured = snapshot.health
+    return {mid: unmeasured if (h := measured.get(mid)) is None else health_facts(h)
+            for mid in (m.record.id for m in snapshot.models)}
+
+
+def availability_views(health: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Rows for every free model (working ones first), and what the reader should know; `health`
+    is health_views()."""
     rows = []
-    for model in snapshot.models:
-        facts = health_facts(snapshot.health.get(model.id))
+    for mid, facts in health.items():
         probe = facts["last_probe"]
         rows.append({
-            "id": model.id,
+            "id": mid,
             **facts,
             "probe_outcome": probe["outcome"] if probe else None,
             "probe_day": probe["at"][:10] if probe else None,
         })
     rows.sort(key=lambda r: (STATE_ORDER.get(r["state"], 9), r["id"]))
+    states = Counter(r["state"] for r in rows)
     return {
         "rows": rows,
         "measured": any(r["sampled_at"] or r["probe_outcome"] for r in rows),
         "blocked": [r["id"] for r in rows if r["probe_outcome"] == "blocked_by_account"],
         "privacy_url": PRIVACY_URL,
-        "counts": {state: sum(1 for r in rows if r["state"] == state) for state in STATE_ORDER},
+        "counts": {state: states[state] for state in STATE_ORDER},
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
+from functools import lru_cache
 
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.poolconfig import Rules
@@ -20,6 +21,8 @@ _SIZE_MOE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b[-_ ]?a(\d+(?:\.\d+)?)b(?
 _SIZE_MIX = re.compile(r"(?<![a-z0-9.])(\d+)x(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _SIZE_PLAIN = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_WORD_BREAK = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,19 @@ class Size:
         return f"{self.total_b:g}B ({self.active_b:g}B active)"
 
 
+UNKNOWN_SIZE = Size()
 
-def parse_size(text: str) -> Size:
+
+def parse_size(text: str, source: str | None = None) -> Size:
     """`405b` -> 405B; `80b-a3b` -> 80B total, 3B active; `8x7b` -> 56B; nothing found -> unknown."""
     low = text.lower()
     if m := _SIZE_MOE.search(low):
-        return Size(float(m.group(1)), float(m.group(2)))
+        return Size(float(m.group(1)), float(m.group(2)), source)
     if m := _SIZE_MIX.search(low):
-        return Size(float(m.group(1)) * float(m.group(2)))
+        return Size(float(m.group(1)) * float(m.group(2)), None, source)
     if m := _SIZE_PLAIN.search(low):
-        return Size(float(m.group(1)))
-    return Size()
+        return Size(float(m.group(1)), None, source)
+    return UNKNOWN_SIZE
 
 
 def size_of(record: ModelRecord) -> Size:
@@ -64,15 +69,31 @@ def size_of(record: ModelRecord) -> Size:
     slug = record.id.split("/", 1)[-1].removesuffix(":free")
     for source, text in (("id", slug), ("name", record.name), ("hugging_face_id", record.hugging_face_id)):
         if text:
-            size = parse_size(text)
+            size = parse_size(text, source)
             if size.known:
-                return Size(size.total_b, size.active_b, source)
-    return Size()
+                return size
+    return UNKNOWN_SIZE
 
 
-def words_of(record: ModelRecord) -> set[str]:
-    text = f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()
-    return {w for w in re.split(r"[^a-z0-9]+", text) if w}
+def words_text(record: ModelRecord) -> str:
+    """The id (without vendor) and name, lowered: its words are its runs of a-z and 0-9."""
+    return f"{record.id.split('/', 1)[-1]} {record.name or ''}".lower()
+
+
+def first_word(wanted: tuple[str, ...], text: str) -> str | None:
+    """The first of `wanted` that is one of the words of `text`."""
+    if not any_word(wanted).search(text):  # one regex for all: most texts hold none
+        return None
+    words = set(_WORD_BREAK.split(text))
+    words.discard("")
+    return next((w for w in wanted if w in words), None)
+
+
+@lru_cache(maxsize=64)
+def any_word(wanted: tuple[str, ...]) -> re.Pattern:
+    """Finds any of `wanted` standing as a whole word; one that is not all a-z and 0-9 never can."""
+    words = [re.escape(w) for w in wanted if _WORD.fullmatch(w)]
+    return re.compile(f"(?<![a-z0-9])(?:{'|'.join(words)})(?![a-z0-9])" if words else "(?!)")
 
 
 def expiry_date(record: ModelRecord) -> date | None:
@@ -95,32 +116,43 @@ def expires_soon(record: ModelRecord, observed_at: datetime | None, days: int = 
 
 
 def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
-    if not globs:  # the usual exclude lists: asked 4 times per model and pool
+    """The first glob the id matches, ignoring case; None when none does."""
+    if not globs:  # the usual exclude lists
         return None
     low = model_id.lower()
-    return next((g for g in globs if fnmatchcase(low, g.lower())), None)
+    if not any_glob(globs).match(low):  # one regex for all: most ids match none
+        return None
+    return next(g for g in globs if fnmatchcase(low, g.lower()))
 
 
-def size_fit(size: Size, words: set[str], reasoning: bool, context: int | None, rules: Rules):
-    """(fits SMALL, why), (fits LARGE, why), and the size to score with."""
+@lru_cache(maxsize=64)
+def any_glob(globs: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(translate(g.lower()) for g in globs))
+
+
+def size_fit(size: Size, text: str, reasoning: bool, context: int | None, rules: Rules):
+    """(fits SMALL, why), (fits LARGE, why), and the size to score with; `text` is words_text()."""
     if size.known:
-        speed, total = size.speed_b, size.total_b
-        small = speed <= rules.small_max_b
-        large = total >= rules.large_min_b
-        what = "active" if size.active_b is not None else "total"
-        small_why = f"{speed:g}B {what} {'≤' if small else '>'} {rules.small_max_b:g}B (rules.small_max_b)"
-        large_why = f"{total:g}B total {'≥' if large else '<'} {rules.large_min_b:g}B (rules.large_min_b)"
-        return (small, small_why), (large, large_why), total
-    cls, why = fallback_class(words, reasoning, context, rules)
+        return known_fit(size.speed_b, size.total_b, size.active_b is not None, rules.small_max_b, rules.large_min_b)
+    cls, why = fallback_class(text, reasoning, context, rules)
     assumed = rules.small_max_b if cls == "SMALL" else rules.large_min_b
     return (cls == "SMALL", why), (cls == "LARGE", why), assumed
 
 
-def fallback_class(words: set[str], reasoning: bool, context: int | None, rules: Rules) -> tuple[str, str]:
+@lru_cache(maxsize=1024)  # 50,000 models come in a few dozen sizes
+def known_fit(speed: float, total: float, moe: bool, small_max_b: float, large_min_b: float):
+    small, large = speed <= small_max_b, total >= large_min_b
+    what = "active" if moe else "total"
+    small_why = f"{speed:g}B {what} {'≤' if small else '>'} {small_max_b:g}B (rules.small_max_b)"
+    large_why = f"{total:g}B total {'≥' if large else '<'} {large_min_b:g}B (rules.large_min_b)"
+    return (small, small_why), (large, large_why), total
+
+
+def fallback_class(text: str, reasoning: bool, context: int | None, rules: Rules) -> tuple[str, str]:
     """Where a model of unknown size goes: never dropped, always SMALL or LARGE, with the reason."""
-    if hit := next((w for w in rules.small_words if w in words), None):
+    if hit := first_word(rules.small_words, text):
         return "SMALL", f"size unknown; the word '{hit}' means SMALL (rules.small_words)"
-    if hit := next((w for w in rules.large_words if w in words), None):
+    if hit := first_word(rules.large_words, text):
         return "LARGE", f"size unknown; the word '{hit}' means LARGE (rules.large_words)"
     if reasoning and (context or 0) >= rules.large_min_context:
         return "LARGE", f"size unknown; reasoning and context ≥ {rules.large_min_context} (rules.large_min_context) mean LARGE"

@@ -1,41 +1,35 @@
 """Sort the free models into the pools (the four built-ins and those catalog.toml defines) and
 rank them. Pure: a Snapshot and a PoolConfig in, Pools out; time comes only from the snapshot,
-so the same registry state gives the same pools. The selectors of a pool live in selectors.py.
+so the same registry state gives the same pools. The selectors of a pool live in selectors.py,
+its score in scoring.py.
 
-Rules and scoring are described for users in the README ("Pools"); the constants below are the
-numbers that text quotes.
+A pool ranks every model it admits by points alone; the words (why each model is in, its
+signals) are written for the models it shows, and the decisions on all the others (cut, left
+out) when first asked for: a render reads none of them, `catalog pools --explain` all.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
+from typing import Callable, Iterator, NamedTuple
 
-from catalog.ingest.normalize import ModelRecord
-from catalog.output.modelfacts import Size, expires_soon, matching_glob, size_fit, size_of, words_of
-from catalog.output.poolconfig import POOL_NAMES, PoolConfig, PoolRules, Rules
 from catalog.availability.probe import EXCLUDING
-from catalog.output.selectors import LEFT_OUT, order_key, verdict
+from catalog.ingest.normalize import ModelRecord
+from catalog.output.modelfacts import Size, expires_soon, first_word, matching_glob, size_fit, size_of, words_text
+from catalog.output.poolconfig import POOL_NAMES, PoolConfig, Rules
+from catalog.output.scoring import Points, Signal, explained_signals, pool_points, shared_points, total
+from catalog.output.selectors import LEFT_OUT, Checks, Verdict, order_key, passes, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot
 
-# Scoring weights (points). Sizes and contexts count in doublings so that 405B vs 70B matters as
-# much as 70B vs 12B, and no single signal swamps the others.
-CONTEXT_BASE = 8192  # a context this long or shorter earns nothing
-CONTEXT_MAX_POINTS = 7.0  # reached at 1M tokens
-TOOLS_POINTS = 2.0
-REASONING_POINTS = {"LARGE": 3.0, "CODE": 2.0, "SMALL": 0.0, "VISION": 0.0}
-# A custom pool: reasoning helps as it does for CODE, unless the pool bounds size with max_b (it
-# then asks for speed, as SMALL does, and thinking first costs time).
-CUSTOM_REASONING_POINTS = 2.0
-STREAK_MAX_POINTS = 5.0  # log2(1 + days free without interruption), about a month to the maximum
-REMOVAL_POINTS = 2.0  # taken off per past removal ...
-REMOVAL_MAX_POINTS = 6.0  # ... up to this much
-EXPIRY_POINTS = 4.0  # taken off when the API announces removal within EXPIRY_WINDOW_DAYS
-@dataclass(frozen=True)
-class Profile:
-    """What the rules read about one free model."""
 
+class Profile(NamedTuple):
+    """What the rules read about one free model. (A named tuple: as immutable as a frozen
+    dataclass, and made in two thirds of the time, 50,000 times a render.)"""
+
+    id: str
     model: FreeModel
     size: Size
     reasoning: bool
@@ -54,21 +48,12 @@ class Profile:
     expires: date | None
     health: ModelHealth  # state `unknown` and nothing measured when never sampled
     unusable: str | None  # measured as unusable (down, or a recent probe that cannot succeed), and why
-
-    @property
-    def id(self) -> str:
-        return self.model.id
+    kept_out: str | None  # why no pool takes it, whatever the config's globs: unusable, router, not chat
+    shared_points: tuple[float, ...]  # the score's signals that every pool counts alike (scoring.py)
 
     @property
     def record(self) -> ModelRecord:
         return self.model.record
-
-
-@dataclass(frozen=True)
-class Signal:
-    name: str  # size / context / tools / reasoning / streak / removals / expiry
-    points: float
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -99,10 +84,30 @@ class Decision:
     failed: tuple[str, ...] = ()  # left out: the rules or selectors it failed (selectors.LEFT_OUT...)
 
 
+class Explanations(Mapping):
+    """Pool name -> its decisions (chosen, cut, left out, missing), each pool's worked out when
+    first read: most readers need none, and they are most of the work at 50,000 models."""
+
+    def __init__(self, makers: dict[str, Callable[[], list[Decision]]]) -> None:
+        self._makers = makers
+        self._made: dict[str, list[Decision]] = {}
+
+    def __getitem__(self, name: str) -> list[Decision]:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 @dataclass(frozen=True)
 class Pools:
     pools: dict[str, list[PoolEntry]]
-    explanations: dict[str, list[Decision]]  # per pool: chosen, cut, left out, missing
+    explanations: Mapping[str, list[Decision]]  # per pool: chosen, cut, left out, missing
     profiles: dict[str, Profile] = field(default_factory=dict)
     config: PoolConfig = field(default_factory=PoolConfig)
 
@@ -111,6 +116,9 @@ class Pools:
 
 
 # ---------------------------------------------------------------- reading a model
+
+DAY = timedelta(days=1)
+UNMEASURED = ModelHealth()  # immutable: every model never measured shares it
 
 
 def unusable_because(health: ModelHealth, now: datetime | None, rules: Rules) -> str | None:
@@ -137,44 +145,49 @@ def profile_of(
     health_at: datetime | None = None,
 ) -> Profile:
     record = model.record
-    health = health or ModelHealth()
-    params = set(record.supported_parameters)
-    reasoning = bool(params & {"reasoning", "include_reasoning"})
+    health = health or UNMEASURED
+    params = record.supported_parameters
+    reasoning = "reasoning" in params or "include_reasoning" in params
+    tools = "tools" in params
     context = record.context_length or record.top_context_length
-    words = words_of(record)
+    text = words_text(record)
     size = size_of(record)
-    small, large, assumed = size_fit(size, words, reasoning, context, rules)
-    inputs, outputs = set(record.input_modalities), set(record.output_modalities)
+    small, large, assumed = size_fit(size, text, reasoning, context, rules)
+    inputs, outputs = record.input_modalities, record.output_modalities
     low_id, low_name = record.id.lower(), (record.name or "").lower()
     streak = 0.0
     if observed_at is not None:
         # Whole days, as the output shows them: an hour later ranks the pools the same, so a
         # resync of an unchanged answer can skip the render (catalog/render_skip.py).
-        streak = float(max(0, (observed_at - model.free_since) // timedelta(days=1)))
+        streak = float(max(0, (observed_at - model.free_since) // DAY))
+    expires = expires_soon(record, observed_at)
+    router = matching_glob(record.id, rules.routers)
+    skip = first_word(rules.skip_words, text)
+    unusable = unusable_because(health, health_at or observed_at, rules)
     return Profile(
+        id=record.id,
         model=model,
         size=size,
         reasoning=reasoning,
-        tools="tools" in params,
+        tools=tools,
         # An older answer without modalities is a text model: that is all the API listed then.
         reads_text=not inputs or "text" in inputs,
         reads_images="image" in inputs,
-        writes_text_only=not outputs or outputs == {"text"},
+        writes_text_only=all(o == "text" for o in outputs),  # none listed, or only text
         coding=next((p for p in rules.code_patterns if p in low_id or p in low_name), None),
-        router=matching_glob(record.id, rules.routers),
-        skip=next((w for w in rules.skip_words if w in words), None),
+        router=router,
+        skip=skip,
         small=small,
         large=large,
         assumed_b=assumed,
         streak_days=streak,
         times_removed=model.times_removed,
-        expires=expires_soon(record, observed_at),
+        expires=expires,
         health=health,
-        unusable=unusable_because(health, health_at or observed_at, rules),
+        unusable=unusable,
+        kept_out=kept_out(unusable, router, skip),
+        shared_points=shared_points(context, tools, streak, model.times_removed, expires, health, rules),
     )
-
-
-# ---------------------------------------------------------------- rules and score per pool
 
 
 def admits(pool: str, p: Profile, rules: Rules) -> tuple[bool, str]:
@@ -208,89 +221,40 @@ def left_out(pool: str, p: Profile, config: PoolConfig) -> str | None:
         return f"excluded by pools.exclude '{glob}'"
     if glob := matching_glob(p.id, config.pool(pool).exclude):
         return f"excluded by pools.{pool}.exclude '{glob}'"
-    if p.unusable is not None:
-        return p.unusable
-    if p.router is not None:
-        return f"router or alias (rules.routers '{p.router}')"
-    if p.skip is not None:
-        return f"not a chat model (rules.skip_words '{p.skip}')"
+    return p.kept_out
+
+
+def kept_out(unusable: str | None, router: str | None, skip: str | None) -> str | None:
+    if unusable is not None:
+        return unusable
+    if router is not None:
+        return f"router or alias (rules.routers '{router}')"
+    if skip is not None:
+        return f"not a chat model (rules.skip_words '{skip}')"
     return None
 
 
-def score(pool: str, p: Profile, rules: Rules, spec: PoolRules | None = None) -> tuple[float, tuple[Signal, ...]]:
-    spec = spec or PoolRules()
-    ceilings = [rules.small_max_b] if pool == "SMALL" else []
-    size_b = min([p.assumed_b, *ceilings, *([spec.max_b] if spec.max_b else [])])
-    size_label = p.size.label or f"unknown, counted as {p.assumed_b:g}B"
-    context = p.record.context_length or p.record.top_context_length
-    # Points rounded to 2 places as each signal is made (+ 0.0 turns -0.0 into 0.0): one Signal
-    # each, not one and then a rounded copy.
-    health, latency = health_signal(p.health, rules), latency_signal(pool, p.health, rules, spec)
-    rounded = (
-        _rounded("size", max(0.0, math.log2(size_b)), size_label),
-        _rounded("context", context_points(context), f"{context or 'unknown'} tokens"),
-        _rounded("tools", TOOLS_POINTS if p.tools else 0.0, "supports tools" if p.tools else "no tools"),
-        _rounded(
-            "reasoning",
-            reasoning_points(pool, spec) if p.reasoning else 0.0,
-            "supports reasoning" if p.reasoning else "no reasoning",
-        ),
-        _rounded("streak", min(math.log2(1 + p.streak_days), STREAK_MAX_POINTS), f"free {p.streak_days:.1f} days without a break"),
-        _rounded("removals", -min(REMOVAL_POINTS * p.times_removed, REMOVAL_MAX_POINTS), f"removed {p.times_removed} times before"),
-        _rounded("expiry", -EXPIRY_POINTS if p.expires else 0.0, f"expires {p.expires}" if p.expires else "no expiry soon"),
-        _rounded(health.name, health.points, health.detail),
-        _rounded(latency.name, latency.points, latency.detail),
-    )
-    return round(sum(s.points for s in rounded), 2), rounded
+class Candidate(NamedTuple):
+    """A model a pool takes, ranked by its score before any word explains it."""
+
+    profile: Profile
+    score: float
+    why: str | None = None  # None: what the pool's rule and selectors say (judge)
+    pinned: bool = False
+    filler: bool = False
 
 
-def _rounded(name: str, points: float, detail: str) -> Signal:
-    return Signal(name, round(points, 2) + 0.0, detail)
+def explained(pool: str, c: Candidate, config: PoolConfig, checks: Checks) -> PoolEntry:
+    """The candidate with its words: why it is in the pool, and each signal of its score."""
+    signals = explained_signals(pool, c.profile, config.rules, config.pool(pool))
+    why = explained_why(pool, c, config, checks)
+    return PoolEntry(profile=c.profile, score=c.score, signals=signals, why=why, pinned=c.pinned, filler=c.filler)
 
 
-def health_signal(h: ModelHealth, rules: Rules) -> Signal:
-    points, notes = 0.0, []
-    if h.state == "degraded":
-        points -= rules.degraded_points
-        notes.append("degraded at the last sample")
-    if h.availability_7d is not None:
-        good = h.availability_7d >= rules.availability_min
-        points += rules.availability_points if good else 0.0
-        notes.append(f"available {h.availability_7d:.0%} of {h.known_7d} samples in 7 days")
-    return Signal("health", points, "; ".join(notes) or f"{h.state}, too few samples for an availability")
-
-
-def latency_signal(pool: str, h: ModelHealth, rules: Rules, spec: PoolRules) -> Signal:
-    """Speed counts where the pool is for fast answers: SMALL, and custom pools bounded by max_b."""
-    if h.latency_p50_ms is None:
-        return Signal("latency", 0.0, "latency not measured")
-    speed_pool = pool == "SMALL" or (pool not in REASONING_POINTS and spec.max_b is not None)
-    fast = speed_pool and h.latency_p50_ms <= rules.fast_latency_ms
-    where = "" if speed_pool else " (counts in speed pools only)"
-    return Signal("latency", rules.fast_latency_points if fast else 0.0, f"p50 {h.latency_p50_ms:g} ms{where}")
-
-
-def reasoning_points(pool: str, spec: PoolRules) -> float:
-    if pool in REASONING_POINTS:
-        return REASONING_POINTS[pool]
-    return 0.0 if spec.max_b is not None else CUSTOM_REASONING_POINTS
-
-
-def context_points(context: int | None) -> float:
-    if not context or context <= CONTEXT_BASE:
-        return 0.0
-    return min(math.log2(context / CONTEXT_BASE), CONTEXT_MAX_POINTS)
-
-
-def entry(pool: str, p: Profile, config: PoolConfig, why: str, **flags: bool) -> PoolEntry:
-    total, signals = score(pool, p, config.rules, config.pool(pool))
-    return PoolEntry(profile=p, score=total, signals=signals, why=why, **flags)
-
-
-def ranked(entries: list[PoolEntry], order: str = "score") -> list[PoolEntry]:
+def ranked(candidates: list[Candidate], order: str = "score") -> list[Candidate]:
     """Best first by the pool's order (score unless set); ties broken by id so the order never
     depends on input order."""
-    return sorted(entries, key=order_key(order))
+    return sorted(candidates, key=order_key(order))
 
 
 # ---------------------------------------------------------------- building the pools
@@ -299,89 +263,109 @@ def ranked(entries: list[PoolEntry], order: str = "score") -> list[PoolEntry]:
 def build_pools(snapshot: Snapshot, config: PoolConfig) -> Pools:
     rules = config.rules
     profiles = {
-        m.id: profile_of(m, snapshot.observed_at, rules, snapshot.health.get(m.id), snapshot.health_at)
-        for m in sorted(snapshot.models, key=lambda m: m.id)
+        m.record.id: profile_of(m, snapshot.observed_at, rules, snapshot.health.get(m.record.id), snapshot.health_at)
+        for m in sorted(snapshot.models, key=attrgetter("record.id"))
     }
+    # What left_out() lets into every pool, before each pool's own exclude: most models, once.
+    open_models = [p for p in profiles.values() if p.kept_out is None and not matching_glob(p.id, config.exclude)]
     pools: dict[str, list[PoolEntry]] = {}
-    explanations: dict[str, list[Decision]] = {}
+    makers: dict[str, Callable[[], list[Decision]]] = {}
     for name in config.names:
-        pools[name], explanations[name] = build_pool(name, profiles, config)
-    return Pools(pools=pools, explanations=explanations, profiles=profiles, config=config)
+        pools[name], makers[name] = build_pool(name, profiles, open_models, config)
+    return Pools(pools=pools, explanations=Explanations(makers), profiles=profiles, config=config)
 
 
-def build_pool(name: str, profiles: dict[str, Profile], config: PoolConfig) -> tuple[list[PoolEntry], list[Decision]]:
-    pinned, missing = pinned_entries(name, profiles, config)
-    pinned_ids = {e.id for e in pinned}
-    candidates: list[PoolEntry] = []
-    rejected: dict[str, tuple[str, tuple[str, ...]]] = {}  # id -> why, failed keys
-    for p in profiles.values():
-        if p.id in pinned_ids:
-            continue
-        if reason := left_out(name, p, config):
-            rejected[p.id] = (reason, (LEFT_OUT,))
-            continue
-        judged = judge(name, p, config)
-        if judged.ok:
-            candidates.append(entry(name, p, config, judged.why))
-        else:
-            rejected[p.id] = (judged.why, judged.failed)
-    ordered = pinned + ranked(candidates, config.pool(name).order)
-    if name == "CODE":
-        fillers = code_fillers(ordered, profiles, config)
-        for f in fillers:
-            rejected.pop(f.id, None)
-        ordered += fillers
-    cap = config.cap_of(name)
-    chosen, cut = ordered[:cap], ordered[cap:]
-    decisions = [Decision(e.id, "chosen", e.why, i, e.score) for i, e in enumerate(chosen, 1)]
-    decisions += [
-        Decision(e.id, "cut", f"{e.why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, e.score)
-        for i, e in enumerate(cut, cap + 1)
+def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profile], config: PoolConfig):
+    """The pool's chosen entries, and how to write every decision on demand."""
+    spec, rules = config.pool(name), config.rules
+    checks, points = pool_checks(name, spec), pool_points(name, rules, spec)
+    ordered = pinned_candidates(name, profiles, config, points)
+    pinned = {c.profile.id for c in ordered}
+    builtin = name in POOL_NAMES
+    admitted = [
+        Candidate(p, total(points(p)))
+        for p in open_models
+        if p.id not in pinned and not (spec.exclude and matching_glob(p.id, spec.exclude))
+        and (not builtin or admits(name, p, rules)[0]) and (not checks or passes(checks, p))
     ]
-    decisions += [Decision(mid, "left out", why, failed=failed) for mid, (why, failed) in sorted(rejected.items())]
-    return chosen, decisions + missing
+    ordered += ranked(admitted, spec.order)
+    if name == "CODE":
+        ordered += code_fillers(ordered, open_models, config, checks, points)
+    cap = config.cap_of(name)
+    chosen = [explained(name, c, config, checks) for c in ordered[:cap]]
+
+    def decisions() -> list[Decision]:
+        made = [Decision(e.id, "chosen", e.why, i, e.score) for i, e in enumerate(chosen, 1)]
+        for i, c in enumerate(ordered[cap:], cap + 1):
+            why = explained_why(name, c, config, checks)
+            made.append(Decision(c.profile.id, "cut", f"{why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, c.score))
+        placed = {c.profile.id for c in ordered}
+        for p in sorted(profiles.values(), key=attrgetter("id")):
+            if p.id not in placed:
+                why, failed = rejection(name, p, config, checks)
+                made.append(Decision(p.id, "left out", why, failed=failed))
+        return made + pin_failures(name, profiles, config)
+
+    return chosen, decisions
 
 
-def judge(name: str, p: Profile, config: PoolConfig):
+def judge(name: str, p: Profile, config: PoolConfig, checks: Checks) -> Verdict:
     """The pool's own rule (built-ins only) and its selectors, once nothing left the model out."""
     builtin = admits(name, p, config.rules) if name in POOL_NAMES else None
-    return verdict(name, config.pool(name), p, builtin)
+    return verdict(checks, p, builtin)
 
 
-def pinned_entries(name: str, profiles: dict[str, Profile], config: PoolConfig):
+def explained_why(name: str, c: Candidate, config: PoolConfig, checks: Checks) -> str:
+    return c.why if c.why is not None else judge(name, c.profile, config, checks).why
+
+
+def rejection(name: str, p: Profile, config: PoolConfig, checks: Checks) -> tuple[str, tuple[str, ...]]:
+    """Why the pool does not take the model, and the keys of what it failed."""
+    if reason := left_out(name, p, config):
+        return reason, (LEFT_OUT,)
+    judged = judge(name, p, config, checks)
+    return judged.why, judged.failed
+
+
+def pinned_candidates(name: str, profiles: dict[str, Profile], config: PoolConfig, points: Points) -> list[Candidate]:
     """Pins in config order. A pin skips the pool's rule but never an exclusion or the free rule."""
-    entries: list[PoolEntry] = []
-    missing: list[Decision] = []
-    for mid in dict.fromkeys(config.pool(name).pin):  # a pin listed twice counts once
-        p = profiles.get(mid)
-        if p is None:
-            missing.append(Decision(mid, "missing", f"pinned by pools.{name}.pin, but not free now"))
-            continue
-        for glob, key in ((matching_glob(mid, config.exclude), "pools.exclude"),
-                          (matching_glob(mid, config.pool(name).exclude), f"pools.{name}.exclude")):
-            if glob:
-                missing.append(Decision(mid, "left out", f"pinned, but excluded by {key} '{glob}'"))
-                break
-        else:
-            if p.unusable is not None:
-                missing.append(Decision(mid, "left out", f"pinned, but {p.unusable}"))
-                continue
-            entries.append(entry(name, p, config, f"pinned by pools.{name}.pin", pinned=True))
-    return entries, missing
+    why = f"pinned by pools.{name}.pin"
+    return [Candidate(profiles[mid], total(points(profiles[mid])), why, pinned=True)
+            for mid in dict.fromkeys(config.pool(name).pin) if pin_failure(name, mid, profiles, config) is None]
 
 
-def code_fillers(ordered: list[PoolEntry], profiles: dict[str, Profile], config: PoolConfig) -> list[PoolEntry]:
-    """Too few coding models free: the best LARGE models (scored for CODE) fill up to code_fill."""
+def pin_failures(name: str, profiles: dict[str, Profile], config: PoolConfig) -> list[Decision]:
+    return [d for mid in dict.fromkeys(config.pool(name).pin) if (d := pin_failure(name, mid, profiles, config))]
+
+
+def pin_failure(name: str, mid: str, profiles: dict[str, Profile], config: PoolConfig) -> Decision | None:
+    """Why a pin does not hold (a pin listed twice counts once); None when it does."""
+    p = profiles.get(mid)
+    if p is None:
+        return Decision(mid, "missing", f"pinned by pools.{name}.pin, but not free now")
+    for glob, key in ((matching_glob(mid, config.exclude), "pools.exclude"),
+                      (matching_glob(mid, config.pool(name).exclude), f"pools.{name}.exclude")):
+        if glob:
+            return Decision(mid, "left out", f"pinned, but excluded by {key} '{glob}'")
+    if p.unusable is not None:
+        return Decision(mid, "left out", f"pinned, but {p.unusable}")
+    return None
+
+
+def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: PoolConfig,
+                 checks: Checks, points: Points) -> list[Candidate]:
+    """Too few coding models free: the best LARGE models (scored for CODE) fill up to code_fill.
+    A filler must pass what CODE's selectors (`checks`) ask too, and neither pool may exclude it."""
     need = config.rules.code_fill - len(ordered)
     if need <= 0:
         return []
-    taken = {e.id for e in ordered}
-    pool = []
-    for p in profiles.values():
-        if p.id in taken or left_out("CODE", p, config) or left_out("LARGE", p, config):
-            continue
-        # A filler must pass what CODE's selectors ask too, if any are set.
-        if admits("LARGE", p, config.rules)[0] and verdict("CODE", config.pool("CODE"), p, None).ok:
-            why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
-            pool.append(entry("CODE", p, config, why, filler=True))
-    return ranked(pool, config.pool("CODE").order)[:need]
+    taken = {c.profile.id for c in ordered}
+    excluded = config.pool("CODE").exclude + config.pool("LARGE").exclude
+    why = f"fills CODE up to {config.rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
+    fillers = [
+        Candidate(p, total(points(p)), why, filler=True)
+        for p in open_models
+        if p.id not in taken and not matching_glob(p.id, excluded)
+        and admits("LARGE", p, config.rules)[0] and passes(checks, p)
+    ]
+    return ranked(fillers, config.pool("CODE").order)[:need]

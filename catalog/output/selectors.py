@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Callable
 from catalog.output.poolconfig import POOL_NAMES, PoolRules
 
 if TYPE_CHECKING:
-    from catalog.output.pools import Decision, PoolEntry, Profile
+    from catalog.output.pools import Candidate, Decision, PoolEntry, Profile
+
+    Ranked = Candidate | PoolEntry  # what a pool ranks: a profile and its score
 
 LEFT_OUT = "left_out"  # failure key of the cross-pool exclusions (pools.left_out)
 RULE = "rule"  # failure key of a built-in pool's own rule
@@ -36,49 +38,72 @@ class Verdict:
     failed: tuple[str, ...]  # the keys that failed: RULE and/or selector names
 
 
-def verdict(name: str, spec: PoolRules, p: Profile, builtin: tuple[bool, str] | None) -> Verdict:
+Checker = Callable[["Profile"], Check]  # one selector, bound to a pool
+Checks = tuple[Checker, ...]
+
+
+def pool_checks(name: str, spec: PoolRules) -> Checks:
+    """The checks of the selectors the pool sets, bound to it once (not once per model)."""
+    return tuple(check for selector in SELECTORS if (check := selector(name, spec)) is not None)
+
+
+def passes(checks: Checks, p: Profile) -> bool:
+    """Whether every check holds: verdict's answer without its words."""
+    return all(check(p).ok for check in checks)
+
+
+def verdict(checks: Checks, p: Profile, builtin: tuple[bool, str] | None) -> Verdict:
     """All that decides a model for a pool once nothing left it out: the built-in rule (None for a
     custom pool), then every selector set. A failure lists every failed selector, not the first."""
-    checks = [c for selector in SELECTORS if (c := selector(name, spec, p)) is not None]
-    failed = [c for c in checks if not c.ok]
+    results = [check(p) for check in checks]
+    failed = [c for c in results if not c.ok]
     if builtin is not None and not builtin[0]:
         return Verdict(False, "; ".join([builtin[1], *(c.detail for c in failed)]), (RULE, *(c.key for c in failed)))
     if failed:
         return Verdict(False, "; ".join(c.detail for c in failed), tuple(c.key for c in failed))
-    reasons = ([builtin[1]] if builtin else []) + [c.detail for c in checks]
+    reasons = ([builtin[1]] if builtin else []) + [c.detail for c in results]
     return Verdict(True, "; ".join(reasons), ())
 
 
 # ---------------------------------------------------------------- the selectors
+# Each reads the pool's spec once and gives the check it asks for, or None when it is not set.
 
 
-def min_context(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def min_context(name: str, spec: PoolRules) -> Checker | None:
     if spec.min_context is None:
         return None
-    context = p.record.context_length or p.record.top_context_length
-    key = f"pools.{name}.min_context"
-    if context is None:
-        return Check("min_context", False, f"context unknown ({key} {spec.min_context})")
-    ok = context >= spec.min_context
-    return Check("min_context", ok, f"context {context} {'≥' if ok else '<'} {spec.min_context} ({key})")
+    limit, key = spec.min_context, f"pools.{name}.min_context"
+
+    def check(p: Profile) -> Check:
+        context = p.record.context_length or p.record.top_context_length
+        if context is None:
+            return Check("min_context", False, f"context unknown ({key} {limit})")
+        ok = context >= limit
+        return Check("min_context", ok, f"context {context} {'≥' if ok else '<'} {limit} ({key})")
+
+    return check
 
 
-def input_modalities(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def input_modalities(name: str, spec: PoolRules) -> Checker | None:
     if not spec.input:
         return None
     # An older answer without modalities is a text model: that is all the API listed then.
-    return required("input", spec.input, p.record.input_modalities or ("text",), "reads", name)
+    return lambda p: required("input", spec.input, p.record.input_modalities or ("text",), "reads", name)
 
 
-def output_modalities(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def output_modalities(name: str, spec: PoolRules) -> Checker | None:
     if spec.output is not None:
-        return required("output", spec.output, p.record.output_modalities or ("text",), "writes", name)
+        return lambda p: required("output", spec.output, p.record.output_modalities or ("text",), "writes", name)
     if name in POOL_NAMES:
         return None  # the built-in rule already asks for text only
-    if p.writes_text_only:
-        return Check("output", True, "writes text only")
-    written = "+".join(p.record.output_modalities)
-    return Check("output", False, f"writes {written}, not text only (pools.{name}.output unset)")
+
+    def check(p: Profile) -> Check:
+        if p.writes_text_only:
+            return Check("output", True, "writes text only")
+        written = "+".join(p.record.output_modalities)
+        return Check("output", False, f"writes {written}, not text only (pools.{name}.output unset)")
+
+    return check
 
 
 def required(key: str, wanted: tuple[str, ...], has: tuple[str, ...], verb: str, name: str) -> Check:
@@ -88,52 +113,64 @@ def required(key: str, wanted: tuple[str, ...], has: tuple[str, ...], verb: str,
     return Check(key, True, f"{verb} {'+'.join(wanted)}")
 
 
-def tools(name: str, spec: PoolRules, p: Profile) -> Check | None:
-    return flag("tools", spec.tools, p.tools, "tool calls", name)
+def tools(name: str, spec: PoolRules) -> Checker | None:
+    return flag("tools", spec.tools, lambda p: p.tools, "tool calls", name)
 
 
-def reasoning(name: str, spec: PoolRules, p: Profile) -> Check | None:
-    return flag("reasoning", spec.reasoning, p.reasoning, "reasoning", name)
+def reasoning(name: str, spec: PoolRules) -> Checker | None:
+    return flag("reasoning", spec.reasoning, lambda p: p.reasoning, "reasoning", name)
 
 
-def flag(key: str, wanted: bool | None, has: bool, what: str, name: str) -> Check | None:
+def flag(key: str, wanted: bool | None, has_of: Callable[[Profile], bool], what: str, name: str) -> Checker | None:
     if wanted is None:
         return None
-    said = f"supports {what}" if has else f"no {what}"
-    return Check(key, has == wanted, said if has == wanted else f"{said} (pools.{name}.{key} = {str(wanted).lower()})")
+
+    def check(p: Profile) -> Check:
+        has = has_of(p)
+        said = f"supports {what}" if has else f"no {what}"
+        return Check(key, has == wanted, said if has == wanted else f"{said} (pools.{name}.{key} = {str(wanted).lower()})")
+
+    return check
 
 
-def vendors(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def vendors(name: str, spec: PoolRules) -> Checker | None:
     if not spec.vendors:
         return None
-    vendor = p.record.vendor.lower()
-    if vendor in spec.vendors:
-        return Check("vendors", True, f"vendor {vendor}")
-    return Check("vendors", False, f"vendor {vendor} not in pools.{name}.vendors")
+
+    def check(p: Profile) -> Check:
+        vendor = p.record.vendor.lower()
+        if vendor in spec.vendors:
+            return Check("vendors", True, f"vendor {vendor}")
+        return Check("vendors", False, f"vendor {vendor} not in pools.{name}.vendors")
+
+    return check
 
 
-def include(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def include(name: str, spec: PoolRules) -> Checker | None:
     if not spec.include:
         return None
-    low = p.id.lower()
-    if glob := next((g for g in spec.include if fnmatchcase(low, g.lower())), None):
-        return Check("include", True, f"id matches '{glob}'")
-    return Check("include", False, f"id matches none of pools.{name}.include")
+
+    def check(p: Profile) -> Check:
+        low = p.id.lower()
+        if glob := next((g for g in spec.include if fnmatchcase(low, g.lower())), None):
+            return Check("include", True, f"id matches '{glob}'")
+        return Check("include", False, f"id matches none of pools.{name}.include")
+
+    return check
 
 
-def min_b(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def min_b(name: str, spec: PoolRules) -> Checker | None:
     """Total parameters, as LARGE counts them."""
     if spec.min_b is None:
         return None
-    return bound("min_b", spec, p, p.size.total_b, "total", name)
+    return lambda p: bound("min_b", spec, p, p.size.total_b, "total", name)
 
 
-def max_b(name: str, spec: PoolRules, p: Profile) -> Check | None:
+def max_b(name: str, spec: PoolRules) -> Checker | None:
     """Active parameters for a mixture of experts (they set the speed), as SMALL counts them."""
     if spec.max_b is None:
         return None
-    what = "active" if p.size.active_b is not None else "total"
-    return bound("max_b", spec, p, p.size.speed_b, what, name)
+    return lambda p: bound("max_b", spec, p, p.size.speed_b, "active" if p.size.active_b is not None else "total", name)
 
 
 def bound(key: str, spec: PoolRules, p: Profile, size: float | None, what: str, name: str) -> Check:
@@ -155,7 +192,7 @@ def bound(key: str, spec: PoolRules, p: Profile, size: float | None, what: str, 
     return Check(key, ok, f"{label} {sign} {limit:g}B ({where})")
 
 
-SELECTORS: tuple[Callable[[str, PoolRules, Profile], Check | None], ...] = (
+SELECTORS: tuple[Callable[[str, PoolRules], Checker | None], ...] = (
     min_context, input_modalities, output_modalities, tools, reasoning, vendors, include, min_b, max_b,
 )
 
@@ -163,17 +200,18 @@ SELECTORS: tuple[Callable[[str, PoolRules, Profile], Check | None], ...] = (
 # ---------------------------------------------------------------- order and emptiness
 
 
-def order_key(order: str) -> Callable[[PoolEntry], tuple]:
+def order_key(order: str) -> Callable[[Ranked], tuple]:
     """How a pool ranks its models (pins stay first): best first, unknown values last, then id."""
 
-    def context(e: PoolEntry) -> int:
-        return e.model.record.context_length or e.model.record.top_context_length or 0
+    def context(e: Ranked) -> int:
+        record = e.profile.model.record
+        return record.context_length or record.top_context_length or 0
 
-    keys: dict[str, Callable[[PoolEntry], tuple]] = {
-        "score": lambda e: (-e.score, e.id),
-        "context": lambda e: (-context(e), e.id),
-        "size": lambda e: (-(e.profile.size.total_b or 0.0), e.id),
-        "free_since": lambda e: (e.model.free_since, e.id),  # free the longest first
+    keys: dict[str, Callable[[Ranked], tuple]] = {
+        "score": lambda e: (-e.score, e.profile.id),
+        "context": lambda e: (-context(e), e.profile.id),
+        "size": lambda e: (-(e.profile.size.total_b or 0.0), e.profile.id),
+        "free_since": lambda e: (e.profile.model.free_since, e.profile.id),  # free the longest first
     }
     return keys[order]
 
