@@ -84,7 +84,7 @@ def cmd_pools(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
     pools = build_pools(snapshot, config)
     pools = replace(pools, pools={n: pools.pools[n] for n in shown},
-                    explanations={n: pools.explanations[n] for n in shown})
+                    explanations=pools.explanations.only(shown))
     free = len(snapshot.models)
     if fmt == "json":
         write_json(pools, args.explain, free, sys.stdout)

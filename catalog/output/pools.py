@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timedelta
 from operator import attrgetter
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from catalog.availability.probe import EXCLUDING
 from catalog.ingest.normalize import ModelRecord
@@ -102,6 +103,10 @@ class Explanations(Mapping):
 
     def __len__(self) -> int:
         return len(self._makers)
+
+    def only(self, names: Iterable[str]) -> "Explanations":
+        """The same, for these pools only, still worked out when first read."""
+        return Explanations({name: partial(self.__getitem__, name) for name in names})
 
 
 @dataclass(frozen=True)
