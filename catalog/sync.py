@@ -17,7 +17,8 @@ from catalog.registry import reads, store
 from catalog.registry.db import read_connection, registry_error, registry_exists, writer
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
-from catalog.ingest.normalize import Catalog, normalize, parse_payload
+from catalog.ingest.entries import read_catalog
+from catalog.ingest.normalize import Catalog
 from catalog.settings import Settings
 from catalog.times import format_time
 
@@ -168,7 +169,7 @@ def store_answer(
         counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
-    catalog = parsed[1] if parsed else normalize(parse_payload(body), paid_as_ids=True)
+    catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
     if isinstance(catalog, CatalogError):
         raise catalog
     diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
@@ -283,7 +284,7 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     """What a sync would change, from a read-only look at the registry; writes nothing."""
     clock = time.perf_counter()
     fetched = fetch_answer(settings, transport)
-    catalog = normalize(parse_payload(fetched.body))
+    catalog = read_catalog(fetched.body)
     state, last = reads.RegistryState(set(), {}), None
     if registry_exists(settings.db):
         with read_connection(settings.db) as conn:

@@ -18,7 +18,7 @@ What is measured, and how:
   library in the order `catalog.sync.run_once` does (lock and paused GC, open registry, fetch, then inside one
   transaction load_state/diff and the writes, then render) and times each phase:
     fetch  = sync.fetch_answer (httpx GET of the whole body)
-    parse  = sync.payload_hash + normalize.parse_payload + normalize.normalize
+    parse  = sync.payload_hash + entries.read_catalog (decode, parse and normalize, one entry at a time)
     diff   = BEGIN IMMEDIATE + sync.check_observed + reads.load_state + sync.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
     render = sync.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
@@ -330,7 +330,7 @@ def worker_phases(spec: dict) -> dict:
     from catalog import sync
     from catalog.registry.db import open_registry
     from catalog.registry.lock import registry_lock
-    from catalog.ingest.normalize import normalize, parse_payload
+    from catalog.ingest.entries import read_catalog
     from catalog.settings import Settings
 
     no_render = render_status()
@@ -360,7 +360,7 @@ def worker_phases(spec: dict) -> dict:
             observed = fetched.received_at.replace(microsecond=0)
             with phase("parse"):
                 digest = sync.payload_hash(fetched.body)
-                catalog = normalize(parse_payload(fetched.body))
+                catalog = read_catalog(fetched.body, paid_as_ids=True)
             with engine.connect() as conn:
                 with phase("diff"):
                     transaction = conn.begin()
