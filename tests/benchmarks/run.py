@@ -361,6 +361,8 @@ def worker_phases(spec: dict) -> dict:
             with phase("parse"):
                 digest = sync.payload_hash(fetched.body)
                 catalog = read_catalog(fetched.body, paid_as_ids=True)
+            source = fetched.source
+            del fetched  # as run_once frees the answer's bytes before it stores
             with engine.connect() as conn:
                 with phase("diff"):
                     transaction = conn.begin()
@@ -370,7 +372,7 @@ def worker_phases(spec: dict) -> dict:
                 with phase("store"):
                     counts = diff.counts
                     run_id = store.insert_run(
-                        conn, started_at=started, observed_at=observed, source=fetched.source, status="ok",
+                        conn, started_at=started, observed_at=observed, source=source, status="ok",
                         catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
                         payload_hash=digest, **counts,
                     )
@@ -379,7 +381,7 @@ def worker_phases(spec: dict) -> dict:
                     store.finish_run(conn, run_id, sync.now_utc(), started)
                     transaction.commit()
             size, free = catalog.size, diff.free_count
-            del fetched, catalog, state, diff  # run_once has dropped them before it renders
+            del catalog, state, diff  # run_once has dropped them before it renders
             if settings.render:
                 with phase("render"):
                     sync.render_snapshot(engine, settings)
