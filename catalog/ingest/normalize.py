@@ -266,37 +266,34 @@ def check_entry(raw: dict) -> None:
         to_record(raw)
 
 
-_TEXT_KEYS = ("name", "canonical_slug", "expiration_date", "description", "hugging_face_id")
-_PRICE_TYPES = (str, int, float)  # `type(x) in` these: a bool is no price
+# Exact types (`type(x) in`): a bool is no integer and no price, a str subclass is unsure.
+_NONE = type(None)
+_TEXT = frozenset({str, _NONE})
+_INT = frozenset({int, _NONE})
+_OBJECT = frozenset({dict, _NONE})
+_PRICE = frozenset({str, int, float, _NONE})
 
 
 def _plainly_valid(raw: dict) -> bool:
     """True when to_record would accept the entry: every type checked inline, in one call (the
     field helpers cost a call each, 15 per entry); False also when unsure (to_record decides)."""
     get = raw.get
-    for key in _TEXT_KEYS:
-        value = get(key)
-        if value is not None and type(value) is not str:
-            return False
-    for key in ("context_length", "created"):
-        value = get(key)
-        if value is not None and type(value) is not int:
-            return False
-    lists = [get("supported_parameters")]
-    for key in ("architecture", "top_provider", "pricing"):
-        value = get(key)
-        if value is not None and type(value) is not dict:
-            return False
-    arch, top, pricing = get("architecture") or {}, get("top_provider") or {}, get("pricing") or {}
-    for key in ("context_length", "max_completion_tokens"):
-        value = top.get(key)
-        if value is not None and type(value) is not int:
-            return False
-    lists += (arch.get("input_modalities"), arch.get("output_modalities"))
-    for value in lists:
+    arch, top, pricing = get("architecture"), get("top_provider"), get("pricing")
+    if not (
+        type(arch) in _OBJECT and type(top) in _OBJECT and type(pricing) in _OBJECT
+        and type(get("name")) in _TEXT and type(get("canonical_slug")) in _TEXT
+        and type(get("expiration_date")) in _TEXT and type(get("description")) in _TEXT
+        and type(get("hugging_face_id")) in _TEXT
+        and type(get("context_length")) in _INT and type(get("created")) in _INT
+    ):
+        return False
+    arch, top = arch or {}, top or {}
+    if not (type(top.get("context_length")) in _INT and type(top.get("max_completion_tokens")) in _INT):
+        return False
+    for value in (get("supported_parameters"), arch.get("input_modalities"), arch.get("output_modalities")):
         if value is not None and (type(value) is not list or not _all_text(value)):
             return False
-    return all(value is None or type(value) in _PRICE_TYPES for value in pricing.values())
+    return not pricing or all(type(value) in _PRICE for value in pricing.values())
 
 
 def _all_text(values: list) -> bool:
