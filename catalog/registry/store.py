@@ -22,7 +22,7 @@ runs, models, versions, events = Run.__table__, Model.__table__, ModelVersion.__
 
 # ---------------------------------------------------------------- writing a sync
 
-# Columns written when a version or an event is opened, in the order their rows are built.
+# Columns written when a model, a version or an event is added: in the table's order, as rows are built.
 VERSION_COLUMNS = ("model_id", "valid_from_run", "valid_from", "name", "canonical_slug", "context_length",
                    "top_context_length", "max_completion_tokens", "input_modalities", "output_modalities",
                    "supported_parameters", "pricing", "expiration_date", "created", "description", "hugging_face_id")
@@ -36,27 +36,18 @@ def _json(value: Any) -> str | None:
 
 
 def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> list[tuple]:
-    # Most records share their modalities and prices: each distinct value is serialized once.
-    lists: dict[tuple, str | None] = {}
-    prices: dict[tuple, str | None] = {}
+    texts: dict[tuple, str | None] = {}  # each distinct value serialized once: most records share theirs
 
-    def as_list(values: tuple) -> str | None:
-        text = lists.get(values)
-        if text is None and values not in lists:
-            text = lists[values] = _json(list(values) or None)
-        return text
-
-    def as_prices(pairs: tuple) -> str | None:
-        text = prices.get(pairs)
-        if text is None and pairs not in prices:
-            text = prices[pairs] = _json(dict(pairs) or None)
-        return text
+    def as_text(value: tuple, shape: type) -> str | None:  # a tuple of strings or of pairs, never both
+        if value not in texts:
+            texts[value] = _json(shape(value) or None)
+        return texts[value]
 
     return [
         (r.id, run_id, observed, r.name, r.canonical_slug, r.context_length, r.top_context_length,
-         r.max_completion_tokens, as_list(r.input_modalities), as_list(r.output_modalities),
-         as_list(r.supported_parameters), as_prices(r.pricing), r.expiration_date, r.created, r.description,
-         r.hugging_face_id)
+         r.max_completion_tokens, as_text(r.input_modalities, list), as_text(r.output_modalities, list),
+         as_text(r.supported_parameters, list), as_text(r.pricing, dict), r.expiration_date, r.created,
+         r.description, r.hugging_face_id)
         for r in records
     ]
 
@@ -70,10 +61,9 @@ def _insert_many(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> No
     (times as ISO text, JSON as its text): SQLAlchemy's per-row parameter dicts and type
     processors were 1.8 s of the 2.5 s store of a 50,000-model first sync."""
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
-    if compiled.positional:  # SQLite's qmark: tuples, in the statement's column order
-        order = [columns.index(name) for name in compiled.positiontup]
-        if order != sorted(order):
-            rows = [tuple(row[i] for i in order) for row in rows]
+    if compiled.positional:  # SQLite's qmark: tuples, whose order is the statement's (the table's)
+        if tuple(compiled.positiontup) != columns:
+            raise ValueError(f"{table.name}: the columns must be listed in the table's order")
     else:  # psycopg's pyformat: named
         rows = [dict(zip(columns, row)) for row in rows]
     conn.exec_driver_sql(str(compiled), rows)
