@@ -17,7 +17,8 @@ from catalog.registry import reads, store
 from catalog.registry.db import read_connection, registry_error, registry_exists, writer
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
-from catalog.ingest.normalize import Catalog, normalize, parse_payload
+from catalog.ingest.entries import read_catalog
+from catalog.ingest.normalize import Catalog
 from catalog.settings import Settings
 from catalog.times import format_time
 
@@ -141,17 +142,18 @@ def diff_answer(catalog: Catalog, state: reads.RegistryState, allow_mass_removal
 def store_answer(
     conn,
     *,
-    body: bytes,
+    body: bytes = b"",
     source: str,
     observed: datetime,
     started: datetime,
     allow_mass_removal: bool,
     live: bool = False,
-    parsed: tuple[str, Catalog | CatalogError] | None = None,
+    parsed: tuple[str, Catalog | CatalogError | None] | None = None,
 ) -> SyncResult:
     """Diff one answer against the registry and store it, inside the caller's transaction.
     `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed).
-    `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead."""
+    `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead (the
+    body is then not read); the catalog may be None when the digest is the newest successful run's."""
     clock = time.perf_counter()
     last = reads.last_ok_run(conn)
     observed, clock_at = settle_observed(observed, last, live=live)
@@ -168,7 +170,7 @@ def store_answer(
         counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
-    catalog = parsed[1] if parsed else normalize(parse_payload(body), paid_as_ids=True)
+    catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
     if isinstance(catalog, CatalogError):
         raise catalog
     diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
@@ -283,7 +285,7 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     """What a sync would change, from a read-only look at the registry; writes nothing."""
     clock = time.perf_counter()
     fetched = fetch_answer(settings, transport)
-    catalog = normalize(parse_payload(fetched.body))
+    catalog = read_catalog(fetched.body)
     state, last = reads.RegistryState(set(), {}), None
     if registry_exists(settings.db):
         with read_connection(settings.db) as conn:
@@ -293,6 +295,40 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     diff = diff_answer(catalog, state, settings.allow_mass_removal)
     return SyncResult(None, observed, catalog.size, diff.free_count, diff.counts, len(catalog.skipped),
                       time.perf_counter() - clock, changes=diff.changes, dry_run=True)
+
+
+def read_unless_unchanged(conn, body: bytes) -> tuple[str, Catalog | CatalogError | None]:
+    """store_answer's `parsed`: the digest, and the catalog (or its error) unless the answer is the
+    previous one byte for byte (then store_answer stores a run row only, and nothing is parsed)."""
+    digest = payload_hash(body)
+    last = reads.last_ok_run(conn)
+    if last is not None and last.payload_hash == digest:
+        return digest, None
+    try:
+        return digest, read_catalog(body, paid_as_ids=True)
+    except CatalogError as exc:  # raised by store_answer in its turn, as when it parses
+        return digest, exc
+
+
+def fetch_and_store(engine, settings: Settings, started: datetime, notify, transport=None) -> SyncResult:
+    """Fetch the answer and store it in one transaction. A function of its own so that the answer's
+    bytes (88 MB for 50,000 models) are freed on return, before the render allocates its own."""
+    fetched = fetch_answer(settings, transport)
+    observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
+    source = fetched.source
+    with engine.begin() as conn:
+        parsed = read_unless_unchanged(conn, fetched.body)
+        del fetched  # before the store allocates its rows: 355 -> 285 MiB at the peak of 50,000 models
+        result = store_answer(
+            conn, source=source, observed=observed,
+            started=started, allow_mass_removal=settings.allow_mass_removal,
+            live=settings.observed_at is None, parsed=parsed,
+        )
+        if notify is not None:  # same transaction: a stored sync always has its digests
+            from catalog.watch.notify import enqueue_digests
+
+            enqueue_digests(conn, notify, result.run_id)
+    return result
 
 
 def run_once(settings: Settings, *, transport=None) -> SyncResult:
@@ -309,18 +345,7 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
         notes: list[str] = []
         notify = notify_config(settings, notes)
         try:
-            fetched = fetch_answer(settings, transport)
-            observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
-            with engine.begin() as conn:
-                result = store_answer(
-                    conn, body=fetched.body, source=fetched.source, observed=observed,
-                    started=started, allow_mass_removal=settings.allow_mass_removal,
-                    live=settings.observed_at is None,
-                )
-                if notify is not None:  # same transaction: a stored sync always has its digests
-                    from catalog.watch.notify import enqueue_digests
-
-                    enqueue_digests(conn, notify, result.run_id)
+            result = fetch_and_store(engine, settings, started, notify, transport)
         except UsageError:
             raise
         except Exception as exc:

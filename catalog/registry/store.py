@@ -6,6 +6,7 @@ the cost of a sync grows with the size of the change, not with a loop of round t
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -14,45 +15,58 @@ from sqlalchemy import bindparam, insert, update
 from catalog.ingest.diff import Change, Diff
 from catalog.ingest.normalize import ModelRecord
 from catalog.registry.schema import Event, Model, ModelVersion, Run
+from catalog.times import format_time
 
 runs, models, versions, events = Run.__table__, Model.__table__, ModelVersion.__table__, Event.__table__
 
 
 # ---------------------------------------------------------------- writing a sync
 
-
-def _version_row(record: ModelRecord, run_id: int, observed: datetime) -> dict[str, Any]:
-    return {
-        "model_id": record.id,
-        "valid_from_run": run_id,
-        "valid_from": observed,
-        "name": record.name,
-        "canonical_slug": record.canonical_slug,
-        "context_length": record.context_length,
-        "top_context_length": record.top_context_length,
-        "max_completion_tokens": record.max_completion_tokens,
-        "input_modalities": list(record.input_modalities) or None,
-        "output_modalities": list(record.output_modalities) or None,
-        "supported_parameters": list(record.supported_parameters) or None,
-        "pricing": dict(record.pricing) or None,
-        "expiration_date": record.expiration_date,
-        "created": record.created,
-        "description": record.description,
-        "hugging_face_id": record.hugging_face_id,
-    }
+# Columns written when a model, a version or an event is added: in the table's order, as rows are built.
+VERSION_COLUMNS = ("model_id", "valid_from_run", "valid_from", "name", "canonical_slug", "context_length",
+                   "top_context_length", "max_completion_tokens", "input_modalities", "output_modalities",
+                   "supported_parameters", "pricing", "expiration_date", "created", "description", "hugging_face_id")
+EVENT_COLUMNS = ("run_id", "observed_at", "model_id", "kind", "reason", "field", "old", "new")
+MODEL_COLUMNS = ("id", "vendor", "is_free", "first_seen_free", "free_since", "last_seen_free", "times_removed")
 
 
-def _event_row(change: Change, run_id: int, observed: datetime) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "observed_at": observed,
-        "model_id": change.model_id,
-        "kind": change.kind,
-        "reason": change.reason,
-        "field": change.field,
-        "old": change.old,
-        "new": change.new,
-    }
+def _json(value: Any) -> str | None:
+    """A JSON column's stored text, as its type would write it (json.dumps; None is SQL NULL)."""
+    return None if value is None else json.dumps(value)
+
+
+def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> list[tuple]:
+    texts: dict[tuple, str | None] = {}  # each distinct value serialized once: most records share theirs
+
+    def as_text(value: tuple, shape: type) -> str | None:  # a tuple of strings or of pairs, never both
+        if value not in texts:
+            texts[value] = _json(shape(value) or None)
+        return texts[value]
+
+    return [
+        (r.id, run_id, observed, r.name, r.canonical_slug, r.context_length, r.top_context_length,
+         r.max_completion_tokens, as_text(r.input_modalities, list), as_text(r.output_modalities, list),
+         as_text(r.supported_parameters, list), as_text(r.pricing, dict), r.expiration_date, r.created,
+         r.description, r.hugging_face_id)
+        for r in records
+    ]
+
+
+def _event_rows(changes: list[Change], run_id: int, observed: str) -> list[tuple]:
+    return [(run_id, observed, c.model_id, c.kind, c.reason, c.field, _json(c.old), _json(c.new)) for c in changes]
+
+
+def _insert_many(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One executemany handed straight to the DBAPI cursor, its rows already in their stored form
+    (times as ISO text, JSON as its text): SQLAlchemy's per-row parameter dicts and type
+    processors were 1.8 s of the 2.5 s store of a 50,000-model first sync."""
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
+    if compiled.positional:  # SQLite's qmark: tuples, whose order is the statement's (the table's)
+        if tuple(compiled.positiontup) != columns:
+            raise ValueError(f"{table.name}: the columns must be listed in the table's order")
+    else:  # psycopg's pyformat: named
+        rows = [dict(zip(columns, row)) for row in rows]
+    conn.exec_driver_sql(str(compiled), rows)
 
 
 def insert_run(conn, **values: Any) -> int:
@@ -99,27 +113,15 @@ def apply_diff(conn, diff: Diff, run_id: int, observed: datetime) -> None:
             .values(is_free=True, free_since=observed, left_at=None, left_reason=None),
             [{"mid": r.id} for r in diff.returned],
         )
+    at = format_time(observed)
     if diff.added:
-        conn.execute(
-            insert(models),
-            [
-                {
-                    "id": r.id,
-                    "vendor": r.vendor,
-                    "is_free": True,
-                    "first_seen_free": observed,
-                    "free_since": observed,
-                    "last_seen_free": observed,
-                    "times_removed": 0,
-                }
-                for r in diff.added
-            ],
-        )
+        rows = [(r.id, r.vendor, True, at, at, at, 0) for r in diff.added]
+        _insert_many(conn, models, MODEL_COLUMNS, rows)
     opened = diff.added + diff.returned + diff.updated
     if opened:
-        conn.execute(insert(versions), [_version_row(r, run_id, observed) for r in opened])
+        _insert_many(conn, versions, VERSION_COLUMNS, _version_rows(opened, run_id, at))
     if diff.changes:
-        conn.execute(insert(events), [_event_row(c, run_id, observed) for c in diff.changes])
+        _insert_many(conn, events, EVENT_COLUMNS, _event_rows(diff.changes, run_id, at))
 
 
 def mark_seen(conn, observed: datetime) -> None:

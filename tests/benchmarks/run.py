@@ -18,7 +18,7 @@ What is measured, and how:
   library in the order `catalog.sync.run_once` does (lock and paused GC, open registry, fetch, then inside one
   transaction load_state/diff and the writes, then render) and times each phase:
     fetch  = sync.fetch_answer (httpx GET of the whole body)
-    parse  = sync.payload_hash + normalize.parse_payload + normalize.normalize
+    parse  = sync.payload_hash + entries.read_catalog (decode, parse and normalize, one entry at a time)
     diff   = BEGIN IMMEDIATE + sync.check_observed + reads.load_state + sync.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
     render = sync.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
@@ -330,7 +330,7 @@ def worker_phases(spec: dict) -> dict:
     from catalog import sync
     from catalog.registry.db import open_registry
     from catalog.registry.lock import registry_lock
-    from catalog.ingest.normalize import normalize, parse_payload
+    from catalog.ingest.entries import read_catalog
     from catalog.settings import Settings
 
     no_render = render_status()
@@ -360,7 +360,9 @@ def worker_phases(spec: dict) -> dict:
             observed = fetched.received_at.replace(microsecond=0)
             with phase("parse"):
                 digest = sync.payload_hash(fetched.body)
-                catalog = normalize(parse_payload(fetched.body))
+                catalog = read_catalog(fetched.body, paid_as_ids=True)
+            source = fetched.source
+            del fetched  # as run_once frees the answer's bytes before it stores
             with engine.connect() as conn:
                 with phase("diff"):
                     transaction = conn.begin()
@@ -370,7 +372,7 @@ def worker_phases(spec: dict) -> dict:
                 with phase("store"):
                     counts = diff.counts
                     run_id = store.insert_run(
-                        conn, started_at=started, observed_at=observed, source=fetched.source, status="ok",
+                        conn, started_at=started, observed_at=observed, source=source, status="ok",
                         catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
                         payload_hash=digest, **counts,
                     )
@@ -379,7 +381,7 @@ def worker_phases(spec: dict) -> dict:
                     store.finish_run(conn, run_id, sync.now_utc(), started)
                     transaction.commit()
             size, free = catalog.size, diff.free_count
-            del fetched, catalog, state, diff  # run_once has dropped them before it renders
+            del catalog, state, diff  # run_once has dropped them before it renders
             if settings.render:
                 with phase("render"):
                     sync.render_snapshot(engine, settings)
