@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from catalog.errors import CatalogError, FetchError, UsageError
-from catalog.ingest.normalize import Catalog, normalize, parse_payload
+from catalog.ingest.entries import read_catalog
+from catalog.ingest.normalize import Catalog
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Answer:
     observed_at: datetime
     source: str
     digest: str | None = None  # sync.payload_hash of the body, when parsed ahead
-    parsed: Catalog | CatalogError | None = None  # normalize(parse_payload(body), paid_as_ids=True), or its error
+    parsed: Catalog | CatalogError | None = None  # read_catalog(body, paid_as_ids=True), or its error
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _parse_all(answers: Answers, send) -> None:
     try:
         for answer in answers:
             try:
-                parsed: Catalog | CatalogError = normalize(parse_payload(answer.body), paid_as_ids=True)
+                parsed: Catalog | CatalogError = read_catalog(answer.body, paid_as_ids=True)
             except CatalogError as exc:
                 parsed = exc
             digest = hashlib.sha256(answer.body).hexdigest()  # as sync.payload_hash (which imports SQLAlchemy)
