@@ -83,7 +83,7 @@ class ModelHealth:
 class Snapshot:
     """The free catalog after one successful sync (the newest, or the one a time travel names)."""
 
-    models: tuple[FreeModel, ...]  # free at that sync, sorted by id
+    models: tuple[FreeModel, ...]  # free at that sync, sorted by id; records without description
     observed_at: datetime | None  # that sync's observed time; None for an empty registry
     last_changed_at: datetime | None  # observed time of the newest run with events, up to it
     source: str | None
