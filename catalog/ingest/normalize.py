@@ -74,7 +74,8 @@ class ModelRecord:
 
     @property
     def is_free(self) -> bool:
-        return is_free(self.id, dict(self.pricing))
+        # The suffix first: it decides for most, without building the pricing dict.
+        return self.id.endswith(":free") or is_free(self.id, dict(self.pricing))
 
     def tracked(self) -> dict[str, Any]:
         """Dotted API path -> JSON value, for every field whose change is an event."""

@@ -204,6 +204,7 @@ def load_events(
     *,
     since: datetime | None = None,
     until_run: int | None = None,
+    of_run: int | None = None,
     kinds: Iterable[str] | None = None,
     model_id: str | None = None,
     field: str | None = None,
@@ -218,6 +219,9 @@ def load_events(
     if until_run is not None:
         where.append("run_id <= :until_run")
         params["until_run"] = until_run
+    if of_run is not None:
+        where.append("run_id = :of_run")
+        params["of_run"] = of_run
     if kinds:
         where.append(f"kind IN {sql.in_list('kind', kinds, params)}")
     if model_id is not None:

@@ -24,13 +24,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select, update
 
-from catalog.registry.history import record
+from catalog.registry.reads import load_events
 from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
-from catalog.registry.schema import Event, Notification, Run
+from catalog.registry.schema import Notification, Run
 from catalog.watch.watchconfig import NotifyConfig, Target
 
 log = logging.getLogger("catalog.notify")
-outbox, runs, events = Notification.__table__, Run.__table__, Event.__table__
+outbox, runs = Notification.__table__, Run.__table__
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,10 @@ def enqueue_digests(conn, config: NotifyConfig, run_id: int) -> int:
     earlier = conn.execute(select(func.count()).select_from(runs).where(runs.c.status == "ok", runs.c.id < run_id)).scalar_one()
     if not earlier:
         return 0  # the first successful sync describes what exists, not what changed
-    rows = conn.execute(select(events).where(events.c.run_id == run_id).order_by(events.c.id.desc())).all()
-    if not rows:
+    records = load_events(conn, of_run=run_id)
+    if not records:
         return 0
-    run, records = run_facts(conn, run_id), [record(row) for row in rows]
+    run = run_facts(conn, run_id)
     made = 0
     for target in config.targets:
         matching = [e for e in records if e.kind in target.events]
