@@ -83,3 +83,27 @@ def test_data_environment_reads_what_jinja_s_getattr_reads():
     # and through a template, a key that a dict method shadows still reads the method
     template = "{{ d.id }} {{ d['items'] }} {{ d.items is callable }} {{ d.get('id') }}"
     assert fast.from_string(template).render(d=doc) == plain.from_string(template).render(d=doc)
+
+
+def slow_parse_size(text):
+    """parse_size as it was: every pattern searched in turn."""
+    from catalog.output.modelfacts import _SIZE_MIX, _SIZE_MOE, _SIZE_PLAIN, UNKNOWN_SIZE, Size
+
+    low = text.lower()
+    if m := _SIZE_MOE.search(low):
+        return Size(float(m.group(1)), float(m.group(2)))
+    if m := _SIZE_MIX.search(low):
+        return Size(float(m.group(1)) * float(m.group(2)))
+    if m := _SIZE_PLAIN.search(low):
+        return Size(float(m.group(1)))
+    return UNKNOWN_SIZE
+
+
+def test_parse_size_equals_searching_every_pattern():
+    from catalog.output.modelfacts import parse_size
+
+    rng = random.Random(7)
+    samples = ["llama-3-70b", "qwen3-30b-a3b", "mixtral-8x7b", "80B-A3B", "8X22B", "b-1b", "x1.5b", "2b a3b"]
+    samples += ["".join(rng.choice("0123456789.bBxXa-_ /") for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    for text in samples:
+        assert parse_size(text) == slow_parse_size(text), text

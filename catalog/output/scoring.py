@@ -79,6 +79,11 @@ def record_points(context: int | None, tools: bool, streak_days: float, times_re
     )
 
 
+@lru_cache(maxsize=4096)  # a few hundred sizes among 50,000 models
+def size_points(size_b: float) -> float:
+    return round(max(0.0, math.log2(size_b)), 2) + 0.0
+
+
 def pool_points(pool: str, rules: Rules, spec: PoolRules) -> Points:
     """A pool's points for one model: every signal's rounded points, in SIGNALS order. What
     depends only on the pool is worked out here once, not once per model."""
@@ -93,7 +98,7 @@ def pool_points(pool: str, rules: Rules, spec: PoolRules) -> Points:
         context, tools, streak, removals, expiry, health = p.shared_points
         latency = p.health.latency_p50_ms
         return (
-            round(max(0.0, math.log2(size_b)), 2) + 0.0,
+            size_points(size_b),
             context,
             tools,
             reasoning if p.reasoning else 0.0,
