@@ -62,6 +62,14 @@ def test_a_plain_sqlite3_connection_reads_what_sqlalchemy_reads(cli, fake_api, t
         plain.close()
         engine.dispose()
     assert through_sqlite3 == through_sqlalchemy
+    # The newest snapshot takes streaks from `models`, a time travel from the events: the same here.
+    newest = through_sqlite3["snapshot"]
+    plain = readonly.connect(db)
+    try:
+        assert reads.load_snapshot(plain, at=newest.observed_at) == newest
+    finally:
+        plain.close()
+    assert any(m.times_removed for m in newest.models)  # a removal and a return are in it
     # The reads saw what the syncs did, values of every JSON kind included.
     changed = [(e.field, e.old, e.new) for e in through_sqlite3["events"] if e.kind == "changed"]
     assert ("context_length", 4096, 8192) in changed  # numbers

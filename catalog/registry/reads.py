@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from catalog.availability import health_reads
@@ -155,17 +156,20 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
     if run is None:
         return Snapshot(models=(), observed_at=None, last_changed_at=None, source=None, recent_events=())
     reader = RecordReader(conn)
+    extra = ("m.first_seen_free", "m.free_since", "m.times_removed")
     found = sorted(  # by code point, as on SQLite, whatever the server's collation
-        sql.rows(conn, f"{version_select('m.first_seen_free', skip=SNAPSHOT_SKIPS)} WHERE {FREE_AT_RUN}", {"run": run.id}),
-        key=lambda row: row[0],
+        sql.rows(conn, f"{version_select(*extra, skip=SNAPSHOT_SKIPS)} WHERE {FREE_AT_RUN}", {"run": run.id}),
+        key=itemgetter(0),
     )
-    streaks = streaks_at(conn, run.id)
+    # At the newest run, `models` holds each free model's current streak; an older run's streaks
+    # come from the events up to it (a 50,000-row GROUP BY, ~15% of this read at that size).
+    streaks = None if at is None else streaks_at(conn, run.id)
     free = tuple(
         FreeModel(
             record=reader.record(row),
-            first_seen_free=parse_time(row[-1]),
-            free_since=streaks[row[0]][0],
-            times_removed=streaks[row[0]][1],
+            first_seen_free=parse_time(row[-3]),
+            free_since=parse_time(row[-2]) if streaks is None else streaks[row[0]][0],
+            times_removed=row[-1] if streaks is None else streaks[row[0]][1],
         )
         for row in found
     )
