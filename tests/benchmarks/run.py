@@ -31,6 +31,8 @@ What is measured, and how:
   high-water mark of the whole process, interpreter and imports included; the figure after imports
   is shown too), not tracemalloc (which slows Python allocations several-fold). The same size is also
   synced by the real CLI, `catalog sync` in a subprocess (wall time, and its ru_maxrss from wait4).
+  Every measured child is started by a small spawner process: Linux carries a process's peak RSS
+  across exec, so a child forked from this (large) process would report at least its peak.
 - Linearity: time(50k)/time(5k) per phase, in total and for the CLI must be <= 12. Other size
   spans (e.g. --quick's 1k -> 5k) are shown against 1.2 x their size ratio, for information only.
 - No query per model: every SQL statement sent to a cursor is counted with a SQLAlchemy
