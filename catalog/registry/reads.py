@@ -203,6 +203,15 @@ def latest_versions(conn) -> list[tuple[FreeModel, Sequence[Any]]]:
     return result
 
 
+EVENT_FILTERS = {
+    "since": "observed_at >= :since",
+    "until_run": "run_id <= :until_run",
+    "of_run": "run_id = :of_run",
+    "model_id": "model_id = :model_id",
+    "field": "field = :field",
+}
+
+
 def load_events(
     conn,
     *,
@@ -215,25 +224,12 @@ def load_events(
     limit: int | None = None,
 ) -> list[EventRecord]:
     """Events, newest first."""
-    params: dict[str, Any] = {}
-    where: list[str] = []
-    if since is not None:
-        where.append("observed_at >= :since")
-        params["since"] = format_time(since)
-    if until_run is not None:
-        where.append("run_id <= :until_run")
-        params["until_run"] = until_run
-    if of_run is not None:
-        where.append("run_id = :of_run")
-        params["of_run"] = of_run
+    given = {"since": None if since is None else format_time(since), "until_run": until_run, "of_run": of_run,
+             "model_id": model_id, "field": field}
+    params: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    where = [EVENT_FILTERS[name] for name in params]
     if kinds:
         where.append(f"kind IN {sql.in_list('kind', kinds, params)}")
-    if model_id is not None:
-        where.append("model_id = :model_id")
-        params["model_id"] = model_id
-    if field is not None:
-        where.append("field = :field")
-        params["field"] = field
     statement = "SELECT run_id, observed_at, model_id, kind, reason, field, old, new FROM events"
     if where:
         statement += f" WHERE {' AND '.join(where)}"
