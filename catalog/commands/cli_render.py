@@ -43,11 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def read_snapshot(args: argparse.Namespace, with_history: bool = False):
-    from catalog.registry.db import read_connection
+    from catalog.registry.db import query_connection
     from catalog.registry.history import load_history
     from catalog.registry.reads import load_snapshot
 
-    with read_connection(cliutil.db_of(args)) as conn:
+    with query_connection(cliutil.db_of(args)) as conn:
         snapshot = load_snapshot(conn)
         history = load_history(conn, snapshot.observed_at) if with_history and snapshot.observed_at else None
     if snapshot.observed_at is None:

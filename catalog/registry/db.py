@@ -87,7 +87,7 @@ def upgrade_registry(db: str) -> tuple[str | None, str]:
 def query_connection(db: str) -> Iterator:
     """A read-only connection for the query commands, with the schema checked; never takes the
     sync lock. On SQLite a plain sqlite3 connection, so the command never imports SQLAlchemy: read
-    through it only with the plain-SQL readers (reads, health_reads, queries)."""
+    through it only with the plain-SQL readers (reads, health_reads, history, queries)."""
     from catalog.registry import migrate
 
     with one_line_errors(db), rules_for(db).query_connection() as conn:
