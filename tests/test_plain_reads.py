@@ -5,6 +5,7 @@ read the same registry the same way."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from dataclasses import fields
@@ -111,3 +112,40 @@ def test_the_query_commands_never_import_sqlalchemy_on_sqlite(cli, fake_api, tmp
         assert json.loads(body), command  # rows were read and printed
         in_process = cli(*argv)
         assert in_process.code == 0 and json.loads(in_process.out) == json.loads(body), command
+
+
+class Interleaved(sqlite3.Connection):
+    """A read-only connection that runs `then` once, right after its first statement starts."""
+
+    then = None
+
+    def execute(self, *args, **kwargs):
+        cursor = super().execute(*args, **kwargs)
+        if self.then is not None:
+            then, self.then = self.then, None
+            then()
+        return cursor
+
+
+def test_a_snapshot_stays_at_its_run_when_a_sync_commits_while_it_reads(cli, fake_api, tmp_path):
+    db = str(tmp_path / "reg.db")
+    first = [model(i) for i in IDS]
+    for doc in (first, first[1:] + [model(IDS[0], context_length=1024)]):
+        fake_api.serve(catalog_doc(doc))
+        assert cli("sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health").code == 0
+    fake_api.serve(catalog_doc(first[1:]))  # the next sync removes IDS[0]
+
+    def sync_now():
+        assert cli("sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health").code == 0
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, factory=Interleaved)
+    try:
+        before = reads.load_snapshot(conn)
+        conn.then = sync_now
+        during = reads.load_snapshot(conn)  # its run is read before the sync commits
+        after = reads.load_snapshot(conn)
+    finally:
+        conn.close()
+    assert during.models == before.models
+    assert [m.times_removed for m in during.models if m.id == IDS[0]] == [0]
+    assert IDS[0] not in {m.id for m in after.models}

@@ -162,8 +162,10 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
         key=itemgetter(0),
     )
     # At the newest run, `models` holds each free model's current streak; an older run's streaks
-    # come from the events up to it (a 50,000-row GROUP BY, ~15% of this read at that size).
-    streaks = None if at is None else streaks_at(conn, run.id)
+    # come from the events up to it (a 50,000-row GROUP BY, ~15% of this read at that size). Read
+    # outside a transaction, a sync may have committed since `run` was read: then the events too.
+    newest = at is None and sql.scalar(conn, "SELECT max(id) FROM runs WHERE status = 'ok'") == run.id
+    streaks = None if newest else streaks_at(conn, run.id)
     free = tuple(
         FreeModel(
             record=reader.record(row),
