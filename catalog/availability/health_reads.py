@@ -26,22 +26,16 @@ PROBE_COLUMNS = "model_id, outcome, probed_at, http_status, ttft_ms, total_ms, d
 
 
 def newest_sample_time(conn, at: datetime | None = None) -> datetime | None:
-    params: dict[str, Any] = {}
-    statement = "SELECT max(sampled_at) FROM health_checks"
-    if at is not None:
-        statement += " WHERE sampled_at <= :at"
-        params["at"] = format_time(at)
-    newest = sql.scalar(conn, statement, params)
+    bound, params = sql.up_to("sampled_at", at)
+    newest = sql.scalar(conn, f"SELECT max(sampled_at) FROM health_checks WHERE {bound}", params)
     return None if newest is None else parse_time(newest)
 
 
 def latest_probes(conn, at: datetime | None = None) -> dict[str, ProbeRecord]:
     """Each model's newest finished probe (up to `at`)."""
-    params: dict[str, Any] = {"pending": PENDING}
-    newest = "SELECT max(id) FROM probes WHERE outcome != :pending"
-    if at is not None:
-        newest += " AND probed_at <= :at"
-        params["at"] = format_time(at)
+    bound, params = sql.up_to("probed_at", at)
+    params["pending"] = PENDING
+    newest = f"SELECT max(id) FROM probes WHERE outcome != :pending AND {bound}"
     found = sql.rows(conn, f"SELECT {PROBE_COLUMNS} FROM probes WHERE id IN ({newest} GROUP BY model_id)", params)
     return {row[0]: probe_record(row) for row in found}
 

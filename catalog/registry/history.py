@@ -7,11 +7,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from catalog.registry import sql
 from catalog.state import EventRecord
-from catalog.times import format_time, parse_time
+from catalog.times import parse_time
 
 MAX_FEED_EVENTS = 1000  # the most a feed may hold: watchconfig.MAX_FEED_LIMIT
 
@@ -38,12 +38,9 @@ class History:
 
 def load_history(conn, at: datetime | None = None) -> History | None:
     """The history up to the newest successful run at or before `at`; None for an empty registry."""
-    params: dict[str, Any] = {}
-    statement = "SELECT observed_at, free_count, id FROM runs WHERE status = 'ok'"
-    if at is not None:
-        statement += " AND observed_at <= :at"
-        params["at"] = format_time(at)
-    counts = [(parse_time(when), n or 0, run_id) for when, n, run_id in sql.rows(conn, statement + " ORDER BY id", params)]
+    bound, params = sql.up_to("observed_at", at)
+    statement = f"SELECT observed_at, free_count, id FROM runs WHERE status = 'ok' AND {bound} ORDER BY id"
+    counts = [(parse_time(when), n or 0, run_id) for when, n, run_id in sql.rows(conn, statement, params)]
     if not counts:
         return None
     newest, last_run = counts[-1][0], counts[-1][2]

@@ -99,12 +99,8 @@ def time_or_none(value: str | None) -> datetime | None:
 
 
 def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
-    params: dict[str, Any] = {}
-    where = "status = 'ok'"
-    if at is not None:
-        where += " AND observed_at <= :at"
-        params["at"] = format_time(at)
-    found = sql.rows(conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY id DESC LIMIT 1", params)
+    bound, params = sql.up_to("observed_at", at)
+    found = sql.rows(conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE status = 'ok' AND {bound} ORDER BY id DESC LIMIT 1", params)
     if not found:
         return None
     run_id, observed, source, payload_hash, size, free, skipped = found[0]

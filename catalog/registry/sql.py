@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
+
+from catalog.times import format_time
 
 
 def rows(conn, statement: str, params: dict[str, Any] | None = None) -> Sequence[Sequence[Any]]:
@@ -38,6 +41,11 @@ def _sqlite_of(conn) -> sqlite3.Connection | None:
     if conn.dialect.name == "sqlite":
         return conn.connection.driver_connection
     return None
+
+
+def up_to(column: str, at: datetime | None) -> tuple[str, dict[str, Any]]:
+    """`column <= :at` with its parameter for a time travel; TRUE (no bound) without one."""
+    return ("TRUE", {}) if at is None else (f"{column} <= :at", {"at": format_time(at)})
 
 
 def scalar(conn, statement: str, params: dict[str, Any] | None = None) -> Any:
