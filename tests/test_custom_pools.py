@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import CatalogError
-from catalog.output.poolconfig import POOL_NAMES, PoolConfig, load_config, parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig, load_config, parse_config
 from catalog.output.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
 from test_render import (  # noqa: F401  (registry, tsc: fixtures)

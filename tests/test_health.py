@@ -136,7 +136,7 @@ def test_old_samples_are_pruned_after_health_keep(cli, fake_api, tmp_path):
 
 
 def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path, db_url):
-    from catalog.availability.health_reads import MIN_KNOWN_SAMPLES
+    from catalog.registry.health_reads import MIN_KNOWN_SAMPLES
 
     fake_api.serve(catalog_doc([model("a/b:free")]))
     up = endpoints_doc("a/b:free", endpoint(status=0))

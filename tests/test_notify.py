@@ -195,7 +195,7 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
 ])
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path, body, message):
     from catalog.errors import CatalogError
-    from catalog.output.poolconfig import load_config
+    from catalog.config.pools import load_config
 
     with pytest.raises(CatalogError) as err:
         load_config(config(tmp_path, body))
@@ -225,7 +225,7 @@ def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path):
     import threading
 
     from catalog.watch.notify_send import Message, send
-    from catalog.watch.watchconfig import Target
+    from catalog.config.watch import Target
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

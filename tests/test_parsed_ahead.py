@@ -12,7 +12,7 @@ import pytest
 
 from catalog.ingest.answers import answers_from_files, parsed_ahead
 from catalog.errors import FetchError
-from catalog.ingest.importer import import_answers
+from catalog.jobs.importer import import_answers
 from catalog.settings import Settings
 from conftest import capture_time, captures, rows
 

@@ -12,7 +12,7 @@ from dataclasses import fields
 
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, model
 
-from catalog.availability import health_reads
+from catalog.registry import health_reads
 from catalog.ingest.normalize import ModelRecord
 from catalog.registry import readonly, reads
 from catalog.registry.db import write_engine

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from catalog.output.poolconfig import PoolConfig, parse_config
+from catalog.config.pools import PoolConfig, parse_config
 from catalog.output.pools import build_pools
 from catalog.state import ModelHealth, ProbeRecord
 

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def notify_config(args: argparse.Namespace):
-    from catalog.output.poolconfig import load_config
+    from catalog.config.pools import load_config
 
     return load_config(args.config).watch.notify
 

@@ -85,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from catalog.sync import run_once
+    from catalog.jobs.sync import run_once
 
     result = run_once(cliutil.settings_from_args(args))
     if result.dry_run:
@@ -122,7 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError("--path goes with --git REPO")
     answers = sources.answers_from_git(args.git, args.path) if args.git else sources.answers_from_files(args.files)
     answers = sources.parsed_ahead(answers)  # started before the importer's imports, to overlap them
-    from catalog.ingest import importer
+    from catalog.jobs import importer
 
     with progress("importing", total=len(answers), unit="commits" if args.git else "files") as tick:
         result = importer.import_answers(cliutil.settings_from_args(args), answers, on_answer=tick)
@@ -181,7 +181,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
     since = args.since
     if args.last:
-        from catalog.sync import now_utc
+        from catalog.jobs.sync import now_utc
 
         since = now_utc() - args.last
     with query_connection(cliutil.db_of(args)) as conn:

@@ -63,7 +63,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     settings = cliutil.settings_from_args(args)
 
     def job() -> str | None:
-        from catalog.sync import run_once
+        from catalog.jobs.sync import run_once
 
         result = run_once(settings)
         if result.render_error:
@@ -258,9 +258,9 @@ def read_status(db: str) -> dict:
 
 def health_counts(conn) -> dict:
     """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
-    from catalog.availability import health_store
-    from catalog.availability.health_reads import load_health
-    from catalog.availability.measure import day_start, now_utc
+    from catalog.registry import health_store
+    from catalog.registry.health_reads import load_health
+    from catalog.jobs.measure import day_start, now_utc
     from catalog.registry.reads import free_ids
 
     latest, _ = load_health(conn)

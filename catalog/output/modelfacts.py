@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase, translate
 from functools import lru_cache
 
 from catalog.ingest.normalize import ModelRecord
-from catalog.output.poolconfig import Rules
+from catalog.config.pools import Rules
 
 EXPIRY_WINDOW_DAYS = 30  # "expires soon": an expiration_date at most this many days after the sync
 

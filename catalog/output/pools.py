@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 from catalog.availability.probe import EXCLUDING
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.modelfacts import Size, expires_soon, first_word, matching_glob, size_fit, size_of, words_text
-from catalog.output.poolconfig import POOL_NAMES, PoolConfig, Rules
+from catalog.config.pools import POOL_NAMES, PoolConfig, Rules
 from catalog.output.scoring import Points, Signal, explained_signals, pool_points, shared_points, total
 from catalog.output.selectors import LEFT_OUT, Checks, Verdict, order_key, passes, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot

@@ -52,13 +52,13 @@ def generate(
     watch: Watched | None = None,
 ) -> WriteReport:
     """Render every file and write the changed ones atomically; RenderError (one line) on failure."""
-    from catalog.output.poolconfig import load_config
+    from catalog.config.pools import load_config
 
     try:
         config = load_config(config_path)
     except CatalogError as exc:
         raise RenderError(f"{exc}; {STALE} — fix it and run `catalog render`") from None
-    from catalog.sync import paused_gc
+    from catalog.jobs.sync import paused_gc
 
     # As a sync does (which already holds it paused): the collector would rescan the snapshot's
     # objects again and again while 50,000 profiles and views are made, 70% more time.

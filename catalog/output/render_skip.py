@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 import catalog
-from catalog.availability import health_reads
+from catalog.registry import health_reads
 from catalog.registry import reads
 from catalog.registry.schema import Event, ModelVersion, Run
 
@@ -40,7 +40,7 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
                   config_path: Path | None, feed_url: str | None = None, charts: bool = True) -> str | None:
     """The digest of everything a render of the newest snapshot reads; None: do not skip."""
     from catalog.errors import CatalogError
-    from catalog.output.poolconfig import load_config
+    from catalog.config.pools import load_config
     from catalog.output.pools import unusable_because
     from catalog.output.render import builtin_templates_dir
 

@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
-from catalog.output.poolconfig import PoolRules, Rules
+from catalog.config.pools import PoolRules, Rules
 from catalog.state import ModelHealth
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Callable
 
-from catalog.output.poolconfig import POOL_NAMES, PoolRules
+from catalog.config.pools import POOL_NAMES, PoolRules
 
 if TYPE_CHECKING:
     from catalog.output.pools import Candidate, Decision, PoolEntry, Profile

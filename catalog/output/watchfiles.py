@@ -10,7 +10,7 @@ from typing import Any, Callable
 from catalog.output.charts import COUNT_FILE, TIMELINE_FILE, count_chart, timeline_chart
 from catalog.output.feed import FEED_FILE, feed_view
 from catalog.registry.history import History
-from catalog.watch.watchconfig import WatchConfig
+from catalog.config.watch import WatchConfig
 
 CHART_KINDS = {COUNT_FILE: "count", TIMELINE_FILE: "timeline"}  # embedded in the report, in this order
 

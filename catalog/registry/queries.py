@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from catalog.availability import health_reads
+from catalog.registry import health_reads
 from catalog.registry import reads
 from catalog.errors import CatalogError
 from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
-from catalog.availability import health_reads
+from catalog.registry import health_reads
 from catalog.ingest.normalize import ModelRecord
 from catalog.registry import sql
 from catalog.state import EventRecord, FreeModel, Snapshot

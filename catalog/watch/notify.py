@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, update
 from catalog.registry.reads import load_events
 from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
 from catalog.registry.schema import Notification, Run
-from catalog.watch.watchconfig import NotifyConfig, Target
+from catalog.config.watch import NotifyConfig, Target
 
 log = logging.getLogger("catalog.notify")
 outbox, runs = Notification.__table__, Run.__table__

@@ -18,7 +18,7 @@ from catalog.output.feed import REASONS
 from catalog.registry.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
 from catalog.times import format_time
-from catalog.watch.watchconfig import Target
+from catalog.config.watch import Target
 
 SCHEMA = "catalog.notify/1"
 DIGEST_LINES = 20  # Apprise: one line per event up to this many, then "and N more"

@@ -11,7 +11,7 @@ from typing import Iterable
 from sqlalchemy import func, insert, select, text, update
 
 from catalog.availability.health import Sample
-from catalog.availability.health_reads import PENDING
+from catalog.registry.health_reads import PENDING
 from catalog.registry.schema import HealthCheck, Probe
 from catalog.state import ProbeRecord
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from catalog.errors import CatalogError
 from catalog.settings import DEFAULT_CONFIG
-from catalog.watch.watchconfig import WatchConfig, parse_watch
+from catalog.config.watch import WatchConfig, parse_watch
 
 POOL_NAMES = ("SMALL", "LARGE", "CODE", "VISION")  # the built-in pools, in their default order
 DEFAULT_CAP = 5

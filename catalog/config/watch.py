@@ -91,7 +91,7 @@ def redacted(url: str) -> str:
 
 
 def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
-    from catalog.output.poolconfig import check_keys, count, table
+    from catalog.config.pools import check_keys, count, table
 
     feed_doc = table(doc.get("feed", {}), "feed", where)
     check_keys(feed_doc, {"url", "limit"}, "feed.", where)
@@ -108,7 +108,7 @@ def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
 
 
 def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
-    from catalog.output.poolconfig import check_keys
+    from catalog.config.pools import check_keys
 
     check_keys(doc, {"max_age", *TARGET_KINDS}, "notify.", where)
     targets = []
@@ -125,7 +125,7 @@ def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
 
 
 def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target:
-    from catalog.output.poolconfig import boolean, check_keys, nonempty, strings
+    from catalog.config.pools import boolean, check_keys, nonempty, strings
 
     known = {"url", "events", "timeout", "on_failure"} | ({"secret_env"} if kind == "webhook" else set())
     check_keys(doc, known, f"{key}.", where)
@@ -151,7 +151,7 @@ def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target
 
 
 def http_url(value: Any, key: str, where: str) -> str:
-    from catalog.output.poolconfig import kind
+    from catalog.config.pools import kind
 
     if not isinstance(value, str):
         raise CatalogError(f"{where}: `{key}` must be an http:// or https:// URL, not {kind(value)}")
@@ -172,7 +172,7 @@ def apprise_url(value: Any, key: str, where: str) -> str:
 
 
 def seconds(value: Any, key: str, where: str) -> float:
-    from catalog.output.poolconfig import kind
+    from catalog.config.pools import kind
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
         raise CatalogError(f"{where}: `{key}` must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {kind(value)}")
@@ -181,7 +181,7 @@ def seconds(value: Any, key: str, where: str) -> float:
 
 def duration(value: Any, key: str, where: str) -> timedelta:
     from catalog.durations import parse_duration
-    from catalog.output.poolconfig import kind
+    from catalog.config.pools import kind
 
     if not isinstance(value, str):
         raise CatalogError(f"{where}: `{key}` must be a duration string such as \"24h\", not {kind(value)}")

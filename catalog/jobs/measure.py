@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from catalog.availability import health_store, healthcheck
+from catalog.availability import healthcheck
+from catalog.registry import health_store
 from catalog.errors import CatalogError, UsageError, one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
 from catalog.availability.health import counts
@@ -224,7 +225,7 @@ def default_targets(snapshot, config, pools: list[str] | None = None, probed_tod
 
 def probe_targets(engine, settings: Settings) -> list[str]:
     """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
-    from catalog.output.poolconfig import load_config
+    from catalog.config.pools import load_config
 
     if settings.probe_models:
         return list(dict.fromkeys(settings.probe_models))
@@ -251,7 +252,7 @@ def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
 
 def render_after(engine, settings: Settings, result) -> None:
     """Rebuild the generated files from what was just measured; a failure is the result's note."""
-    from catalog.sync import render_snapshot
+    from catalog.jobs.sync import render_snapshot
 
     try:
         result.written = render_snapshot(engine, settings)

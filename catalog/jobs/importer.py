@@ -16,7 +16,7 @@ from catalog.ingest.answers import Answer
 from catalog.registry.db import registry_error, writer
 from catalog.errors import CatalogError
 from catalog.settings import Settings
-from catalog.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
+from catalog.jobs.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
 
 log = logging.getLogger("catalog.import")
 

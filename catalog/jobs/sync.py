@@ -1,0 +1,372 @@
+"""One sync: fetch -> normalize -> diff -> store -> render. Called by the CLI, the daemon and import."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from catalog.ingest import fetch
+from catalog.registry import reads, store
+from catalog.registry.db import read_connection, registry_error, registry_exists, writer
+from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
+from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
+from catalog.ingest.entries import read_catalog
+from catalog.ingest.normalize import Catalog
+from catalog.settings import Settings
+from catalog.times import format_time
+
+log = logging.getLogger("catalog.sync")
+
+
+@dataclass
+class SyncResult:
+    run_id: int | None  # None for a dry run
+    observed_at: datetime
+    catalog_size: int
+    free_count: int
+    counts: dict[str, int]
+    skipped: int
+    seconds: float
+    changes: list[Change] = field(default_factory=list)
+    unchanged_answer: bool = False  # same bytes as the previous successful sync
+    dry_run: bool = False
+    render_error: str | None = None
+    written: list[Path] = field(default_factory=list)
+    health: Any = None  # measure.HealthResult after an HTTP sync with health on
+    probes: Any = None  # measure.ProbeRun with --probe
+    notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
+    deliveries: list[Any] = field(default_factory=list)  # notify.Delivery, one per message tried
+
+    def summary(self) -> str:
+        c = self.counts
+        line = (
+            f"{self.catalog_size} models, {self.free_count} free: +{c['added']} added, {c['returned']} returned, "
+            f"-{c['removed']} removed, {c['changed']} changed"
+        )
+        if self.skipped:
+            line += f", {self.skipped} entries skipped"
+        if self.dry_run:
+            line += " [dry run: nothing written]"
+        line = f"{line} ({self.seconds:.1f} s)"
+        for step in (self.health, self.probes):
+            if step is not None:
+                line += f"; {step.summary()}"
+        if self.deliveries:
+            failed = sum(d.error is not None for d in self.deliveries)
+            line += f"; {len(self.deliveries) - failed} notification(s) sent" + (f", {failed} failed (pending)" if failed else "")
+        return line
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """A sync allocates hundreds of thousands of long-lived objects at once, and CPython's
+    collector would rescan them again and again (a third of a 50k-model sync). It resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def now_utc() -> datetime:
+    """Full precision, so run durations are exact; stored times keep whole seconds."""
+    return datetime.now(timezone.utc)
+
+
+def payload_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def fetch_answer(settings: Settings, transport=None):
+    if settings.from_file is not None:
+        return fetch.read_file(settings.from_file, max_bytes=settings.max_bytes)
+    return fetch.fetch(
+        settings.api_url,
+        timeout=settings.timeout,
+        api_key=settings.api_key,
+        max_bytes=settings.max_bytes,
+        transport=transport,
+    )
+
+
+def settle_observed(observed: datetime, last_ok: reads.RunInfo | None, *, live: bool) -> tuple[datetime, datetime | None]:
+    """(observed time to record, the host's clock reading to keep) for a sync.
+
+    Hosts' clocks disagree by seconds, and one clock can step back. A live sync is never refused
+    for that: when its clock reads earlier than the newest stored run, it is recorded at that run's
+    time, with its own reading kept beside it and one warning. An explicit time stays checked."""
+    if not live:
+        check_observed(observed, last_ok)
+        return observed, None
+    if last_ok is not None and observed < last_ok.observed_at:
+        behind = int((last_ok.observed_at - observed).total_seconds())
+        log.warning(
+            "this host's clock (%s) is %d s behind the newest run in the registry; the run is recorded at %s",
+            format_time(observed), behind, format_time(last_ok.observed_at),
+        )
+        return last_ok.observed_at, observed
+    return observed, observed
+
+
+def check_observed(observed: datetime, last_ok: reads.RunInfo | None) -> None:
+    """History only grows forward from the newest successful run (a failed one stores nothing)."""
+    if last_ok is not None and observed < last_ok.observed_at:
+        raise UsageError(
+            f"observed time {format_time(observed)} is earlier than the newest successful run in the registry "
+            f"({format_time(last_ok.observed_at)}); backfill into a new registry, oldest first"
+        )
+
+
+def diff_answer(catalog: Catalog, state: reads.RegistryState, allow_mass_removal: bool) -> Diff:
+    diff = compute(state.previous_free, state.last_known, catalog)
+    for skipped in catalog.skipped:
+        log.warning("skipped entry #%d%s: %s", skipped.index, f" ({skipped.id})" if skipped.id else "", skipped.reason)
+    removed = len(diff.removed)
+    if not allow_mass_removal and is_mass_removal(len(state.previous_free), removed):
+        raise MassRemovalError(
+            f"this answer would remove {removed} of the {len(state.previous_free)} free models at once; "
+            "it looks like a bad answer, so nothing was stored (pass --allow-mass-removal if it is real)"
+        )
+    return diff
+
+
+def store_answer(
+    conn,
+    *,
+    body: bytes = b"",
+    source: str,
+    observed: datetime,
+    started: datetime,
+    allow_mass_removal: bool,
+    live: bool = False,
+    parsed: tuple[str, Catalog | CatalogError | None] | None = None,
+) -> SyncResult:
+    """Diff one answer against the registry and store it, inside the caller's transaction.
+    `live`: `observed` is this host's clock, not a time the caller chose (see settle_observed).
+    `parsed`: the body's digest and its normalized catalog (or the error), worked out ahead (the
+    body is then not read); the catalog may be None when the digest is the newest successful run's."""
+    clock = time.perf_counter()
+    last = reads.last_ok_run(conn)
+    observed, clock_at = settle_observed(observed, last, live=live)
+    digest = parsed[0] if parsed else payload_hash(body)
+    if last is not None and last.payload_hash == digest:
+        # Byte-identical to the previous successful answer: the same state, so only a run row.
+        run_id = store.insert_run(
+            conn, started_at=started, observed_at=observed, source=source, status="ok",
+            catalog_size=last.catalog_size, free_count=last.free_count, skipped=last.skipped, payload_hash=digest,
+            clock_at=clock_at,
+        )
+        store.mark_seen(conn, observed)
+        store.finish_run(conn, run_id, now_utc(), started)
+        counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
+        return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
+                          time.perf_counter() - clock, unchanged_answer=True)
+    catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
+    if isinstance(catalog, CatalogError):
+        raise catalog
+    diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
+    counts = diff.counts
+    run_id = store.insert_run(
+        conn, started_at=started, observed_at=observed, source=source, status="ok",
+        catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
+        payload_hash=digest, clock_at=clock_at, **counts,
+    )
+    store.apply_diff(conn, diff, run_id, observed)
+    store.mark_seen(conn, observed)
+    store.finish_run(conn, run_id, now_utc(), started)
+    return SyncResult(run_id, observed, catalog.size, diff.free_count, counts, len(catalog.skipped),
+                      time.perf_counter() - clock, changes=diff.changes)
+
+
+def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
+    """The error with the API key (and a URL password) taken out: API text may quote them."""
+    text = fetch.scrub(str(error), fetch.secrets_of(settings.api_url, settings.api_key))
+    if text == str(error):
+        return error
+    return type(error)(text)
+
+
+def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str, notify=None) -> None:
+    """A failed run row, in its own transaction (with its on_failure alerts); the data is untouched."""
+    try:
+        with engine.begin() as conn:
+            run_id = store.insert_run(conn, started_at=started, observed_at=observed, source=source,
+                                      status="failed", error=error)
+            store.finish_run(conn, run_id, now_utc(), started)
+            if notify is not None:
+                from catalog.watch.notify import enqueue_failure
+
+                enqueue_failure(conn, notify, run_id, error)
+    except Exception as exc:  # the original failure matters more than this one (and is shown)
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()
+        log.debug("could not record the failed run: %s", detail[0] if detail else type(exc).__name__)
+
+
+def render_snapshot(engine, settings: Settings) -> list[Path]:
+    """Render the newest snapshot, unless the files already hold what it would write."""
+    from catalog.output import render, render_skip
+    from catalog.registry.history import load_history
+    from catalog.output.watchfiles import Watched
+
+    options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
+                   config_path=settings.config_path)
+    watched = dict(feed_url=settings.feed_url, charts=settings.charts)
+    with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
+        digest = render_skip.inputs_digest(conn, db=settings.db, **options, **watched)
+        if render_skip.unchanged(settings.out_dir, digest):
+            log.debug("render skipped: its inputs are those of the files in %s", settings.out_dir)
+            return []
+        snapshot = reads.load_snapshot(conn)
+        history = load_history(conn, snapshot.observed_at)
+    report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts))
+    render_skip.remember(settings.out_dir, digest, report.files)
+    return report.written
+
+
+def notify_config(settings: Settings, result_notes: list[str]):
+    """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
+    from catalog.config.pools import load_config
+
+    try:
+        return load_config(settings.config_path).watch.notify
+    except CatalogError as exc:
+        result_notes.append(f"no notifications: {exc}")
+        return None
+
+
+def deliver_notifications(engine, notify) -> list:
+    """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
+    fault is a log line and its rows stay pending, never the sync's failure."""
+    from catalog.watch import notify as outbox
+
+    if notify is None or not notify.targets:
+        return []
+    try:
+        return outbox.deliver_pending(engine, notify)
+    except Exception as exc:  # noqa: BLE001 - undelivered rows stay pending for the next sync
+        log.warning("notifications not sent: %s", type(exc).__name__ if not str(exc) else str(exc).splitlines()[0])
+        return []
+
+
+def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
+    """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
+    from catalog.jobs import measure
+
+    if settings.health and settings.from_file is None:
+        try:
+            result.health = measure.record_health(engine, settings, result.run_id, transport=transport)
+        except Exception as exc:  # noqa: BLE001 - health must never fail a stored sync
+            result.notes.append(f"health not recorded: {step_error(exc, settings)}")
+    if settings.probe:
+        try:
+            targets = measure.probe_targets(engine, settings)
+            result.probes = measure.run_probes(engine, settings, targets, transport=transport)
+        except Exception as exc:  # noqa: BLE001 - nor may probes
+            result.notes.append(f"no probes: {step_error(exc, settings)}")
+    for note in result.notes:
+        log.warning("%s", note)
+
+
+def step_error(exc: Exception, settings: Settings) -> str:
+    text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
+    return fetch.scrub(text.splitlines()[0] if text else type(exc).__name__, fetch.secrets_of(settings.api_url, settings.api_key))
+
+
+def dry_run(settings: Settings, transport=None) -> SyncResult:
+    """What a sync would change, from a read-only look at the registry; writes nothing."""
+    clock = time.perf_counter()
+    fetched = fetch_answer(settings, transport)
+    catalog = read_catalog(fetched.body)
+    state, last = reads.RegistryState(set(), {}), None
+    if registry_exists(settings.db):
+        with read_connection(settings.db) as conn:
+            state, last = reads.load_state(conn), reads.last_ok_run(conn)
+    observed, _ = settle_observed(settings.observed_at or fetched.received_at.replace(microsecond=0), last,
+                                  live=settings.observed_at is None)
+    diff = diff_answer(catalog, state, settings.allow_mass_removal)
+    return SyncResult(None, observed, catalog.size, diff.free_count, diff.counts, len(catalog.skipped),
+                      time.perf_counter() - clock, changes=diff.changes, dry_run=True)
+
+
+def read_unless_unchanged(conn, body: bytes) -> tuple[str, Catalog | CatalogError | None]:
+    """store_answer's `parsed`: the digest, and the catalog (or its error) unless the answer is the
+    previous one byte for byte (then store_answer stores a run row only, and nothing is parsed)."""
+    digest = payload_hash(body)
+    last = reads.last_ok_run(conn)
+    if last is not None and last.payload_hash == digest:
+        return digest, None
+    try:
+        return digest, read_catalog(body, paid_as_ids=True)
+    except CatalogError as exc:  # raised by store_answer in its turn, as when it parses
+        return digest, exc
+
+
+def fetch_and_store(engine, settings: Settings, started: datetime, notify, transport=None) -> SyncResult:
+    """Fetch the answer and store it in one transaction. A function of its own so that the answer's
+    bytes (88 MB for 50,000 models) are freed on return, before the render allocates its own."""
+    fetched = fetch_answer(settings, transport)
+    observed = settings.observed_at or fetched.received_at.replace(microsecond=0)
+    source = fetched.source
+    with engine.begin() as conn:
+        parsed = read_unless_unchanged(conn, fetched.body)
+        del fetched  # before the store allocates its rows: 355 -> 285 MiB at the peak of 50,000 models
+        result = store_answer(
+            conn, source=source, observed=observed,
+            started=started, allow_mass_removal=settings.allow_mass_removal,
+            live=settings.observed_at is None, parsed=parsed,
+        )
+        if notify is not None:  # same transaction: a stored sync always has its digests
+            from catalog.watch.notify import enqueue_digests
+
+            enqueue_digests(conn, notify, result.run_id)
+    return result
+
+
+def run_once(settings: Settings, *, transport=None) -> SyncResult:
+    """One sync under the registry lock. Raises CatalogError after recording a failed run;
+    a render failure leaves the stored sync in place and is reported in `render_error`."""
+    if settings.dry_run:
+        try:
+            return dry_run(settings, transport)
+        except CatalogError as exc:
+            raise scrubbed(exc, settings) from None
+    clock = time.perf_counter()
+    with writer(settings.db, wait=settings.lock_wait) as engine, paused_gc():
+        started = now_utc()  # after the lock: a run's interval is its work, not its queueing
+        notes: list[str] = []
+        notify = notify_config(settings, notes)
+        try:
+            result = fetch_and_store(engine, settings, started, notify, transport)
+        except UsageError:
+            raise
+        except Exception as exc:
+            error = registry_error(exc, settings.db)
+            if not isinstance(error, CatalogError):
+                raise
+            clean = scrubbed(error, settings)
+            record_failure(engine, source=fetch.redact_url(settings.source),
+                           observed=settings.observed_at or started.replace(microsecond=0),
+                           started=started, error=str(clean), notify=notify)
+            deliver_notifications(engine, notify)
+            if clean is not error:  # the original, chained under -v, would show the secret
+                raise clean from None
+            raise error from exc
+        result.notes += notes
+        measure_availability(engine, settings, result, transport)
+        if settings.render:
+            try:
+                result.written = render_snapshot(engine, settings)
+            except RenderError as exc:
+                result.render_error = str(exc)
+        result.deliveries = deliver_notifications(engine, notify)
+    result.seconds = time.perf_counter() - clock
+    return result
