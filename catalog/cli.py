@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import Any
 
-from catalog import __version__
 from catalog.commands.cliutil import run_handler, setup_logging
 
 # Modules holding subcommands, in the order `catalog --help` lists them.
@@ -21,12 +21,26 @@ COMMAND_MODULES = (
 )
 
 
+class VersionAction(argparse.Action):
+    """`--version`, read from the installed package only when asked: importlib.metadata costs
+    tens of milliseconds that no other command should pay at start-up."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        import catalog
+
+        print(f"catalog {catalog.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="catalog",
         description="An always-current registry of OpenRouter's free models.",
     )
-    parser.add_argument("--version", action="version", version=f"catalog {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

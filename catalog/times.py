@@ -1,4 +1,4 @@
-"""The one way times are written and read: ISO 8601 UTC to the second (`2026-01-24T08:00:00Z`).
+"""The one clock, and the one way times are written and read: ISO 8601 UTC to the second (`2026-01-24T08:00:00Z`).
 
 Stored in the registry, printed by every format, and sorted as plain text. Stdlib only, so that
 light modules (formats, lock) can use it without importing SQLAlchemy.
@@ -24,3 +24,18 @@ def format_time(value: datetime) -> str:
 def parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)  # ~60x faster than strptime; reads the trailing Z
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def now_utc() -> datetime:
+    """This host's clock, full precision: run durations are exact."""
+    return datetime.now(timezone.utc)
+
+
+def now_utc_seconds() -> datetime:
+    """This host's clock to the whole second, as a stored sample or probe time reads back."""
+    return now_utc().replace(microsecond=0)
+
+
+def day_start(moment: datetime) -> datetime:
+    """Midnight UTC of the day `moment` falls in: where a day's probe budget starts."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

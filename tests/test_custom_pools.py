@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import CatalogError
-from catalog.config.pools import POOL_NAMES, PoolConfig, load_config, parse_config
+from catalog.config.loader import load_config, parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
 from catalog.output.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
 from test_render import (  # noqa: F401  (registry, tsc: fixtures)

@@ -19,7 +19,8 @@ import pytest
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.health_view import availability_views, health_facts, health_views
 from catalog.output.modelfacts import first_word, matching_glob
-from catalog.config.pools import POOL_NAMES, PoolConfig, parse_config
+from catalog.config.loader import parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
 from catalog.output import scoring
 from catalog.output.pools import Decision, admits, build_pools
 from catalog.output.selectors import LEFT_OUT, pool_checks, verdict

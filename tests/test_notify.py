@@ -195,7 +195,7 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
 ])
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path, body, message):
     from catalog.errors import CatalogError
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
 
     with pytest.raises(CatalogError) as err:
         load_config(config(tmp_path, body))

@@ -11,7 +11,8 @@ import pytest
 
 from catalog.errors import CatalogError
 from catalog.ingest.normalize import ModelRecord
-from catalog.config.pools import POOL_NAMES, PoolConfig, load_config, parse_config
+from catalog.config.loader import load_config, parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
 from catalog.output.modelfacts import expires_soon, parse_size, size_of
 from catalog.output.pools import build_pools
 from catalog.state import FreeModel, Snapshot

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from catalog.config.pools import PoolConfig, parse_config
+from catalog.config.loader import parse_config
+from catalog.config.pools import PoolConfig
 from catalog.output.pools import build_pools
 from catalog.state import ModelHealth, ProbeRecord
 

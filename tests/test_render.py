@@ -22,7 +22,8 @@ import pytest
 
 from catalog.errors import RenderError
 from catalog.ingest.normalize import ModelRecord, normalize, parse_payload
-from catalog.config.pools import POOL_NAMES, PoolConfig, parse_config
+from catalog.config.loader import parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
 from catalog.output.pools import build_pools
 from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_string
 from catalog.output.render import generate, render_files

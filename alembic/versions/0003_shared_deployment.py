@@ -3,7 +3,7 @@
 - A partial unique index on `model_versions(model_id) WHERE valid_to_run IS NULL`: two writers
   racing past every other guard get an error, never a model with two open versions.
 - `runs.clock_at`: the host's clock when a live sync's answer arrived. It differs from
-  `observed_at` when that clock read earlier than the newest stored run (see catalog.sync).
+  `observed_at` when that clock read earlier than the newest stored run (see catalog.jobs.sync).
 - PostgreSQL's `integer` stops at 2^31 - 1; counts of tokens and Unix times are `bigint` there
   (SQLite's INTEGER is 64-bit already).
 

@@ -69,7 +69,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def refresh(args: argparse.Namespace) -> int:
-    from catalog.jobs.measure import free_model_count, refresh_health
+    from catalog.jobs.health import free_model_count, refresh_health
     from catalog.display.progress import progress
 
     settings = cliutil.settings_from_args(args)
@@ -83,7 +83,7 @@ def refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from catalog.jobs.measure import probe
+    from catalog.jobs.probe import probe
 
     if args.model and args.pool:
         raise UsageError("give --model IDs or --pool NAMEs, not both")

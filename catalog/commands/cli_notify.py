@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def notify_config(args: argparse.Namespace):
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
 
     return load_config(args.config).watch.notify
 
@@ -49,7 +49,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from catalog.watch.notify import now_utc
+    from catalog.times import now_utc
     from catalog.watch.notify_send import send, test_message
 
     failed = 0

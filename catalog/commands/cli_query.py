@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sqlite3
 import sys
 from typing import Any
 
@@ -100,30 +99,3 @@ def _params_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise UsageError(f"--param {name} is given twice; give each parameter once")
         params[name] = value
     return params
-
-
-def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-    """Run one statement and fetch every row before anything is printed, so the time limit
-    measures the query and never a slow reader at the other end of a pipe."""
-    from catalog.registry import readonly
-
-    try:
-        cursor = conn.execute(sql, params)
-        rows = cursor.fetchall()
-    except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
-        raise readonly.query_error(exc, conn) from None
-    return unique_names([item[0] for item in cursor.description or ()]), rows
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """`SELECT a, a` has two columns named a; JSON objects need distinct keys: a, a_2."""
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{name}_{n}"
-        seen.add(candidate)
-        result.append(candidate)
-    return result

@@ -10,8 +10,8 @@ from pathlib import Path
 from catalog.commands import cliutil
 from catalog.durations import duration_arg
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
+from catalog.events import EVENT_KINDS
 
-EVENT_KINDS = ("added", "removed", "returned", "changed")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -181,7 +181,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
     since = args.since
     if args.last:
-        from catalog.jobs.sync import now_utc
+        from catalog.times import now_utc
 
         since = now_utc() - args.last
     with query_connection(cliutil.db_of(args)) as conn:

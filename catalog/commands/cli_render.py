@@ -71,7 +71,7 @@ def cmd_pools(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from catalog.display.formats import default_format
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
     from catalog.output.pools import build_pools
     from catalog.display.views import options_from_args
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from catalog.commands import cliutil
 from catalog.durations import duration_arg, format_age, format_duration
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
+from catalog.events import counts_sentence
 
 log = logging.getLogger("catalog")
 
@@ -190,6 +191,8 @@ def register_status(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from catalog.jobs.status import read_status  # SQLAlchemy: only when asked
+
     db = cliutil.db_of(args)
     status = read_status(db)
     now = datetime.now(timezone.utc)
@@ -213,68 +216,6 @@ def cmd_status(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
-
-
-OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "clock_at", "source", "catalog_size",
-              "free_count", "added", "returned", "removed", "changed", "skipped")
-FAILED_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "source", "error")
-
-
-def read_status(db: str) -> dict:
-    """The newest ok and failed runs, and how many failures followed the newest ok one."""
-    from sqlalchemy import func, select
-
-    from catalog.registry.db import describe, read_connection
-    from catalog.watch.notify import outbox_counts
-    from catalog.registry.schema import Run
-
-    runs = Run.__table__
-
-    def newest(conn, status: str, columns: tuple[str, ...]) -> dict | None:
-        query = select(*(runs.c[name] for name in columns)).where(runs.c.status == status).order_by(runs.c.id.desc()).limit(1)
-        row = conn.execute(query).mappings().first()
-        return dict(row) if row else None
-
-    with read_connection(db) as conn:
-        last_ok = newest(conn, "ok", OK_COLUMNS)
-        last_failed = newest(conn, "failed", FAILED_COLUMNS)
-        failing = select(func.count()).select_from(runs).where(runs.c.status == "failed")
-        if last_ok:
-            failing = failing.where(runs.c.id > last_ok["id"])
-        failures = conn.execute(failing).scalar_one()
-        health = health_counts(conn)
-        notifications = outbox_counts(conn)
-    return {
-        "registry": describe(db),
-        "clock_skew_seconds": clock_skew(last_ok),
-        "last_ok": last_ok,
-        "last_failed": last_failed,
-        "failures_since_ok": failures,
-        "free_count": last_ok["free_count"] if last_ok else None,
-        **health,
-        "notifications": notifications,
-    }
-
-
-def health_counts(conn) -> dict:
-    """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
-    from catalog.registry import health_store
-    from catalog.registry.health_reads import load_health
-    from catalog.jobs.measure import day_start, now_utc
-    from catalog.registry.reads import free_ids
-
-    latest, _ = load_health(conn)
-    states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)
-    for model_id in free_ids(conn):
-        states[latest[model_id].state if model_id in latest else "unknown"] += 1
-    return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
-
-
-def clock_skew(run: dict | None) -> int | None:
-    """Seconds the syncing host's clock was behind the registry at that run (0: none; None: unknown)."""
-    if not run or run.get("clock_at") is None:
-        return None
-    return max(0, int((run["observed_at"] - run["clock_at"]).total_seconds()))
 
 
 def notification_line(counts: dict) -> str:
@@ -305,8 +246,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     ok, failed = status["last_ok"], status["last_failed"]
     lines = [("registry", status["registry"])]
     if ok:
-        counts = (f"{ok['catalog_size']} models, {ok['free_count']} free: +{ok['added']} added, {ok['returned']} returned, "
-                  f"-{ok['removed']} removed, {ok['changed']} changed")
+        counts = f"{ok['catalog_size']} models, {ok['free_count']} free: {counts_sentence(ok)}"
         took = f", took {ok['duration_ms'] / 1000:.1f} s" if ok["duration_ms"] is not None else ""
         lines += [("last ok run", f"{when(ok)}{took}"), ("  result", counts), ("  source", ok["source"])]
     else:

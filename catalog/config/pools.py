@@ -1,4 +1,4 @@
-"""Pool rules from `catalog.toml`: defaults, loading and strict validation.
+"""Pool rules from `catalog.toml`: defaults and strict validation.
 
 Every mistake in the file (unknown key, wrong type) is one CatalogError line naming the key, so a
 typo never silently falls back to a default.
@@ -7,14 +7,13 @@ typo never silently falls back to a default.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from catalog.config.checks import boolean, check_keys, choice, count, lowered, nonempty, positive, strings, table
+from catalog.config.watch import WatchConfig
 from catalog.errors import CatalogError
-from catalog.settings import DEFAULT_CONFIG
-from catalog.config.watch import WatchConfig, parse_watch
 
 POOL_NAMES = ("SMALL", "LARGE", "CODE", "VISION")  # the built-in pools, in their default order
 DEFAULT_CAP = 5
@@ -58,7 +57,7 @@ class PoolRules:
 
 @dataclass(frozen=True)
 class Rules:
-    """How models are classified; see the README for what each one means."""
+    """How models are classified; the manual's pools page says what each one means."""
 
     small_max_b: float = 32.0  # SMALL: active (MoE) or total parameters, in billions, at most this
     large_min_b: float = 70.0  # LARGE: total parameters, in billions, at least this
@@ -70,7 +69,7 @@ class Rules:
     code_fill: int = 3  # fill CODE with the best LARGE models up to this many entries
     routers: tuple[str, ...] = ("openrouter/*", "~*")  # id globs of routers and moving aliases
     skip_words: tuple[str, ...] = ("guard", "safety", "moderation", "embedding", "embed", "rerank")
-    # Measured health (README "Measured availability"); unmeasured health neither helps nor hurts.
+    # Measured health (the manual's health page); unmeasured health neither helps nor hurts.
     degraded_points: float = 3.0  # taken off while the latest sample is degraded
     availability_min: float = 0.95  # our 7-day availability at least this ...
     availability_points: float = 2.0  # ... earns this much
@@ -114,56 +113,6 @@ class PoolConfig:
             if name not in self.pools:
                 raise CatalogError(f"{option} {name}: no such pool; the pools are {', '.join(self.names)}")
         return tuple(dict.fromkeys(names))
-
-
-def load_config(path: Path | None) -> PoolConfig:
-    """An explicit path must exist; None means ./catalog.toml when present, else the defaults."""
-    if path is None:
-        default = Path(DEFAULT_CONFIG)
-        if not default.is_file():
-            return PoolConfig()
-        path = default
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"config file {path} not found; create it or drop --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise CatalogError(f"cannot read config file {path}: {reason}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path} is not valid TOML: {exc}") from None
-    return parse_config(doc, source=Path(path))
-
-
-def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConfig:
-    where = str(source) if source else "config"
-    check_keys(doc, {"pools", "rules", "feed", "charts", "notify"}, "", where)
-    pools_doc = table(doc.get("pools", {}), "pools", where)
-    rules_doc = table(doc.get("rules", {}), "rules", where)
-    settings = {"cap", "exclude", "order"}
-    for key in pools_doc:
-        if key not in settings and not POOL_NAME.fullmatch(key):
-            raise CatalogError(
-                f"{where}: unknown key `pools.{key}` (known: cap, exclude, order, and pools named "
-                f"in upper case: [A-Z][A-Z0-9_]*)"
-            )
-    config = PoolConfig(source=source)
-    if "cap" in pools_doc:
-        config = replace(config, cap=count(pools_doc["cap"], "pools.cap", where))
-    if "exclude" in pools_doc:
-        config = replace(config, exclude=strings(pools_doc["exclude"], "pools.exclude", where))
-    names = [*POOL_NAMES, *(k for k in pools_doc if k not in settings and k not in POOL_NAMES)]
-    per_pool = {name: parse_pool(pools_doc.get(name, {}), f"pools.{name}", where) for name in names}
-    for name in names[len(POOL_NAMES):]:
-        check_custom(name, per_pool[name], where)
-    config = replace(config, pools=per_pool, rules=parse_rules(rules_doc, where), watch=parse_watch(doc, where))
-    if "order" in pools_doc:
-        config = replace(config, order=pool_order(pools_doc["order"], per_pool, where))
-    if not config.names:
-        raise CatalogError(f"{where}: every pool is switched off (`enabled = false`); keep at least one")
-    return config
 
 
 def check_custom(name: str, rules: PoolRules, where: str) -> None:
@@ -230,81 +179,9 @@ def parse_rules(doc: dict[str, Any], where: str) -> Rules:
             values[name] = count(value, key, where, allow_zero=name == "code_fill")
     return replace(defaults, **values)
 
-
-# ---------------------------------------------------------------- typed readers, one line per mistake
-
-
-def check_keys(doc: dict[str, Any], known: set[str], prefix: str, where: str) -> None:
-    for key in doc:
-        if key not in known:
-            choices = ", ".join(sorted(known))
-            raise CatalogError(f"{where}: unknown key `{prefix}{key}` (known: {choices})")
-
-
-def table(value: Any, key: str, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CatalogError(f"{where}: `{key}` must be a table, not {kind(value)}")
-    return value
-
-
-def strings(value: Any, key: str, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CatalogError(f"{where}: `{key}` must be a list of strings, not {kind(value)}")
-    return tuple(value)
-
-
-def count(value: Any, key: str, where: str, *, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a whole number of at least 0" if allow_zero else "a whole number of at least 1"
-        raise CatalogError(f"{where}: `{key}` must be {what}, not {kind(value)}")
-    return value
-
-
-def positive(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise CatalogError(f"{where}: `{key}` must be a number greater than 0, not {kind(value)}")
-    return float(value)
-
-
-def lowered(value: Any, key: str, where: str) -> tuple[str, ...]:
-    return tuple(v.lower() for v in strings(value, key, where))
-
-
 def modalities(value: Any, key: str, where: str) -> tuple[str, ...]:
     values = lowered(value, key, where)
     for v in values:
         if v not in MODALITIES:
             raise CatalogError(f"{where}: `{key}` has unknown modality {v!r} (known: {', '.join(MODALITIES)})")
     return values
-
-
-def choice(options: tuple[str, ...]):
-    def read(value: Any, key: str, where: str) -> str:
-        if value not in options:
-            raise CatalogError(f"{where}: `{key}` must be one of {', '.join(map(repr, options))}, not {kind(value)}")
-        return value
-
-    return read
-
-
-def nonempty(value: Any, key: str, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise CatalogError(f"{where}: `{key}` must be a non-empty string, not {kind(value)}")
-    return value
-
-
-def boolean(value: Any, key: str, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise CatalogError(f"{where}: `{key}` must be true or false, not {kind(value)}")
-    return value
-
-
-def kind(value: Any) -> str:
-    """How a wrong value is named in a message: its TOML type and a short echo of it."""
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "an array", dict: "a table"}
-    label = names.get(type(value), type(value).__name__)
-    if isinstance(value, (dict, list)):
-        return label
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
-    return f"{label} ({shown})"

@@ -1,5 +1,5 @@
 """The `[feed]`, `[charts]` and `[notify]` tables of `catalog.toml`: defaults and strict validation,
-in the same one-line-per-mistake style as the pool rules (catalog.poolconfig).
+in the same one-line-per-mistake style as the pool rules (catalog.config.checks).
 
 A notification target is known by a stable id derived from its kind and URL (a hash), so the
 registry's outbox never holds a URL or a secret, and a target added later starts with no backlog.
@@ -14,9 +14,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.config.checks import boolean, check_keys, count, kind, nonempty, strings, table
+from catalog.durations import parse_duration
 from catalog.errors import CatalogError
+from catalog.events import EVENT_KINDS
 
-EVENT_KINDS = ("added", "removed", "returned", "changed")
 TARGET_KINDS = ("webhook", "apprise")
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000  # catalog.registry.history.MAX_FEED_EVENTS: what the feed is built from
@@ -91,7 +93,6 @@ def redacted(url: str) -> str:
 
 
 def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
-    from catalog.config.pools import check_keys, count, table
 
     feed_doc = table(doc.get("feed", {}), "feed", where)
     check_keys(feed_doc, {"url", "limit"}, "feed.", where)
@@ -108,7 +109,6 @@ def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
 
 
 def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
-    from catalog.config.pools import check_keys
 
     check_keys(doc, {"max_age", *TARGET_KINDS}, "notify.", where)
     targets = []
@@ -125,7 +125,6 @@ def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
 
 
 def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target:
-    from catalog.config.pools import boolean, check_keys, nonempty, strings
 
     known = {"url", "events", "timeout", "on_failure"} | ({"secret_env"} if kind == "webhook" else set())
     check_keys(doc, known, f"{key}.", where)
@@ -151,7 +150,6 @@ def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target
 
 
 def http_url(value: Any, key: str, where: str) -> str:
-    from catalog.config.pools import kind
 
     if not isinstance(value, str):
         raise CatalogError(f"{where}: `{key}` must be an http:// or https:// URL, not {kind(value)}")
@@ -172,7 +170,6 @@ def apprise_url(value: Any, key: str, where: str) -> str:
 
 
 def seconds(value: Any, key: str, where: str) -> float:
-    from catalog.config.pools import kind
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
         raise CatalogError(f"{where}: `{key}` must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {kind(value)}")
@@ -180,8 +177,6 @@ def seconds(value: Any, key: str, where: str) -> float:
 
 
 def duration(value: Any, key: str, where: str) -> timedelta:
-    from catalog.durations import parse_duration
-    from catalog.config.pools import kind
 
     if not isinstance(value, str):
         raise CatalogError(f"{where}: `{key}` must be a duration string such as \"24h\", not {kind(value)}")

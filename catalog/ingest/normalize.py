@@ -19,23 +19,6 @@ from typing import Any, Iterable
 
 from catalog.errors import PayloadError, one_line
 
-# The fields whose change is recorded, as dotted paths in the API object. Pricing keys are added
-# per key (``pricing.prompt``, ``pricing.request``, ...) because their set varies by model.
-TRACKED_FIELDS = (
-    "name",
-    "canonical_slug",
-    "context_length",
-    "top_provider.context_length",
-    "top_provider.max_completion_tokens",
-    "architecture.input_modalities",
-    "architecture.output_modalities",
-    "supported_parameters",
-    "expiration_date",
-    "created",
-    "description",
-    "hugging_face_id",
-)
-
 
 CORE_PRICES = ("prompt", "completion")  # the two the free rule reads: always kept as given
 # JSON may escape lone UTF-16 surrogates ("\\ud800"): valid JSON, but such a str cannot be

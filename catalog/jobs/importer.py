@@ -15,8 +15,12 @@ from catalog.registry import reads
 from catalog.ingest.answers import Answer
 from catalog.registry.db import registry_error, writer
 from catalog.errors import CatalogError
+from catalog.events import counts_sentence, no_changes
 from catalog.settings import Settings
-from catalog.jobs.sync import now_utc, paused_gc, payload_hash, record_failure, render_snapshot, store_answer
+from catalog.gcpause import paused_gc
+from catalog.jobs.sync import payload_hash, record_failure, store_answer
+from catalog.output.refresh import render_snapshot
+from catalog.times import now_utc
 
 log = logging.getLogger("catalog.import")
 
@@ -28,7 +32,7 @@ class ImportResult:
     already: int = 0
     older: int = 0
     failed: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("added", "returned", "removed", "changed"), 0))
+    counts: dict[str, int] = field(default_factory=no_changes)
     seconds: float = 0.0
     render_error: str | None = None
 
@@ -42,8 +46,7 @@ class ImportResult:
         if self.failed:
             parts.append(f"{self.failed} failed")
         return (
-            f"{self.total} answers: {', '.join(parts)}; +{c['added']} added, {c['returned']} returned, "
-            f"-{c['removed']} removed, {c['changed']} changed ({self.seconds:.1f} s)"
+            f"{self.total} answers: {', '.join(parts)}; {counts_sentence(c)} ({self.seconds:.1f} s)"
         )
 
 

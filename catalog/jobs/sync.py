@@ -17,10 +17,13 @@ from catalog.registry import reads, store
 from catalog.registry.db import read_connection, registry_error, registry_exists, writer
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
+from catalog.events import counts_sentence, no_changes
 from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
+from catalog.gcpause import paused_gc
+from catalog.output.refresh import render_snapshot
 from catalog.settings import Settings
-from catalog.times import format_time
+from catalog.times import format_time, now_utc
 
 log = logging.getLogger("catalog.sync")
 
@@ -39,16 +42,15 @@ class SyncResult:
     dry_run: bool = False
     render_error: str | None = None
     written: list[Path] = field(default_factory=list)
-    health: Any = None  # measure.HealthResult after an HTTP sync with health on
-    probes: Any = None  # measure.ProbeRun with --probe
+    health: Any = None  # health.HealthResult after an HTTP sync with health on
+    probes: Any = None  # probe.ProbeRun with --probe
     notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
     deliveries: list[Any] = field(default_factory=list)  # notify.Delivery, one per message tried
 
     def summary(self) -> str:
         c = self.counts
         line = (
-            f"{self.catalog_size} models, {self.free_count} free: +{c['added']} added, {c['returned']} returned, "
-            f"-{c['removed']} removed, {c['changed']} changed"
+            f"{self.catalog_size} models, {self.free_count} free: {counts_sentence(c)}"
         )
         if self.skipped:
             line += f", {self.skipped} entries skipped"
@@ -62,24 +64,6 @@ class SyncResult:
             failed = sum(d.error is not None for d in self.deliveries)
             line += f"; {len(self.deliveries) - failed} notification(s) sent" + (f", {failed} failed (pending)" if failed else "")
         return line
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """A sync allocates hundreds of thousands of long-lived objects at once, and CPython's
-    collector would rescan them again and again (a third of a 50k-model sync). It resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def now_utc() -> datetime:
-    """Full precision, so run durations are exact; stored times keep whole seconds."""
-    return datetime.now(timezone.utc)
 
 
 def payload_hash(body: bytes) -> str:
@@ -167,7 +151,7 @@ def store_answer(
         )
         store.mark_seen(conn, observed)
         store.finish_run(conn, run_id, now_utc(), started)
-        counts = dict.fromkeys(("added", "returned", "removed", "changed"), 0)
+        counts = no_changes()
         return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
                           time.perf_counter() - clock, unchanged_answer=True)
     catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
@@ -211,30 +195,9 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
         log.debug("could not record the failed run: %s", detail[0] if detail else type(exc).__name__)
 
 
-def render_snapshot(engine, settings: Settings) -> list[Path]:
-    """Render the newest snapshot, unless the files already hold what it would write."""
-    from catalog.output import render, render_skip
-    from catalog.registry.history import load_history
-    from catalog.output.watchfiles import Watched
-
-    options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
-                   config_path=settings.config_path)
-    watched = dict(feed_url=settings.feed_url, charts=settings.charts)
-    with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
-        digest = render_skip.inputs_digest(conn, db=settings.db, **options, **watched)
-        if render_skip.unchanged(settings.out_dir, digest):
-            log.debug("render skipped: its inputs are those of the files in %s", settings.out_dir)
-            return []
-        snapshot = reads.load_snapshot(conn)
-        history = load_history(conn, snapshot.observed_at)
-    report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts))
-    render_skip.remember(settings.out_dir, digest, report.files)
-    return report.written
-
-
 def notify_config(settings: Settings, result_notes: list[str]):
     """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
 
     try:
         return load_config(settings.config_path).watch.notify
@@ -259,17 +222,17 @@ def deliver_notifications(engine, notify) -> list:
 
 def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
     """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
-    from catalog.jobs import measure
+    from catalog.jobs import health, probe
 
     if settings.health and settings.from_file is None:
         try:
-            result.health = measure.record_health(engine, settings, result.run_id, transport=transport)
+            result.health = health.record_health(engine, settings, result.run_id, transport=transport)
         except Exception as exc:  # noqa: BLE001 - health must never fail a stored sync
             result.notes.append(f"health not recorded: {step_error(exc, settings)}")
     if settings.probe:
         try:
-            targets = measure.probe_targets(engine, settings)
-            result.probes = measure.run_probes(engine, settings, targets, transport=transport)
+            targets = probe.probe_targets(engine, settings)
+            result.probes = probe.run_probes(engine, settings, targets, transport=transport)
         except Exception as exc:  # noqa: BLE001 - nor may probes
             result.notes.append(f"no probes: {step_error(exc, settings)}")
     for note in result.notes:

@@ -1,7 +1,7 @@
 """What a model's record says about it before any pool looks at it: its size, the words of its id
 and name, its expiry, and which id globs match it. Pure.
 
-The README ("Which models go where") describes these rules for users.
+The manual's pools page describes these rules for users.
 """
 
 from __future__ import annotations

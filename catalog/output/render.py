@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import CatalogError, RenderError
+from catalog.gcpause import paused_gc
 from catalog.output.advice import advice_views
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
@@ -52,14 +53,12 @@ def generate(
     watch: Watched | None = None,
 ) -> WriteReport:
     """Render every file and write the changed ones atomically; RenderError (one line) on failure."""
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
 
     try:
         config = load_config(config_path)
     except CatalogError as exc:
         raise RenderError(f"{exc}; {STALE} — fix it and run `catalog render`") from None
-    from catalog.jobs.sync import paused_gc
-
     # As a sync does (which already holds it paused): the collector would rescan the snapshot's
     # objects again and again while 50,000 profiles and views are made, 70% more time.
     with paused_gc():

@@ -40,7 +40,7 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
                   config_path: Path | None, feed_url: str | None = None, charts: bool = True) -> str | None:
     """The digest of everything a render of the newest snapshot reads; None: do not skip."""
     from catalog.errors import CatalogError
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
     from catalog.output.pools import unusable_because
     from catalog.output.render import builtin_templates_dir
 

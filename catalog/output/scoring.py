@@ -5,7 +5,7 @@ models a pool shows and for `catalog pools --explain`, never for the thousands i
 The signals no pool changes (context, tools, streak, removals, expiry, health) are counted once
 per model (shared_points, kept on its Profile), not once per pool.
 
-Scoring is described for users in the README ("Pools"); the constants below are the numbers that
+Scoring is described for users in the manual's pools page; the constants below are the numbers that
 text quotes.
 """
 

@@ -1,4 +1,4 @@
-"""The registry as the rest of catalog sees it, whatever the engine (see catalog.engines):
+"""The registry as the rest of catalog sees it, whatever the engine (see catalog.registry.engines):
 a locked writer with the schema at head, read-only connections, one-line errors."""
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ and connects to write, how readers connect, and how the driver's errors read as 
 
 |                  | SQLite (`catalog.db`, `sqlite:///…`)     | PostgreSQL (`postgresql+psycopg://…`)            |
 |------------------|-------------------------------------------|--------------------------------------------------|
-| one sync at once | `flock` on `<file>.lock` (catalog.lock)   | session advisory lock on the writing connection (catalog.pglock) |
+| one sync at once | `flock` on `<file>.lock` (catalog.registry.lock)   | session advisory lock on the writing connection (catalog.registry.pglock) |
 | writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks it still holds the lock |
-| readers          | `mode=ro` + query_only + authorizer; the query commands on plain sqlite3 | READ ONLY transactions; `query` also needs a reader role (catalog.pgquery) |
+| readers          | `mode=ro` + query_only + authorizer; the query commands on plain sqlite3 | READ ONLY transactions; `query` also needs a reader role (catalog.registry.pgquery) |
 | schema upgrades  | Alembic, under the file lock              | Alembic, under the advisory lock                 |
 
 Everything else (sync, import, render, the commands) asks `rules_for(db)` and stays engine-blind.
@@ -154,13 +154,12 @@ class SQLiteRules:
             conn.close()
 
     def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
-        """`catalog query`: one statement through a connection that cannot write (catalog.readonly)."""
+        """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
         from catalog.registry import readonly
-        from catalog.commands.cli_query import run
 
         conn = readonly.connect(self.db, timeout=timeout)
         try:
-            return run(conn, sql, params)
+            return readonly.run(conn, sql, params)
         finally:
             conn.close()
 
@@ -228,7 +227,7 @@ class PostgresRules:
             engine.dispose()
 
     def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
-        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.pgquery)."""
+        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
         from catalog.registry import pgquery
 
         return pgquery.run(self.db, sql, params, timeout=timeout)

@@ -13,7 +13,7 @@ from catalog.registry import sql
 from catalog.state import EventRecord
 from catalog.times import parse_time
 
-MAX_FEED_EVENTS = 1000  # the most a feed may hold: watchconfig.MAX_FEED_LIMIT
+MAX_FEED_EVENTS = 1000  # the most a feed may hold: config.watch.MAX_FEED_LIMIT
 
 
 class Period(NamedTuple):

@@ -41,7 +41,7 @@ def lock_path(db: str) -> Path:
     """`<db file>.lock` for SQLite; for other URLs a file named by a hash of the URL.
 
     Such a file lock is per host. PostgreSQL does not use it: its lock lives on the server
-    (catalog.pglock). CATALOG_LOCK_DIR moves those files.
+    (catalog.registry.pglock). CATALOG_LOCK_DIR moves those files.
     """
     path = sqlite_path(db)
     if path is not None:

@@ -5,7 +5,7 @@ write of the sync (migrations, the run, the failed-run row) and the reads of its
 connection is never replaced: no pool pre-ping, no reconnect (a new connection would land on a
 backend that does not hold the lock); losing it ends the sync. Each transaction first checks that
 its backend still holds the lock. The server frees the lock when the backend ends, however its
-client died (for a vanished host: after TCP keepalives give up, see catalog.pgconnect).
+client died (for a vanished host: after TCP keepalives give up, see catalog.registry.pgconnect).
 
 The key is derived from the database and schema, so two registries on one server never share it.
 The holder is named from `pg_locks` joined to `pg_stat_activity.application_name`, which each

@@ -28,7 +28,6 @@ MODEL_COLUMNS = (
 )
 ALL_MODEL_COLUMNS = MODEL_COLUMNS + ("is_free", "last_seen_free", "left_at", "left_reason", "times_removed")
 EVENT_COLUMNS = ("observed_at", "model_id", "kind", "reason", "field", "old", "new", "run_id")
-SORT_KEYS = ("id", "context", "first-seen")
 
 
 def model_row(model: FreeModel, health: ModelHealth | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import sqlite3
 import time
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catalog.registry.engines import sqlite_path
 from catalog.errors import QueryError, RegistryError
@@ -121,7 +121,7 @@ def _open(path: Path) -> ReadOnlyConnection:
     # A WAL database in a folder we cannot write has no way to create its -shm file.
     # `immutable=1` reads the file without locks or the WAL index. Safe while nobody writes the
     # database; a concurrent writer (someone else who can write the folder) could be missed or
-    # give inconsistent reads (see README).
+    # give inconsistent reads (see the manual's PostgreSQL and operations pages).
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
         log.warning("%s exists but cannot be used from this folder; its newest changes are not shown", wal)
@@ -260,3 +260,28 @@ def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> "sqlalchemy.E
     return sqlalchemy.create_engine(
         "sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool
     )
+
+
+def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+    """Run one statement and fetch every row before anything is printed, so the time limit
+    measures the query and never a slow reader at the other end of a pipe."""
+    try:
+        cursor = conn.execute(sql, params)
+        rows = cursor.fetchall()
+    except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+        raise query_error(exc, conn) from None
+    return unique_names([item[0] for item in cursor.description or ()]), rows
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """`SELECT a, a` has two columns named a; JSON objects need distinct keys: a, a_2."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate)
+        result.append(candidate)
+    return result

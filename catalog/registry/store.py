@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, update
 
 from catalog.ingest.diff import Change, Diff
 from catalog.ingest.normalize import ModelRecord
+from catalog.registry.reads import VERSION_COLUMNS as RECORD_COLUMNS
 from catalog.registry.schema import Event, Model, ModelVersion, Run
 from catalog.times import format_time
 
@@ -23,9 +24,7 @@ runs, models, versions, events = Run.__table__, Model.__table__, ModelVersion.__
 # ---------------------------------------------------------------- writing a sync
 
 # Columns written when a model, a version or an event is added: in the table's order, as rows are built.
-VERSION_COLUMNS = ("model_id", "valid_from_run", "valid_from", "name", "canonical_slug", "context_length",
-                   "top_context_length", "max_completion_tokens", "input_modalities", "output_modalities",
-                   "supported_parameters", "pricing", "expiration_date", "created", "description", "hugging_face_id")
+VERSION_COLUMNS = ("model_id", "valid_from_run", "valid_from", *RECORD_COLUMNS[1:])
 EVENT_COLUMNS = ("run_id", "observed_at", "model_id", "kind", "reason", "field", "old", "new")
 MODEL_COLUMNS = ("id", "vendor", "is_free", "first_seen_free", "free_since", "last_seen_free", "times_removed")
 

@@ -28,6 +28,7 @@ from catalog.registry.reads import load_events
 from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
 from catalog.registry.schema import Notification, Run
 from catalog.config.watch import NotifyConfig, Target
+from catalog.times import now_utc
 
 log = logging.getLogger("catalog.notify")
 outbox, runs = Notification.__table__, Run.__table__
@@ -41,9 +42,6 @@ class Delivery:
     kind: str
     error: str | None  # None: delivered
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def run_facts(conn, run_id: int) -> RunFacts:

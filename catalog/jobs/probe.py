@@ -1,111 +1,21 @@
-"""Measured availability, the second source beside fetch: a health sample of every free model
-(after a sync, or on its own), and budgeted probes. Both feed the registry and the same render.
-
-Neither can fail a sync: the caller turns their errors into one warning line.
+"""The probe job: budgeted one-line chat calls to free models (within a sync with --probe, or
+`catalog probe`), the day's budget counted in the registry across processes.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from catalog.availability import healthcheck
-from catalog.registry import health_store
+from catalog.availability.probe import ACCOUNT_WIDE, probe_once
 from catalog.errors import CatalogError, UsageError, one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
-from catalog.availability.health import counts
-from catalog.availability.probe import ACCOUNT_WIDE, probe_once
-from catalog.registry import reads
+from catalog.ingest.urls import api_base
+from catalog.output.refresh import render_after
+from catalog.registry import health_store, reads
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
-from catalog.ingest.urls import api_base
-
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-# ---------------------------------------------------------------- passive health
-
-
-@dataclass
-class HealthResult:
-    counts: dict[str, int]
-    failed: int  # calls that failed (a router's `unknown` is not a failure)
-    seconds: float
-    written: list[Path] = field(default_factory=list)
-    render_error: str | None = None
-
-    def summary(self) -> str:
-        c = self.counts
-        line = f"health: {c['up']} up, {c['degraded']} degraded, {c['down']} down, {c['unknown']} unknown"
-        if self.failed:
-            line += f" ({self.failed} call{'s' if self.failed != 1 else ''} failed)"
-        return line
-
-
-def free_model_count(db: str) -> int | None:
-    """How many models a health sample will ask about (for progress); None without a registry."""
-    from catalog.registry.db import read_connection, registry_exists
-
-    if not registry_exists(db):
-        return None
-    try:
-        with read_connection(db) as conn:
-            return len(reads.free_ids(conn))
-    except CatalogError:  # an older schema: the refresh upgrades it and says what else is wrong
-        return None
-
-
-def record_health(engine, settings: Settings, run_id: int | None, *, transport=None, on_sample=None) -> HealthResult:
-    """Sample every model free now and store the samples (one transaction); prune old ones.
-    `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
-    clock = time.perf_counter()
-    with engine.connect() as conn:
-        ids = reads.free_ids(conn)
-    samples = healthcheck.sample_models(
-        ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
-        concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
-    )
-    sampled_at = now_utc()
-    with engine.begin() as conn:
-        health_store.insert_samples(conn, samples, sampled_at, run_id)
-        health_store.prune_samples(conn, sampled_at - settings.health_keep)
-    failed = sum(1 for s in samples if s.failed)
-    return HealthResult(counts(samples), failed, time.perf_counter() - clock)
-
-
-def one_at_a_time(callback):
-    """The callback, serialized across threads; None stays None (no per-item work)."""
-    if callback is None:
-        return None
-    lock = threading.Lock()
-
-    def call(*_args) -> None:
-        with lock:
-            callback()
-
-    return call
-
-
-def refresh_health(settings: Settings, *, transport=None, on_sample=None) -> HealthResult:
-    """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
-    from catalog.registry.db import registry_exists, writer
-
-    if not registry_exists(settings.db):
-        raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")
-    with writer(settings.db, wait=settings.lock_wait, purpose="health refresh") as engine:
-        result = record_health(engine, settings, None, transport=transport, on_sample=on_sample)
-        if settings.render:
-            render_after(engine, settings, result)
-    return result
-
-
-# ---------------------------------------------------------------- active probes
+from catalog.times import day_start, now_utc_seconds
 
 
 @dataclass
@@ -135,10 +45,6 @@ def require_key(settings: Settings) -> None:
         raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
 
 
-def day_start(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def run_probes(engine, settings: Settings, targets: list[str], *, transport=None, on_probe=None) -> ProbeRun:
     """Probe `targets` in order, never past the day's budget or OpenRouter's remaining quota
     minus the reserve; stops at the first answer that holds for the whole account."""
@@ -146,7 +52,7 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
 
     require_key(settings)
     secrets = secrets_of(settings.api_url, settings.api_key)
-    today = day_start(now_utc())
+    today = day_start(now_utc_seconds())
     run = ProbeRun(budget=settings.probe_budget, reserve=settings.probe_reserve)
     with engine.connect() as conn:
         run.used_today = health_store.probes_since(conn, today)
@@ -165,13 +71,13 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
                 return run
         for model_id in targets[:allowed]:
             with engine.begin() as conn:
-                probe_id = health_store.reserve_probe(conn, model_id, now_utc(), today, settings.probe_budget)
+                probe_id = health_store.reserve_probe(conn, model_id, now_utc_seconds(), today, settings.probe_budget)
             if probe_id is None:
                 run.stopped = f"today's probe budget ({settings.probe_budget}) was used up by another process"
                 break
             outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout)
             detail = scrub(outcome.detail, secrets) if outcome.detail else None
-            record = ProbeRecord(model_id, outcome.outcome, now_utc(), outcome.http_status, outcome.ttft_ms,
+            record = ProbeRecord(model_id, outcome.outcome, now_utc_seconds(), outcome.http_status, outcome.ttft_ms,
                                  outcome.total_ms, detail)
             with engine.begin() as conn:
                 health_store.finish_probe(conn, probe_id, record)
@@ -225,13 +131,13 @@ def default_targets(snapshot, config, pools: list[str] | None = None, probed_tod
 
 def probe_targets(engine, settings: Settings) -> list[str]:
     """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
-    from catalog.config.pools import load_config
+    from catalog.config.loader import load_config
 
     if settings.probe_models:
         return list(dict.fromkeys(settings.probe_models))
     with engine.connect() as conn:
         snapshot = reads.load_snapshot(conn)
-        today = health_store.probed_since(conn, day_start(now_utc()))
+        today = health_store.probed_since(conn, day_start(now_utc_seconds()))
     return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
 
 
@@ -248,13 +154,3 @@ def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
         if settings.render and run.results:
             render_after(engine, settings, run)
     return run
-
-
-def render_after(engine, settings: Settings, result) -> None:
-    """Rebuild the generated files from what was just measured; a failure is the result's note."""
-    from catalog.jobs.sync import render_snapshot
-
-    try:
-        result.written = render_snapshot(engine, settings)
-    except CatalogError as exc:
-        result.render_error = str(exc)
