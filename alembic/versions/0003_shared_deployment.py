@@ -46,8 +46,12 @@ def _retype(to, frm) -> None:
 
 def upgrade() -> None:
     op.create_index(
-        OPEN_VERSION, "model_versions", ["model_id"], unique=True,
-        sqlite_where=sa.text("valid_to_run IS NULL"), postgresql_where=sa.text("valid_to_run IS NULL"),
+        OPEN_VERSION,
+        "model_versions",
+        ["model_id"],
+        unique=True,
+        sqlite_where=sa.text("valid_to_run IS NULL"),
+        postgresql_where=sa.text("valid_to_run IS NULL"),
     )
     op.add_column("runs", sa.Column("clock_at", sa.String(20)))
     if op.get_bind().dialect.name == "postgresql":

@@ -19,8 +19,15 @@ from typing import Any, Iterable
 from catalog.errors import one_line
 
 OUTCOMES = (
-    "ok", "rate_limited", "quota_exhausted", "blocked_by_account", "unavailable", "gated",
-    "payment_required", "timeout", "error",
+    "ok",
+    "rate_limited",
+    "quota_exhausted",
+    "blocked_by_account",
+    "unavailable",
+    "gated",
+    "payment_required",
+    "timeout",
+    "error",
 )
 # These stop the run's remaining probes: they hold for the whole account, not one model.
 ACCOUNT_WIDE = frozenset({"quota_exhausted", "payment_required"})
@@ -129,7 +136,7 @@ def read_event(data: str, state: StreamState, now: float) -> None:
     if reason:
         state.finish_reason = reason
         if reason == "error" and state.error is None:
-            state.error = "the answer ended with finish_reason \"error\""
+            state.error = 'the answer ended with finish_reason "error"'
 
 
 def stream_outcome(lines: Iterable[str], started: float, deadline: float, clock=None) -> Outcome:

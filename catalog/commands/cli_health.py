@@ -10,12 +10,35 @@ from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.settings import DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_TIMEOUT
 
 HEALTH_COLUMNS = (
-    "model_id", "state", "status", "endpoints", "providers", "uptime_5m", "uptime_30m", "uptime_1d",
-    "latency_p50_ms", "latency_p90_ms", "throughput_p50", "availability_7d", "sampled_at", "last_probe",
+    "model_id",
+    "state",
+    "status",
+    "endpoints",
+    "providers",
+    "uptime_5m",
+    "uptime_30m",
+    "uptime_1d",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "throughput_p50",
+    "availability_7d",
+    "sampled_at",
+    "last_probe",
 )
 SAMPLE_COLUMNS = (
-    "sampled_at", "model_id", "state", "status", "endpoints", "providers", "uptime_5m", "uptime_30m",
-    "uptime_1d", "latency_p50_ms", "latency_p90_ms", "throughput_p50", "error",
+    "sampled_at",
+    "model_id",
+    "state",
+    "status",
+    "endpoints",
+    "providers",
+    "uptime_5m",
+    "uptime_30m",
+    "uptime_1d",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "throughput_p50",
+    "error",
 )
 PROBE_COLUMNS = ("model_id", "outcome", "http_status", "ttft_ms", "total_ms", "at", "detail")
 
@@ -24,13 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="measured health of the free models (--refresh takes a new sample)")
     cliutil.add_common(p)
     p.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model's samples, oldest first")
-    p.add_argument("--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="with MODEL_ID: samples at or after this time")
+    p.add_argument(
+        "--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="with MODEL_ID: samples at or after this time"
+    )
     cliutil.add_format(p)
     cliutil.add_table_options(p)
     p.add_argument("--refresh", action="store_true", help="take one health sample now, without a catalog sync")
     p.add_argument("--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); /endpoints hang off it")
-    p.add_argument("--timeout", dest="health_timeout", type=cliutil.positive_float, default=DEFAULT_HEALTH_TIMEOUT,
-                   metavar="SECONDS", help="with --refresh: one deadline over all health calls (default 30)")
+    p.add_argument(
+        "--timeout",
+        dest="health_timeout",
+        type=cliutil.positive_float,
+        default=DEFAULT_HEALTH_TIMEOUT,
+        metavar="SECONDS",
+        help="with --refresh: one deadline over all health calls (default 30)",
+    )
     cliutil.add_health(p, after_sync=False)
     cliutil.add_render(p)
     cliutil.add_lock_wait(p)
@@ -38,12 +69,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("probe", help="send one small real chat call to each target and record the outcome")
     cliutil.add_common(p)
-    p.add_argument("--model", action="append", metavar="ID", help="probe this model (repeatable; default: the pools' fallbacks)")
+    p.add_argument(
+        "--model", action="append", metavar="ID", help="probe this model (repeatable; default: the pools' fallbacks)"
+    )
     p.add_argument("--pool", action="append", metavar="NAME", help="probe this pool's fallbacks (repeatable)")
     cliutil.add_probe_budget(p)
-    p.add_argument("--timeout", dest="probe_timeout", type=cliutil.positive_float, default=DEFAULT_PROBE_TIMEOUT,
-                   metavar="SECONDS", help="bound on each probe (default 30)")
-    p.add_argument("--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); chat and /key hang off its base")
+    p.add_argument(
+        "--timeout",
+        dest="probe_timeout",
+        type=cliutil.positive_float,
+        default=DEFAULT_PROBE_TIMEOUT,
+        metavar="SECONDS",
+        help="bound on each probe (default 30)",
+    )
+    p.add_argument(
+        "--api-url", metavar="URL", help="models endpoint (env CATALOG_API_URL); chat and /key hang off its base"
+    )
     cliutil.add_render(p)
     cliutil.add_format(p)
     cliutil.add_table_options(p)
@@ -65,7 +106,6 @@ def cmd_health(args: argparse.Namespace) -> int:
             rows = queries.health_samples(conn, args.model_id, args.since)
             return cliutil.emit(rows, SAMPLE_COLUMNS, args, "health MODEL_ID")
         return cliutil.emit(queries.health_now(conn), HEALTH_COLUMNS, args, "health")
-
 
 
 def refresh(args: argparse.Namespace) -> int:
@@ -93,8 +133,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
     with progress("probing", unit="probes") as tick:
         run = probe(settings, on_probe=tick)
     rows = [
-        {"model_id": r.model_id, "outcome": r.outcome, "http_status": r.http_status, "ttft_ms": r.ttft_ms,
-         "total_ms": r.total_ms, "at": r.at, "detail": r.detail}
+        {
+            "model_id": r.model_id,
+            "outcome": r.outcome,
+            "http_status": r.http_status,
+            "ttft_ms": r.ttft_ms,
+            "total_ms": r.total_ms,
+            "at": r.at,
+            "detail": r.detail,
+        }
         for r in run.results
     ]
     cliutil.emit(rows, PROBE_COLUMNS, args, "probe")

@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "catalog.toml; each sync with matching changes queues a digest for each, delivered after the sync.",
     )
     cliutil.add_common(p)
-    p.add_argument("--config", metavar="PATH", type=Path, help="catalog.toml with the targets (default ./catalog.toml if present)")
+    p.add_argument(
+        "--config", metavar="PATH", type=Path, help="catalog.toml with the targets (default ./catalog.toml if present)"
+    )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--test", action="store_true", help="send a test message to every target and report each result")
     what.add_argument("--pending", action="store_true", help="list the digests and alerts waiting for delivery")
@@ -54,8 +56,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     failed = 0
     for target in targets_of(args).targets:
-        error = send(target, test_message(target, now_utc()), delivery="test",
-                     deadline=time.monotonic() + target.timeout)
+        error = send(
+            target, test_message(target, now_utc()), delivery="test", deadline=time.monotonic() + target.timeout
+        )
         failed += error is not None
         print(f"{target.label}: {'ok' if error is None else 'FAILED: ' + error}")
     sys.stdout.flush()

@@ -13,24 +13,32 @@ from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.events import EVENT_KINDS
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sync", help="fetch the catalog, record what changed, rebuild the generated files")
     cliutil.add_common(p)
     cliutil.add_source(p)
-    p.add_argument("--observed-at", type=cliutil.parse_time_arg, metavar="ISO8601",
-                   help="record the sync as of this time (backfills); not earlier than the newest run")
+    p.add_argument(
+        "--observed-at",
+        type=cliutil.parse_time_arg,
+        metavar="ISO8601",
+        help="record the sync as of this time (backfills); not earlier than the newest run",
+    )
     cliutil.add_render(p)
     p.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
-    p.add_argument("--allow-mass-removal", action="store_true",
-                   help="accept an answer that removes more than half of the free models")
+    p.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="accept an answer that removes more than half of the free models",
+    )
     cliutil.add_lock_wait(p)
     cliutil.add_measurement(p)
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("import", help="backfill history from saved answers or a git-scraped file")
     cliutil.add_common(p)
-    p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="saved answers, observed at their modification times")
+    p.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE", help="saved answers, observed at their modification times"
+    )
     p.add_argument("--git", type=Path, metavar="REPO", help="a git repository holding a scraped answer")
     p.add_argument("--path", metavar="PATH", help="the answer's path inside --git REPO")
     cliutil.add_render(p)
@@ -51,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("models", help="free models now, or at a past time")
     cliutil.add_common(p)
-    p.add_argument("--at", type=cliutil.parse_time_arg, metavar="ISO8601", help="state after the last sync at or before this time")
+    p.add_argument(
+        "--at", type=cliutil.parse_time_arg, metavar="ISO8601", help="state after the last sync at or before this time"
+    )
     p.add_argument("--all", action="store_true", help="include models that are no longer free, with when they left")
     p.add_argument("--vendor", metavar="V", help="only this vendor (the id's author part)")
     p.add_argument("--min-context", type=int, metavar="N", help="only models with at least N tokens of context")
@@ -64,8 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("changes", help="change events, newest first")
     cliutil.add_common(p)
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="events observed at or after this time")
-    when.add_argument("--last", type=duration_arg, metavar="DURATION", help="events of the last DURATION (e.g. 7d, 12h)")
+    when.add_argument(
+        "--since", type=cliutil.parse_time_arg, metavar="ISO8601", help="events observed at or after this time"
+    )
+    when.add_argument(
+        "--last", type=duration_arg, metavar="DURATION", help="events of the last DURATION (e.g. 7d, 12h)"
+    )
     p.add_argument("--kind", choices=EVENT_KINDS, action="append", help="only this kind (repeatable)")
     p.add_argument("--model", metavar="ID", help="only this model")
     p.add_argument("--field", metavar="NAME", help="only changes of this field (e.g. context_length)")
@@ -128,8 +142,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = importer.import_answers(cliutil.settings_from_args(args), answers, on_answer=tick)
     print(result.summary())
     if result.failed:
-        print(f"catalog: error: {result.failed} answers failed to import (see the warnings above); "
-              "they are recorded as failed runs", file=sys.stderr)
+        print(
+            f"catalog: error: {result.failed} answers failed to import (see the warnings above); "
+            "they are recorded as failed runs",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return report_render_error(result.render_error)
 
@@ -152,7 +169,9 @@ def cmd_db_reader_sql(args: argparse.Namespace) -> int:
 
     db = cliutil.db_of(args)
     if rules_for(db).name != "PostgreSQL":
-        raise UsageError("reader roles are for PostgreSQL registries; pass --db postgresql+psycopg://USER@HOST/DATABASE")
+        raise UsageError(
+            "reader roles are for PostgreSQL registries; pass --db postgresql+psycopg://USER@HOST/DATABASE"
+        )
     print(reader_sql(db, args.role, args.schema), end="")
     return EXIT_OK
 
@@ -168,8 +187,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         raise UsageError("--all lists every model ever free; it cannot be combined with --at")
     with query_connection(cliutil.db_of(args)) as conn:
         rows = queries.all_models(conn) if args.all else queries.free_models(conn, args.at)
-    rows = queries.filter_models(rows, vendor=args.vendor, min_context=args.min_context,
-                                 modality=args.modality, sort=args.sort)
+    rows = queries.filter_models(
+        rows, vendor=args.vendor, min_context=args.min_context, modality=args.modality, sort=args.sort
+    )
     if args.all:
         return cliutil.emit(rows, queries.ALL_MODEL_COLUMNS, args, "models --all")
     return cliutil.emit(rows, queries.MODEL_COLUMNS, args, "models")

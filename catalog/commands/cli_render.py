@@ -32,12 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     cliutil.add_common(q)
     q.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
-    q.add_argument("--format", choices=["table", "json"], default=None,
-                   help="output format (default: table on a terminal, json otherwise)")
-    q.add_argument("--explain", action="store_true",
-                   help="why each model is where it is, and why the others were left out")
-    q.add_argument("--pool", metavar="NAME", action="append",
-                   help="show only this pool (repeatable; default: every enabled pool)")
+    q.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default=None,
+        help="output format (default: table on a terminal, json otherwise)",
+    )
+    q.add_argument(
+        "--explain", action="store_true", help="why each model is where it is, and why the others were left out"
+    )
+    q.add_argument(
+        "--pool", metavar="NAME", action="append", help="show only this pool (repeatable; default: every enabled pool)"
+    )
     cliutil.add_table_options(q)
     q.set_defaults(func=cmd_pools)
 
@@ -60,8 +66,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     from catalog.output.watchfiles import Watched
 
     snapshot, history = read_snapshot(args, with_history=True)
-    report = generate(snapshot, out_dir=args.out, lang=args.lang, templates_dir=args.templates, config_path=args.config,
-                      watch=Watched(history, args.feed_url, not args.no_charts))
+    report = generate(
+        snapshot,
+        out_dir=args.out,
+        lang=args.lang,
+        templates_dir=args.templates,
+        config_path=args.config,
+        watch=Watched(history, args.feed_url, not args.no_charts),
+    )
     total = len(report.written) + len(report.unchanged)
     print(f"rendered {total} files to {args.out}/ ({len(report.written)} written, {len(report.unchanged)} unchanged)")
     return EXIT_OK
@@ -83,8 +95,7 @@ def cmd_pools(args: argparse.Namespace) -> int:
     shown = config.select(args.pool)
     snapshot = read_snapshot(args)
     pools = build_pools(snapshot, config)
-    pools = replace(pools, pools={n: pools.pools[n] for n in shown},
-                    explanations=pools.explanations.only(shown))
+    pools = replace(pools, pools={n: pools.pools[n] for n in shown}, explanations=pools.explanations.only(shown))
     free = len(snapshot.models)
     if fmt == "json":
         write_json(pools, args.explain, free, sys.stdout)
@@ -110,14 +121,16 @@ def pool_rows(pools, free: int) -> list[dict]:
             rows.append({"pool": name, "rank": None, "model": None, "score": None, "context": None, "why": why})
         for rank, e in enumerate(entries, 1):
             record = e.model.record
-            rows.append({
-                "pool": name,
-                "rank": rank,
-                "model": e.id,
-                "score": e.score,
-                "context": tokens(record.context_length or record.top_context_length),
-                "why": e.why,
-            })
+            rows.append(
+                {
+                    "pool": name,
+                    "rank": rank,
+                    "model": e.id,
+                    "score": e.score,
+                    "context": tokens(record.context_length or record.top_context_length),
+                    "why": e.why,
+                }
+            )
     return rows
 
 
@@ -134,9 +147,13 @@ def write_explain(pools, free: int, out: TextIO) -> None:
 
     for name, decisions in pools.explanations.items():
         entries = {e.id: e for e in pools.pools[name]}
-        counts = {status: sum(d.status == status for d in decisions) for status in ("chosen", "cut", "left out", "missing")}
-        out.write(f"{name}: {counts['chosen']} chosen (cap {pools.config.cap_of(name)}), "
-                  f"{counts['cut']} below the cap, {counts['left out'] + counts['missing']} left out\n")
+        counts = {
+            status: sum(d.status == status for d in decisions) for status in ("chosen", "cut", "left out", "missing")
+        }
+        out.write(
+            f"{name}: {counts['chosen']} chosen (cap {pools.config.cap_of(name)}), "
+            f"{counts['cut']} below the cap, {counts['left out'] + counts['missing']} left out\n"
+        )
         if reason := empty_reason(decisions, free):
             out.write(f"  empty: {reason}\n")
         for d in decisions:
@@ -145,7 +162,9 @@ def write_explain(pools, free: int, out: TextIO) -> None:
             out.write(f"  {label} {d.status:<8} {clean(d.model_id)}{score}\n")
             out.write(f"         {clean(d.reason)}\n")
             if d.model_id in entries and d.status == "chosen":
-                parts = [f"{s.name} {s.points:+.2f} ({clean(s.detail)})" for s in entries[d.model_id].signals if s.points]
+                parts = [
+                    f"{s.name} {s.points:+.2f} ({clean(s.detail)})" for s in entries[d.model_id].signals if s.points
+                ]
                 out.write(f"         score = {' '.join(parts) or '0'}\n")
         out.write("\n")
 

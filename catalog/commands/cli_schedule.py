@@ -47,12 +47,21 @@ def register_schedule(sub: argparse._SubParsersAction) -> None:
     cliutil.add_source(p)
     cliutil.add_render(p)
     when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--every", type=duration_arg, metavar="DURATION", help="interval between runs: 90s, 15m, 6h, 1d, 1h30m")
+    when.add_argument(
+        "--every", type=duration_arg, metavar="DURATION", help="interval between runs: 90s, 15m, 6h, 1d, 1h30m"
+    )
     when.add_argument("--cron", metavar="EXPR", help='five-field crontab expression, in UTC (e.g. "17 * * * *")')
-    p.add_argument("--jitter", type=seconds_arg, metavar="SECONDS", help="delay each run by up to this many random seconds")
-    p.add_argument("--no-run-now", action="store_true", help="wait for the first scheduled time instead of running at start")
-    p.add_argument("--allow-mass-removal", action="store_true",
-                   help="accept an answer that removes more than half of the free models")
+    p.add_argument(
+        "--jitter", type=seconds_arg, metavar="SECONDS", help="delay each run by up to this many random seconds"
+    )
+    p.add_argument(
+        "--no-run-now", action="store_true", help="wait for the first scheduled time instead of running at start"
+    )
+    p.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="accept an answer that removes more than half of the free models",
+    )
     cliutil.add_lock_wait(p)
     cliutil.add_measurement(p)
     p.set_defaults(func=cmd_schedule)
@@ -69,7 +78,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         result = run_once(settings)
         if result.render_error:
             # Stored, but the generated files are stale: still one line, at a level that shows.
-            log.warning("%s; %s", result.summary(), result.render_error, extra={"fields": {"event": "run", "status": "ok"}})
+            log.warning(
+                "%s; %s", result.summary(), result.render_error, extra={"fields": {"event": "run", "status": "ok"}}
+            )
             return None
         return result.summary()
 
@@ -86,16 +97,32 @@ def register_deploy(sub: argparse._SubParsersAction) -> None:
     s = targets.add_parser("systemd", help="a service and a timer unit (printed, or written with --write)")
     add_deploy_options(s)
     s.add_argument("--user", action="store_true", help="user units (systemctl --user) instead of system units")
-    s.add_argument("--write", nargs="?", const="", metavar="DIR",
-                   help="write the units (default folder: /etc/systemd/system, or ~/.config/systemd/user with --user)")
-    s.add_argument("--run-as", metavar="USER", help="system units: the user the sync runs as (default: you, unless root)")
-    s.add_argument("--jitter", type=seconds_arg, metavar="SECONDS",
-                   help="RandomizedDelaySec (default a tenth of the period, at most 300)")
+    s.add_argument(
+        "--write",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="write the units (default folder: /etc/systemd/system, or ~/.config/systemd/user with --user)",
+    )
+    s.add_argument(
+        "--run-as", metavar="USER", help="system units: the user the sync runs as (default: you, unless root)"
+    )
+    s.add_argument(
+        "--jitter",
+        type=seconds_arg,
+        metavar="SECONDS",
+        help="RandomizedDelaySec (default a tenth of the period, at most 300)",
+    )
     s.set_defaults(func=cmd_deploy_systemd)
 
     c = targets.add_parser("cron", help="a crontab line")
     add_deploy_options(c)
-    c.add_argument("--log", type=Path, metavar="FILE", help="where the line appends its output (default NAME.log beside the registry)")
+    c.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE",
+        help="where the line appends its output (default NAME.log beside the registry)",
+    )
     c.set_defaults(func=cmd_deploy_cron)
 
 
@@ -103,7 +130,9 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     cliutil.add_common(parser)
     cliutil.add_render(parser)
     parser.add_argument("--every", type=duration_arg, default=HOURLY, metavar="DURATION", help="how often (default 1h)")
-    parser.add_argument("--api-url", metavar="URL", help="models endpoint to pass on (default: CATALOG_API_URL, else OpenRouter's)")
+    parser.add_argument(
+        "--api-url", metavar="URL", help="models endpoint to pass on (default: CATALOG_API_URL, else OpenRouter's)"
+    )
     parser.add_argument("--timeout", type=cliutil.positive_float, metavar="SECONDS", help="fetch timeout to pass on")
     parser.add_argument("--name", default="catalog-sync", metavar="NAME", help="unit / job name (default catalog-sync)")
 
@@ -152,7 +181,10 @@ def cmd_deploy_systemd(args: argparse.Namespace) -> int:
     if folder is None:
         print("\n".join(files.values()), end="")
         where = deploy.unit_dir(args.user)
-        print(f"catalog: two unit files above; pass --write to install them into {where} (or --write DIR)", file=sys.stderr)
+        print(
+            f"catalog: two unit files above; pass --write to install them into {where} (or --write DIR)",
+            file=sys.stderr,
+        )
         return EXIT_OK
     deploy.ensure_folders(job, owner=None if args.user else run_as)
     for path in deploy.write_units(files, folder.absolute()):
@@ -172,8 +204,10 @@ def cmd_deploy_cron(args: argparse.Namespace) -> int:
     job = deploy_job(args)
     log_file = args.log.expanduser().absolute() if args.log else deploy.default_log_file(job)
     print(deploy.render_cron(job, every=args.every, log_file=log_file), end="")
-    print("catalog: install with `crontab -e`, or append it: catalog deploy cron ... | (crontab -l 2>/dev/null; cat) | crontab -",
-          file=sys.stderr)
+    print(
+        "catalog: install with `crontab -e`, or append it: catalog deploy cron ... | (crontab -l 2>/dev/null; cat) | crontab -",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -184,8 +218,12 @@ def register_status(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="last successful and failed runs, free count, age of the data")
     cliutil.add_common(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
-    p.add_argument("--max-age", type=duration_arg, metavar="DURATION",
-                   help="exit 1 when the newest data is older than this (or there is none): for monitors")
+    p.add_argument(
+        "--max-age",
+        type=duration_arg,
+        metavar="DURATION",
+        help="exit 1 when the newest data is older than this (or there is none): for monitors",
+    )
     cliutil.add_table_options(p, columns=False)
     p.set_defaults(func=cmd_status)
 
@@ -212,8 +250,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         if age is None:
             print("catalog: stale: no successful sync yet", file=sys.stderr)
         else:
-            print(f"catalog: stale: last successful sync {format_age(age)} ago (older than {format_duration(args.max_age)})",
-                  file=sys.stderr)
+            print(
+                f"catalog: stale: last successful sync {format_age(age)} ago (older than {format_duration(args.max_age)})",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -258,10 +298,20 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     failures = status["failures_since_ok"]
     if failures:
         plural = "s" if failures != 1 else ""
-        lines.append(("failing", f"{failures} failed run{plural} since the last ok one" if ok else f"all {failures} run{plural} failed"))
+        lines.append(
+            (
+                "failing",
+                f"{failures} failed run{plural} since the last ok one" if ok else f"all {failures} run{plural} failed",
+            )
+        )
     if status["clock_skew_seconds"]:
-        lines.append(("clock skew", f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
-                                    f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync"))
+        lines.append(
+            (
+                "clock skew",
+                f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
+                f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync",
+            )
+        )
     lines.append(("free models", "unknown" if ok is None else str(ok["free_count"])))
     health = status["health"]
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
@@ -275,7 +325,15 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     width = max(len(key) for key, _ in lines)
     # At a terminal a line never wraps, and the verdicts that call for action stand out.
     room = term.width(sys.stdout) - width - 2 if term.is_terminal(sys.stdout) else None
-    colors = {"failing": "red", "notifications": "red" if status["notifications"]["failing"] else None, "max age": "red" if status["stale"] else "green"} if term.color_wanted(sys.stdout, no_color) else {}
+    colors = (
+        {
+            "failing": "red",
+            "notifications": "red" if status["notifications"]["failing"] else None,
+            "max age": "red" if status["stale"] else "green",
+        }
+        if term.color_wanted(sys.stdout, no_color)
+        else {}
+    )
     for key, value in lines:
         value = truncate(value, max(room, 1)) if room is not None else value
         print(f"{key:<{width}}  {term.paint(value, colors.get(key))}")

@@ -23,9 +23,7 @@ def parse_time_arg(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-01-24T08:00:00Z)"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (e.g. 2026-01-24T08:00:00Z)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
@@ -78,22 +76,33 @@ def add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def add_render(parser: argparse.ArgumentParser, *, with_no_render: bool = True) -> None:
-    parser.add_argument("--out", metavar="DIR", type=Path, default=Path(defaults.DEFAULT_OUT), help="where generated files go (default generated/)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path(defaults.DEFAULT_OUT),
+        help="where generated files go (default generated/)",
+    )
     if with_no_render:
         parser.add_argument("--no-render", action="store_true", help="store only; do not rewrite the generated files")
     parser.add_argument("--lang", choices=["en", "zh"], default="en", help="language of free-models.md (default en)")
     parser.add_argument("--templates", metavar="DIR", type=Path, help="templates that override the built-in ones")
     parser.add_argument("--config", metavar="PATH", type=Path, help="pool rules (default ./catalog.toml if present)")
     parser.add_argument("--no-charts", action="store_true", help="leave the SVG charts out of the generated files")
-    parser.add_argument("--feed-url", metavar="URL", type=http_url,
-                        help="public address of free-models.atom, for its rel=\"self\" link (default: [feed] url)")
+    parser.add_argument(
+        "--feed-url",
+        metavar="URL",
+        type=http_url,
+        help='public address of free-models.atom, for its rel="self" link (default: [feed] url)',
+    )
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
     from catalog.display.formats import FORMATS
 
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="output format (default: table on a terminal, json otherwise)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default=None, help="output format (default: table on a terminal, json otherwise)"
+    )
 
 
 def http_url(text: str) -> str:
@@ -129,35 +138,65 @@ def add_health(parser: argparse.ArgumentParser, *, after_sync: bool = True) -> N
 
     if after_sync:
         parser.add_argument("--no-health", action="store_true", help="skip the health sample after the sync")
-        parser.add_argument("--health-timeout", type=positive_float, default=defaults.DEFAULT_HEALTH_TIMEOUT,
-                            metavar="SECONDS", help="one deadline over all health calls (default 30)")
-    parser.add_argument("--health-concurrency", type=at_least_one, default=defaults.DEFAULT_HEALTH_CONCURRENCY, metavar="N",
-                        help="health calls at once (default 8)")
-    parser.add_argument("--health-keep", type=duration_arg, default=defaults.DEFAULT_HEALTH_KEEP, metavar="DURATION",
-                        help="prune health samples older than this (default 90d)")
+        parser.add_argument(
+            "--health-timeout",
+            type=positive_float,
+            default=defaults.DEFAULT_HEALTH_TIMEOUT,
+            metavar="SECONDS",
+            help="one deadline over all health calls (default 30)",
+        )
+    parser.add_argument(
+        "--health-concurrency",
+        type=at_least_one,
+        default=defaults.DEFAULT_HEALTH_CONCURRENCY,
+        metavar="N",
+        help="health calls at once (default 8)",
+    )
+    parser.add_argument(
+        "--health-keep",
+        type=duration_arg,
+        default=defaults.DEFAULT_HEALTH_KEEP,
+        metavar="DURATION",
+        help="prune health samples older than this (default 90d)",
+    )
 
 
 def add_measurement(parser: argparse.ArgumentParser) -> None:
     """What sync and schedule measure after each sync: the health sample, and probes when asked."""
     add_health(parser)
-    parser.add_argument("--probe", action="store_true",
-                        help="probe the pools' fallbacks after each sync (needs OPENROUTER_API_KEY)")
+    parser.add_argument(
+        "--probe", action="store_true", help="probe the pools' fallbacks after each sync (needs OPENROUTER_API_KEY)"
+    )
     add_probe_budget(parser)
 
 
 def add_probe_budget(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--budget", type=whole_number, default=defaults.DEFAULT_PROBE_BUDGET, metavar="N",
-                        help="at most N probes per UTC day, all processes together (default 10)")
-    parser.add_argument("--reserve", type=whole_number, default=defaults.DEFAULT_PROBE_RESERVE, metavar="N",
-                        help="never leave fewer free-model requests than this for the app (default 20)")
+    parser.add_argument(
+        "--budget",
+        type=whole_number,
+        default=defaults.DEFAULT_PROBE_BUDGET,
+        metavar="N",
+        help="at most N probes per UTC day, all processes together (default 10)",
+    )
+    parser.add_argument(
+        "--reserve",
+        type=whole_number,
+        default=defaults.DEFAULT_PROBE_RESERVE,
+        metavar="N",
+        help="never leave fewer free-model requests than this for the app (default 20)",
+    )
 
 
 def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True) -> None:
     """--wide / --columns (which columns a table shows) and --no-color."""
     if columns:
         pick = parser.add_mutually_exclusive_group()
-        pick.add_argument("--wide", action="store_true", help="a table with every column (default at a terminal: the main ones)")
-        pick.add_argument("--columns", type=column_list, metavar="A,B,C", help="a table with these columns, in this order")
+        pick.add_argument(
+            "--wide", action="store_true", help="a table with every column (default at a terminal: the main ones)"
+        )
+        pick.add_argument(
+            "--columns", type=column_list, metavar="A,B,C", help="a table with these columns, in this order"
+        )
     parser.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR set, or not a terminal)")
 
 
@@ -240,7 +279,9 @@ def setup_logging(verbose: bool, log_format: str) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("catalog: %(levelname)s: %(message)s" if verbose else "catalog: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("catalog: %(levelname)s: %(message)s" if verbose else "catalog: %(message)s")
+        )
     root = logging.getLogger("catalog")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -72,7 +72,11 @@ def run_daemon(
     stopper = threading.Thread(target=_stop, args=(scheduler, started), name="catalog-stop", daemon=True)
     previous = _install_signal_handlers(stopping, stopper)
     try:
-        log.info("scheduled: %s%s", describe_schedule(every=every, cron=cron, jitter=jitter), "; first run now" if run_now else "")
+        log.info(
+            "scheduled: %s%s",
+            describe_schedule(every=every, cron=cron, jitter=jitter),
+            "; first run now" if run_now else "",
+        )
         scheduler.start()
     finally:
         _restore_signal_handlers(previous)

@@ -109,7 +109,9 @@ def build_job(
             command += ["--feed-url", feed_url]
     else:
         command.append("--no-render")
-    config = config_path if config_path is not None else (Path("catalog.toml") if Path("catalog.toml").is_file() else None)
+    config = (
+        config_path if config_path is not None else (Path("catalog.toml") if Path("catalog.toml").is_file() else None)
+    )
     if config is not None:
         # The sync looks for ./catalog.toml in its working directory, which a timer does not share.
         command += ["--config", str(config.expanduser().absolute())]
@@ -368,7 +370,9 @@ def install_commands(
     lines = []
     home = unit_dir(user_mode)
     if written_to is not None and written_to.absolute() != home:
-        units = " ".join(shlex.quote(str(written_to.absolute() / f"{job.name}.{kind}")) for kind in ("service", "timer"))
+        units = " ".join(
+            shlex.quote(str(written_to.absolute() / f"{job.name}.{kind}")) for kind in ("service", "timer")
+        )
         lines.append(f"{prefix}install -D -m 644 -t {shlex.quote(str(home))} {units}")
     lines += [
         f"{prefix}{ctl} daemon-reload",
@@ -379,5 +383,5 @@ def install_commands(
         f"{status} --max-age {format_duration(every * 2)}",
     ]
     if user_mode:
-        lines.append("loginctl enable-linger \"$USER\"    # keep user timers running while logged out")
+        lines.append('loginctl enable-linger "$USER"    # keep user timers running while logged out')
     return lines

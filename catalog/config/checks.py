@@ -7,6 +7,7 @@ from typing import Any
 
 from catalog.errors import CatalogError
 
+
 def check_keys(doc: dict[str, Any], known: set[str], prefix: str, where: str) -> None:
     for key in doc:
         if key not in known:
@@ -44,7 +45,6 @@ def lowered(value: Any, key: str, where: str) -> tuple[str, ...]:
     return tuple(v.lower() for v in strings(value, key, where))
 
 
-
 def choice(options: tuple[str, ...]):
     def read(value: Any, key: str, where: str) -> str:
         if value not in options:
@@ -68,7 +68,14 @@ def boolean(value: Any, key: str, where: str) -> bool:
 
 def kind(value: Any) -> str:
     """How a wrong value is named in a message: its TOML type and a short echo of it."""
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "an array", dict: "a table"}
+    names = {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "an array",
+        dict: "a table",
+    }
     label = names.get(type(value), type(value).__name__)
     if isinstance(value, (dict, list)):
         return label

@@ -62,7 +62,7 @@ def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConf
         config = replace(config, exclude=strings(pools_doc["exclude"], "pools.exclude", where))
     names = [*POOL_NAMES, *(k for k in pools_doc if k not in settings and k not in POOL_NAMES)]
     per_pool = {name: parse_pool(pools_doc.get(name, {}), f"pools.{name}", where) for name in names}
-    for name in names[len(POOL_NAMES):]:
+    for name in names[len(POOL_NAMES) :]:
         check_custom(name, per_pool[name], where)
     config = replace(config, pools=per_pool, rules=parse_rules(rules_doc, where), watch=parse_watch(doc, where))
     if "order" in pools_doc:

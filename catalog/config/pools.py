@@ -148,10 +148,22 @@ def parse_pool(raw: Any, key: str, where: str) -> PoolRules:
     doc = table(raw, key, where)
     check_keys(doc, {f.name for f in fields(PoolRules)}, f"{key}.", where)
     readers = {
-        "pin": strings, "exclude": strings, "cap": count, "enabled": boolean, "min_context": count,
-        "input": modalities, "output": modalities, "tools": boolean, "reasoning": boolean,
-        "vendors": lowered, "include": strings, "min_b": positive, "max_b": positive,
-        "unknown_size": choice(UNKNOWN_SIZES), "order": choice(ORDERS), **dict.fromkeys(TEXTS, nonempty),
+        "pin": strings,
+        "exclude": strings,
+        "cap": count,
+        "enabled": boolean,
+        "min_context": count,
+        "input": modalities,
+        "output": modalities,
+        "tools": boolean,
+        "reasoning": boolean,
+        "vendors": lowered,
+        "include": strings,
+        "min_b": positive,
+        "max_b": positive,
+        "unknown_size": choice(UNKNOWN_SIZES),
+        "order": choice(ORDERS),
+        **dict.fromkeys(TEXTS, nonempty),
     }
     rules = PoolRules(**{name: readers[name](value, f"{key}.{name}", where) for name, value in doc.items()})
     if rules.min_b is not None and rules.max_b is not None and rules.min_b > rules.max_b:
@@ -178,6 +190,7 @@ def parse_rules(doc: dict[str, Any], where: str) -> Rules:
         else:  # int: counts and context lengths
             values[name] = count(value, key, where, allow_zero=name == "code_fill")
     return replace(defaults, **values)
+
 
 def modalities(value: Any, key: str, where: str) -> tuple[str, ...]:
     values = lowered(value, key, where)

@@ -104,8 +104,12 @@ def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
         raise CatalogError(f"{where}: `feed.limit` must be at most {MAX_FEED_LIMIT}, not {feed.limit}")
     charts_doc = table(doc.get("charts", {}), "charts", where)
     check_keys(charts_doc, {"days"}, "charts.", where)
-    charts = ChartsConfig(days=count(charts_doc["days"], "charts.days", where) if "days" in charts_doc else DEFAULT_CHART_DAYS)
-    return WatchConfig(feed=feed, charts=charts, notify=parse_notify(table(doc.get("notify", {}), "notify", where), where))
+    charts = ChartsConfig(
+        days=count(charts_doc["days"], "charts.days", where) if "days" in charts_doc else DEFAULT_CHART_DAYS
+    )
+    return WatchConfig(
+        feed=feed, charts=charts, notify=parse_notify(table(doc.get("notify", {}), "notify", where), where)
+    )
 
 
 def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
@@ -130,13 +134,17 @@ def parse_target(kind: str, doc: dict[str, Any], key: str, where: str) -> Target
     check_keys(doc, known, f"{key}.", where)
     if "url" not in doc:
         raise CatalogError(f"{where}: `{key}.url` is missing; every target needs one")
-    url = http_url(doc["url"], f"{key}.url", where) if kind == "webhook" else apprise_url(doc["url"], f"{key}.url", where)
+    url = (
+        http_url(doc["url"], f"{key}.url", where) if kind == "webhook" else apprise_url(doc["url"], f"{key}.url", where)
+    )
     values: dict[str, Any] = {"kind": kind, "url": url}
     if "events" in doc:
         events = strings(doc["events"], f"{key}.events", where)
         for name in events:
             if name not in EVENT_KINDS:
-                raise CatalogError(f"{where}: `{key}.events` has unknown kind {name!r} (known: {', '.join(EVENT_KINDS)})")
+                raise CatalogError(
+                    f"{where}: `{key}.events` has unknown kind {name!r} (known: {', '.join(EVENT_KINDS)})"
+                )
         if not events:
             raise CatalogError(f"{where}: `{key}.events` is empty; drop the target or name at least one kind")
         values["events"] = tuple(dict.fromkeys(events))
@@ -172,14 +180,16 @@ def apprise_url(value: Any, key: str, where: str) -> str:
 def seconds(value: Any, key: str, where: str) -> float:
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
-        raise CatalogError(f"{where}: `{key}` must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {kind(value)}")
+        raise CatalogError(
+            f"{where}: `{key}` must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {kind(value)}"
+        )
     return float(value)
 
 
 def duration(value: Any, key: str, where: str) -> timedelta:
 
     if not isinstance(value, str):
-        raise CatalogError(f"{where}: `{key}` must be a duration string such as \"24h\", not {kind(value)}")
+        raise CatalogError(f'{where}: `{key}` must be a duration string such as "24h", not {kind(value)}')
     try:
         return parse_duration(value)
     except ValueError as exc:

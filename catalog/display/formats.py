@@ -37,7 +37,9 @@ def default_format(stream: TextIO) -> str:
         return "json"
 
 
-def write_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str, out: TextIO) -> None:
+def write_rows(
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str, out: TextIO
+) -> None:
     """Write `rows` (mappings by column name, or sequences in column order) in format `fmt`."""
     writers = {"table": _write_table, "json": _write_json, "csv": _write_csv, "markdown": _write_markdown}
     if fmt not in writers:
@@ -46,8 +48,12 @@ def write_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Seque
     out.flush()  # a closed pipe fails here, inside the command, not at interpreter exit
 
 
-def print_rows(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str | None,
-               table: TableOptions | None = None) -> None:
+def print_rows(
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+    columns: Sequence[str],
+    fmt: str | None,
+    table: TableOptions | None = None,
+) -> None:
     """A command's rows to stdout, in `fmt` or the default for where stdout goes. A table goes
     through `table` (the command's terminal view, --wide, --columns, --no-color) when given."""
     if table is not None and table.shaped and fmt not in (None, "table"):

@@ -30,8 +30,9 @@ REDRAW_SECONDS = 0.1
 
 
 @contextmanager
-def progress(label: str, total: int | None = None, unit: str = "", stream: TextIO | None = None,
-             logger: str = "catalog") -> Iterator[Callable[[int], None] | None]:
+def progress(
+    label: str, total: int | None = None, unit: str = "", stream: TextIO | None = None, logger: str = "catalog"
+) -> Iterator[Callable[[int], None] | None]:
     """Yield a `tick(n=1)` to call per item done, or None when `stream` (stderr) is no terminal."""
     stream = stream or sys.stderr
     if not term.is_terminal(stream):

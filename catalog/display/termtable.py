@@ -26,8 +26,9 @@ _FLOORS = (
 )
 
 
-def print_table(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str],
-                options: views.TableOptions, out: TextIO) -> None:
+def print_table(
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], options: views.TableOptions, out: TextIO
+) -> None:
     dicts = [row if isinstance(row, Mapping) else dict(zip(columns, row)) for row in rows]
     now = datetime.now(timezone.utc)
     if not term.is_terminal(out):
@@ -41,8 +42,10 @@ def print_table(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequ
     names = views.choose(options, columns)
     heads = [views.header(options.view, name) for name in names]
     cells = [[_cell(options.view, name, row, now) for name in names] for row in dicts]
-    right = [any(r.get(n) is not None for r in dicts) and all(r.get(n) is None or _is_number(r.get(n)) for r in dicts)
-             for n in names]
+    right = [
+        any(r.get(n) is not None for r in dicts) and all(r.get(n) is None or _is_number(r.get(n)) for r in dicts)
+        for n in names
+    ]
     rigid = [right[i] or views.is_rigid(name) for i, name in enumerate(names)]
     colors = None
     if term.color_wanted(out, options.no_color):
@@ -93,8 +96,15 @@ def fit_widths(natural: Sequence[int], heads: Sequence[int], rigid: Sequence[boo
     return floors
 
 
-def write_fitted(heads: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool], rigid: Sequence[bool],
-                 colors: Sequence[Sequence[str | None]] | None, width: int, out: TextIO) -> None:
+def write_fitted(
+    heads: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    right: Sequence[bool],
+    rigid: Sequence[bool],
+    colors: Sequence[Sequence[str | None]] | None,
+    width: int,
+    out: TextIO,
+) -> None:
     if not heads:
         return
     natural = [max([text_width(h)] + [text_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
@@ -121,8 +131,9 @@ def _visible(widths: Sequence[int], width: int) -> list[int]:
     return shown
 
 
-def _line(out: TextIO, texts: Sequence[str], widths: Sequence[int], right: Sequence[bool],
-          colors: Sequence[str | None] | None) -> None:
+def _line(
+    out: TextIO, texts: Sequence[str], widths: Sequence[int], right: Sequence[bool], colors: Sequence[str | None] | None
+) -> None:
     parts = []
     for i, w in enumerate(widths):
         text = truncate(texts[i], w)

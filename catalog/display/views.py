@@ -25,7 +25,16 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "history": ("observed_at", "age", "kind", "detail"),
     "pools": ("pool", "rank", "model", "context", "why"),
     "health": ("model_id", "state", "uptime_1d", "availability_7d", "latency_p50_ms", "last_probe", "sampled_at"),
-    "health MODEL_ID": ("sampled_at", "state", "status", "endpoints", "uptime_30m", "uptime_1d", "latency_p50_ms", "error"),
+    "health MODEL_ID": (
+        "sampled_at",
+        "state",
+        "status",
+        "endpoints",
+        "uptime_30m",
+        "uptime_1d",
+        "latency_p50_ms",
+        "error",
+    ),
     "probe": ("model_id", "outcome", "http_status", "ttft_ms", "detail"),
 }
 # `query` has no view: its columns are whatever the SQL selects, all shown by default.
@@ -59,21 +68,35 @@ DERIVED: dict[str, tuple[str, ...]] = {
 }
 
 TOKEN_COLUMNS = frozenset({"context_length", "max_completion_tokens", "top_context_length"})
-TIME_COLUMNS = frozenset({"observed_at", "first_seen_free", "free_since", "last_seen_free", "left_at", "sampled_at", "at"})
+TIME_COLUMNS = frozenset(
+    {"observed_at", "first_seen_free", "free_since", "last_seen_free", "left_at", "sampled_at", "at"}
+)
 PERCENT_COLUMNS = frozenset({"uptime_5m", "uptime_30m", "uptime_1d"})  # OpenRouter's, in percent
 FRACTION_COLUMNS = frozenset({"availability_7d"})  # catalog's own, a fraction
 TOKEN_FIELDS = frozenset({"context_length", "top_provider.context_length", "top_provider.max_completion_tokens"})
 
 # Columns of short values that should not be cut while a text column can give way.
-RIGID_COLUMNS = TIME_COLUMNS | TOKEN_COLUMNS | frozenset({"age", "kind", "rank", "score", "context", "health", "state", "outcome", "is_free"})
+RIGID_COLUMNS = (
+    TIME_COLUMNS
+    | TOKEN_COLUMNS
+    | frozenset({"age", "kind", "rank", "score", "context", "health", "state", "outcome", "is_free"})
+)
 
 # Colour by value, per column: only where the colour says something.
 COLORS_BY_VALUE: dict[str, dict[str, str]] = {
     "kind": {"added": "green", "removed": "red", "returned": "blue"},
     "health": {state: color for state, (_, color) in term.HEALTH.items()},
     "state": {state: color for state, (_, color) in term.HEALTH.items()},
-    "outcome": {"ok": "green", "blocked_by_account": "red", "unavailable": "red", "gated": "red",
-                "quota_exhausted": "yellow", "rate_limited": "yellow", "timeout": "yellow", "error": "yellow"},
+    "outcome": {
+        "ok": "green",
+        "blocked_by_account": "red",
+        "unavailable": "red",
+        "gated": "red",
+        "quota_exhausted": "yellow",
+        "rate_limited": "yellow",
+        "timeout": "yellow",
+        "error": "yellow",
+    },
 }
 
 
@@ -94,7 +117,9 @@ class TableOptions:
 
 def options_from_args(args, view: str | None) -> TableOptions:
     columns = getattr(args, "columns", None)
-    return TableOptions(view, getattr(args, "wide", False), tuple(columns) if columns else None, getattr(args, "no_color", False))
+    return TableOptions(
+        view, getattr(args, "wide", False), tuple(columns) if columns else None, getattr(args, "no_color", False)
+    )
 
 
 def header(view: str | None, name: str) -> str:
@@ -168,7 +193,9 @@ def derived_value(name: str, row: Mapping[str, Any], now: datetime) -> str:
     from catalog.durations import format_age
 
     if name == "age":
-        observed = datetime.fromisoformat(row["observed_at"]) if isinstance(row["observed_at"], str) else row["observed_at"]
+        observed = (
+            datetime.fromisoformat(row["observed_at"]) if isinstance(row["observed_at"], str) else row["observed_at"]
+        )
         return format_age(now - observed)
     if name == "detail":
         if row["kind"] == "changed":

@@ -75,7 +75,7 @@ def data_entries(body: bytes) -> Iterator[Any]:
             window.size, cut = WINDOW, False
         yield entry
         if delimiter == "]":
-            rest = text[after + 1:] + window.rest()
+            rest = text[after + 1 :] + window.rest()
             if _TAIL.fullmatch(rest) is None:
                 raise _NotPlain
             return

@@ -209,8 +209,14 @@ def _retry_loop(client: httpx.Client, job: _Job) -> Fetched:
         except _Transient as exc:
             failure = exc
         wait = _wait_before_retry(failure, attempt, job, started)
-        log.warning("GET %s failed: %s; retrying in %.1f s (attempt %d of %d)",
-                    job.shown, failure.reason, wait, attempt + 1, MAX_ATTEMPTS)
+        log.warning(
+            "GET %s failed: %s; retrying in %.1f s (attempt %d of %d)",
+            job.shown,
+            failure.reason,
+            wait,
+            attempt + 1,
+            MAX_ATTEMPTS,
+        )
         sleep(wait)
 
 
@@ -245,9 +251,7 @@ def _attempt(client: httpx.Client, job: _Job) -> Fetched:
             if response.status_code not in REDIRECT_STATUSES or response.next_request is None:
                 return _answer(response, job)
             if hop == MAX_REDIRECTS:
-                raise FetchError(
-                    f"{job.shown} redirected more than {MAX_REDIRECTS} times; check --api-url"
-                )
+                raise FetchError(f"{job.shown} redirected more than {MAX_REDIRECTS} times; check --api-url")
             request = response.next_request
             target = redact_url(str(request.url))
             if not _is_http(str(request.url)):
@@ -401,7 +405,9 @@ def checked_key(api_key: str) -> str:
     key = api_key.strip()
     if not _HEADER_SAFE.fullmatch(key):
         # h11/httpx would quote the bad header value in their error: refuse before they see it.
-        raise FetchError("OPENROUTER_API_KEY contains spaces or characters not allowed in a header; check OPENROUTER_API_KEY")
+        raise FetchError(
+            "OPENROUTER_API_KEY contains spaces or characters not allowed in a header; check OPENROUTER_API_KEY"
+        )
     return key
 
 

@@ -264,11 +264,16 @@ def _plainly_valid(raw: dict) -> bool:
     get = raw.get
     arch, top, pricing = get("architecture"), get("top_provider"), get("pricing")
     if not (
-        type(arch) in _OBJECT and type(top) in _OBJECT and type(pricing) in _OBJECT
-        and type(get("name")) in _TEXT and type(get("canonical_slug")) in _TEXT
-        and type(get("expiration_date")) in _TEXT and type(get("description")) in _TEXT
+        type(arch) in _OBJECT
+        and type(top) in _OBJECT
+        and type(pricing) in _OBJECT
+        and type(get("name")) in _TEXT
+        and type(get("canonical_slug")) in _TEXT
+        and type(get("expiration_date")) in _TEXT
+        and type(get("description")) in _TEXT
         and type(get("hugging_face_id")) in _TEXT
-        and type(get("context_length")) in _INT and type(get("created")) in _INT
+        and type(get("context_length")) in _INT
+        and type(get("created")) in _INT
     ):
         return False
     arch, top = arch or {}, top or {}

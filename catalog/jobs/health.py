@@ -54,8 +54,13 @@ def record_health(engine, settings: Settings, run_id: int | None, *, transport=N
     with engine.connect() as conn:
         ids = reads.free_ids(conn)
     samples = healthcheck.sample_models(
-        ids, api_url=settings.api_url, api_key=settings.api_key, timeout=settings.health_timeout,
-        concurrency=settings.health_concurrency, transport=transport, on_done=one_at_a_time(on_sample),
+        ids,
+        api_url=settings.api_url,
+        api_key=settings.api_key,
+        timeout=settings.health_timeout,
+        concurrency=settings.health_concurrency,
+        transport=transport,
+        on_done=one_at_a_time(on_sample),
     )
     sampled_at = now_utc_seconds()
     with engine.begin() as conn:

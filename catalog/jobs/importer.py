@@ -45,13 +45,12 @@ class ImportResult:
             parts.append(f"{self.older} older than the registry (skipped)")
         if self.failed:
             parts.append(f"{self.failed} failed")
-        return (
-            f"{self.total} answers: {', '.join(parts)}; {counts_sentence(c)} ({self.seconds:.1f} s)"
-        )
+        return f"{self.total} answers: {', '.join(parts)}; {counts_sentence(c)} ({self.seconds:.1f} s)"
 
 
-def import_answers(settings: Settings, answers: Iterable[Answer],
-                   on_answer: Callable[[], None] | None = None) -> ImportResult:
+def import_answers(
+    settings: Settings, answers: Iterable[Answer], on_answer: Callable[[], None] | None = None
+) -> ImportResult:
     """Import `answers` in order; `on_answer()`, when given, is called after each (progress)."""
     clock = time.perf_counter()
     result = ImportResult()
@@ -83,12 +82,18 @@ def _import_one(engine, conn, answer: Answer, settings: Settings, result: Import
                 return
             last = reads.last_ok_run(conn)
             if last is not None and answer.observed_at < last.observed_at:
-                log.warning("skipped %s: observed %s, before the registry's newest run", answer.source, answer.observed_at)
+                log.warning(
+                    "skipped %s: observed %s, before the registry's newest run", answer.source, answer.observed_at
+                )
                 result.older += 1
                 return
             synced = store_answer(
-                conn, body=answer.body, source=answer.source, observed=answer.observed_at,
-                started=started, allow_mass_removal=settings.allow_mass_removal,
+                conn,
+                body=answer.body,
+                source=answer.source,
+                observed=answer.observed_at,
+                started=started,
+                allow_mass_removal=settings.allow_mass_removal,
                 parsed=None if answer.digest is None else (answer.digest, answer.parsed),
             )
     except Exception as exc:

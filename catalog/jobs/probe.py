@@ -42,7 +42,9 @@ class ProbeRun:
 
 def require_key(settings: Settings) -> None:
     if not settings.api_key:
-        raise UsageError("probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota")
+        raise UsageError(
+            "probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota"
+        )
 
 
 def run_probes(engine, settings: Settings, targets: list[str], *, transport=None, on_probe=None) -> ProbeRun:
@@ -77,8 +79,15 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
                 break
             outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout)
             detail = scrub(outcome.detail, secrets) if outcome.detail else None
-            record = ProbeRecord(model_id, outcome.outcome, now_utc_seconds(), outcome.http_status, outcome.ttft_ms,
-                                 outcome.total_ms, detail)
+            record = ProbeRecord(
+                model_id,
+                outcome.outcome,
+                now_utc_seconds(),
+                outcome.http_status,
+                outcome.ttft_ms,
+                outcome.total_ms,
+                detail,
+            )
             with engine.begin() as conn:
                 health_store.finish_probe(conn, probe_id, record)
             run.results.append(record)
@@ -100,13 +109,22 @@ def read_key(client, base: str, timeout: float, secrets: list[str]) -> int | Non
     try:
         response = client.get(f"{base}/key", timeout=timeout)
     except httpx.HTTPError as exc:
-        raise CatalogError(scrub(f"could not read the key's quota at {base}/key ({one_line(type(exc).__name__)}); "
-                                 "no probe was sent, try again later", secrets)) from None
+        raise CatalogError(
+            scrub(
+                f"could not read the key's quota at {base}/key ({one_line(type(exc).__name__)}); "
+                "no probe was sent, try again later",
+                secrets,
+            )
+        ) from None
     if response.status_code in (401, 403):
-        raise CatalogError(f"OpenRouter refused OPENROUTER_API_KEY (HTTP {response.status_code} from /key); check the key")
+        raise CatalogError(
+            f"OpenRouter refused OPENROUTER_API_KEY (HTTP {response.status_code} from /key); check the key"
+        )
     if response.status_code != 200:
-        raise CatalogError(f"could not read the key's quota at {base}/key (HTTP {response.status_code}); "
-                           "no probe was sent, try again later")
+        raise CatalogError(
+            f"could not read the key's quota at {base}/key (HTTP {response.status_code}); "
+            "no probe was sent, try again later"
+        )
     try:
         data = response.json().get("data") or {}
         remaining = (data.get("free_model_daily_requests") or {}).get("remaining")
@@ -115,7 +133,9 @@ def read_key(client, base: str, timeout: float, secrets: list[str]) -> int | Non
     return remaining if isinstance(remaining, int) and not isinstance(remaining, bool) else None
 
 
-def default_targets(snapshot, config, pools: list[str] | None = None, probed_today: set[str] | None = None) -> list[str]:
+def default_targets(
+    snapshot, config, pools: list[str] | None = None, probed_today: set[str] | None = None
+) -> list[str]:
     """Each pool's fallback ids, first choices of every pool first, no model twice; models
     already probed today go last, so a small budget rotates through the pools over the day."""
     from catalog.output.pools import build_pools

@@ -12,8 +12,22 @@ from catalog.registry.schema import Run
 from catalog.times import day_start, now_utc
 from catalog.watch.notify import outbox_counts
 
-OK_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "observed_at", "clock_at", "source", "catalog_size",
-              "free_count", "added", "returned", "removed", "changed", "skipped")
+OK_COLUMNS = (
+    "id",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "observed_at",
+    "clock_at",
+    "source",
+    "catalog_size",
+    "free_count",
+    "added",
+    "returned",
+    "removed",
+    "changed",
+    "skipped",
+)
 FAILED_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "source", "error")
 
 
@@ -22,7 +36,12 @@ def read_status(db: str) -> dict:
     runs = Run.__table__
 
     def newest(conn, status: str, columns: tuple[str, ...]) -> dict | None:
-        query = select(*(runs.c[name] for name in columns)).where(runs.c.status == status).order_by(runs.c.id.desc()).limit(1)
+        query = (
+            select(*(runs.c[name] for name in columns))
+            .where(runs.c.status == status)
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
         row = conn.execute(query).mappings().first()
         return dict(row) if row else None
 

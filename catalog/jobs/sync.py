@@ -49,9 +49,7 @@ class SyncResult:
 
     def summary(self) -> str:
         c = self.counts
-        line = (
-            f"{self.catalog_size} models, {self.free_count} free: {counts_sentence(c)}"
-        )
+        line = f"{self.catalog_size} models, {self.free_count} free: {counts_sentence(c)}"
         if self.skipped:
             line += f", {self.skipped} entries skipped"
         if self.dry_run:
@@ -62,7 +60,9 @@ class SyncResult:
                 line += f"; {step.summary()}"
         if self.deliveries:
             failed = sum(d.error is not None for d in self.deliveries)
-            line += f"; {len(self.deliveries) - failed} notification(s) sent" + (f", {failed} failed (pending)" if failed else "")
+            line += f"; {len(self.deliveries) - failed} notification(s) sent" + (
+                f", {failed} failed (pending)" if failed else ""
+            )
         return line
 
 
@@ -82,7 +82,9 @@ def fetch_answer(settings: Settings, transport=None):
     )
 
 
-def settle_observed(observed: datetime, last_ok: reads.RunInfo | None, *, live: bool) -> tuple[datetime, datetime | None]:
+def settle_observed(
+    observed: datetime, last_ok: reads.RunInfo | None, *, live: bool
+) -> tuple[datetime, datetime | None]:
     """(observed time to record, the host's clock reading to keep) for a sync.
 
     Hosts' clocks disagree by seconds, and one clock can step back. A live sync is never refused
@@ -95,7 +97,9 @@ def settle_observed(observed: datetime, last_ok: reads.RunInfo | None, *, live: 
         behind = int((last_ok.observed_at - observed).total_seconds())
         log.warning(
             "this host's clock (%s) is %d s behind the newest run in the registry; the run is recorded at %s",
-            format_time(observed), behind, format_time(last_ok.observed_at),
+            format_time(observed),
+            behind,
+            format_time(last_ok.observed_at),
         )
         return last_ok.observed_at, observed
     return observed, observed
@@ -145,30 +149,61 @@ def store_answer(
     if last is not None and last.payload_hash == digest:
         # Byte-identical to the previous successful answer: the same state, so only a run row.
         run_id = store.insert_run(
-            conn, started_at=started, observed_at=observed, source=source, status="ok",
-            catalog_size=last.catalog_size, free_count=last.free_count, skipped=last.skipped, payload_hash=digest,
+            conn,
+            started_at=started,
+            observed_at=observed,
+            source=source,
+            status="ok",
+            catalog_size=last.catalog_size,
+            free_count=last.free_count,
+            skipped=last.skipped,
+            payload_hash=digest,
             clock_at=clock_at,
         )
         store.mark_seen(conn, observed)
         store.finish_run(conn, run_id, now_utc(), started)
         counts = no_changes()
-        return SyncResult(run_id, observed, last.catalog_size or 0, last.free_count or 0, counts, last.skipped,
-                          time.perf_counter() - clock, unchanged_answer=True)
+        return SyncResult(
+            run_id,
+            observed,
+            last.catalog_size or 0,
+            last.free_count or 0,
+            counts,
+            last.skipped,
+            time.perf_counter() - clock,
+            unchanged_answer=True,
+        )
     catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
     if isinstance(catalog, CatalogError):
         raise catalog
     diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
-        conn, started_at=started, observed_at=observed, source=source, status="ok",
-        catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
-        payload_hash=digest, clock_at=clock_at, **counts,
+        conn,
+        started_at=started,
+        observed_at=observed,
+        source=source,
+        status="ok",
+        catalog_size=catalog.size,
+        free_count=diff.free_count,
+        skipped=len(catalog.skipped),
+        payload_hash=digest,
+        clock_at=clock_at,
+        **counts,
     )
     store.apply_diff(conn, diff, run_id, observed)
     store.mark_seen(conn, observed)
     store.finish_run(conn, run_id, now_utc(), started)
-    return SyncResult(run_id, observed, catalog.size, diff.free_count, counts, len(catalog.skipped),
-                      time.perf_counter() - clock, changes=diff.changes)
+    return SyncResult(
+        run_id,
+        observed,
+        catalog.size,
+        diff.free_count,
+        counts,
+        len(catalog.skipped),
+        time.perf_counter() - clock,
+        changes=diff.changes,
+    )
 
 
 def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
@@ -183,8 +218,9 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
     """A failed run row, in its own transaction (with its on_failure alerts); the data is untouched."""
     try:
         with engine.begin() as conn:
-            run_id = store.insert_run(conn, started_at=started, observed_at=observed, source=source,
-                                      status="failed", error=error)
+            run_id = store.insert_run(
+                conn, started_at=started, observed_at=observed, source=source, status="failed", error=error
+            )
             store.finish_run(conn, run_id, now_utc(), started)
             if notify is not None:
                 from catalog.watch.notify import enqueue_failure
@@ -241,7 +277,9 @@ def measure_availability(engine, settings: Settings, result: SyncResult, transpo
 
 def step_error(exc: Exception, settings: Settings) -> str:
     text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
-    return fetch.scrub(text.splitlines()[0] if text else type(exc).__name__, fetch.secrets_of(settings.api_url, settings.api_key))
+    return fetch.scrub(
+        text.splitlines()[0] if text else type(exc).__name__, fetch.secrets_of(settings.api_url, settings.api_key)
+    )
 
 
 def dry_run(settings: Settings, transport=None) -> SyncResult:
@@ -253,11 +291,21 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     if registry_exists(settings.db):
         with read_connection(settings.db) as conn:
             state, last = reads.load_state(conn), reads.last_ok_run(conn)
-    observed, _ = settle_observed(settings.observed_at or fetched.received_at.replace(microsecond=0), last,
-                                  live=settings.observed_at is None)
+    observed, _ = settle_observed(
+        settings.observed_at or fetched.received_at.replace(microsecond=0), last, live=settings.observed_at is None
+    )
     diff = diff_answer(catalog, state, settings.allow_mass_removal)
-    return SyncResult(None, observed, catalog.size, diff.free_count, diff.counts, len(catalog.skipped),
-                      time.perf_counter() - clock, changes=diff.changes, dry_run=True)
+    return SyncResult(
+        None,
+        observed,
+        catalog.size,
+        diff.free_count,
+        diff.counts,
+        len(catalog.skipped),
+        time.perf_counter() - clock,
+        changes=diff.changes,
+        dry_run=True,
+    )
 
 
 def read_unless_unchanged(conn, body: bytes) -> tuple[str, Catalog | CatalogError | None]:
@@ -283,9 +331,13 @@ def fetch_and_store(engine, settings: Settings, started: datetime, notify, trans
         parsed = read_unless_unchanged(conn, fetched.body)
         del fetched  # before the store allocates its rows: 355 -> 285 MiB at the peak of 50,000 models
         result = store_answer(
-            conn, source=source, observed=observed,
-            started=started, allow_mass_removal=settings.allow_mass_removal,
-            live=settings.observed_at is None, parsed=parsed,
+            conn,
+            source=source,
+            observed=observed,
+            started=started,
+            allow_mass_removal=settings.allow_mass_removal,
+            live=settings.observed_at is None,
+            parsed=parsed,
         )
         if notify is not None:  # same transaction: a stored sync always has its digests
             from catalog.watch.notify import enqueue_digests
@@ -316,9 +368,14 @@ def run_once(settings: Settings, *, transport=None) -> SyncResult:
             if not isinstance(error, CatalogError):
                 raise
             clean = scrubbed(error, settings)
-            record_failure(engine, source=fetch.redact_url(settings.source),
-                           observed=settings.observed_at or started.replace(microsecond=0),
-                           started=started, error=str(clean), notify=notify)
+            record_failure(
+                engine,
+                source=fetch.redact_url(settings.source),
+                observed=settings.observed_at or started.replace(microsecond=0),
+                started=started,
+                error=str(clean),
+                notify=notify,
+            )
             deliver_notifications(engine, notify)
             if clean is not error:  # the original, chained under -v, would show the secret
                 raise clean from None

@@ -10,13 +10,19 @@ from catalog.output.pools import PoolEntry, Pools
 
 # What the built-in pools are for, as the hand-made page advised; [pools.NAME] advice overrides.
 DEFAULT_ADVICE = {
-    "SMALL": {"en": "Quick tasks: short answers, classification, extraction (under 100 tokens)",
-              "zh": "快速任务（少于 100 tokens）：简短回答、分类、信息提取"},
-    "LARGE": {"en": "Complex reasoning: multi-step analysis and long answers (over 500 tokens)",
-              "zh": "复杂推理（超过 500 tokens）：多步分析、长篇回答"},
+    "SMALL": {
+        "en": "Quick tasks: short answers, classification, extraction (under 100 tokens)",
+        "zh": "快速任务（少于 100 tokens）：简短回答、分类、信息提取",
+    },
+    "LARGE": {
+        "en": "Complex reasoning: multi-step analysis and long answers (over 500 tokens)",
+        "zh": "复杂推理（超过 500 tokens）：多步分析、长篇回答",
+    },
     "CODE": {"en": "Code generation, review and fixes", "zh": "代码生成、审查与修复"},
-    "VISION": {"en": "Reading images: screenshots, charts, photos, scanned text",
-               "zh": "图像理解：截图、图表、照片、扫描文字"},
+    "VISION": {
+        "en": "Reading images: screenshots, charts, photos, scanned text",
+        "zh": "图像理解：截图、图表、照片、扫描文字",
+    },
 }
 
 
@@ -86,11 +92,13 @@ def advice_views(pools: Pools, lang: str, fallback_limit: int) -> list[dict[str,
     for name, entries in pools.pools.items():
         first = entries[0] if entries else None
         order = pools.config.pool(name).order
-        views.append({
-            "name": name,
-            "advice": advice_text(name, pools, lang),
-            "first": first.id if first else None,
-            "why": facts(first, order, lang) if first else [],
-            "fallbacks": [e.id for e in entries[1:fallback_limit]],
-        })
+        views.append(
+            {
+                "name": name,
+                "advice": advice_text(name, pools, lang),
+                "first": first.id if first else None,
+                "why": facts(first, order, lang) if first else [],
+                "fallbacks": [e.id for e in entries[1:fallback_limit]],
+            }
+        )
     return views

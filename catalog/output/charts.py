@@ -60,10 +60,16 @@ def time_ticks(frame: Frame) -> list[dict[str, str]]:
     else:
         months = next((m for m in MONTH_STEPS if m * 30 >= step), 12 * math.ceil(step / 365))
         start = frame.t0.year * 12 + frame.t0.month - 1
-        moments = (datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
-                   for index in range(start + 1, start + (MAX_TICKS + 1) * months + 1) if index % months == 0)
-    return [{"x": num(frame.x(when)), "label": when.strftime("%Y-%m-%d"), "anchor": anchor(frame, frame.x(when))}
-            for when in moments if frame.t0 <= when <= frame.t1]
+        moments = (
+            datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
+            for index in range(start + 1, start + (MAX_TICKS + 1) * months + 1)
+            if index % months == 0
+        )
+    return [
+        {"x": num(frame.x(when)), "label": when.strftime("%Y-%m-%d"), "anchor": anchor(frame, frame.x(when))}
+        for when in moments
+        if frame.t0 <= when <= frame.t1
+    ]
 
 
 def anchor(frame: Frame, x: float) -> str:
@@ -126,7 +132,9 @@ def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
     }
 
 
-def timeline_chart(periods: Sequence[Period], newest: datetime, days: int, first: datetime | None = None) -> dict[str, Any]:
+def timeline_chart(
+    periods: Sequence[Period], newest: datetime, days: int, first: datetime | None = None
+) -> dict[str, Any]:
     """One row per model free at any time in the `days` up to `newest`; a bar per free period,
     and an end mark where a period closed inside the window (its reason picks the colour). The
     axis starts at the registry's first run when that is later: before it nothing is known."""
@@ -153,10 +161,18 @@ def timeline_chart(periods: Sequence[Period], newest: datetime, days: int, first
             bars.append({"x": num(x0), "width": num(max(x1 - x0, 2.0))})
             if p.end is not None:
                 marks.append({"x": num(max(x1 - 1.5, frame.left)), "reason": p.reason or "delisted"})
-        rows.append({
-            "y": num(y), "text_y": num(y + ROW_HEIGHT - 4), "bar_y": num(y + 3), "label": xml_text(model_id, LABEL_LIMIT),
-            "model_id": xml_text(model_id), "bars": bars, "marks": marks, "free_now": by_model[model_id][-1].end is None,
-        })
+        rows.append(
+            {
+                "y": num(y),
+                "text_y": num(y + ROW_HEIGHT - 4),
+                "bar_y": num(y + 3),
+                "label": xml_text(model_id, LABEL_LIMIT),
+                "model_id": xml_text(model_id),
+                "bars": bars,
+                "marks": marks,
+                "free_now": by_model[model_id][-1].end is None,
+            }
+        )
     return {
         "width": WIDTH,
         "height": height,
@@ -174,7 +190,12 @@ def timeline_chart(periods: Sequence[Period], newest: datetime, days: int, first
 
 def frame_view(frame: Frame) -> dict[str, str]:
     return {
-        "left": num(frame.left), "top": num(frame.top), "right": num(frame.right), "bottom": num(frame.bottom),
-        "tick_end": num(frame.bottom + 5), "label_y": num(frame.bottom + 18),  # the date axis below the plot
-        "label_x": num(frame.left - 8), "note_y": num(frame.top + 12),  # row labels; the empty-chart note
+        "left": num(frame.left),
+        "top": num(frame.top),
+        "right": num(frame.right),
+        "bottom": num(frame.bottom),
+        "tick_end": num(frame.bottom + 5),
+        "label_y": num(frame.bottom + 18),  # the date axis below the plot
+        "label_x": num(frame.left - 8),
+        "note_y": num(frame.top + 12),  # row labels; the empty-chart note
     }

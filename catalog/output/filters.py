@@ -102,5 +102,12 @@ def ts_comment(value: Any, limit: int = 160) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-FILTERS = {"tokens": tokens, "md_cell": md_cell, "md_code": md_code, "ts_string": ts_string,
-           "ts_comment": ts_comment, "percent": percent, "number": number}
+FILTERS = {
+    "tokens": tokens,
+    "md_cell": md_cell,
+    "md_code": md_code,
+    "ts_string": ts_string,
+    "ts_comment": ts_comment,
+    "percent": percent,
+    "number": number,
+}

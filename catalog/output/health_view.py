@@ -26,7 +26,9 @@ def health_facts(h: ModelHealth | None) -> dict[str, Any]:
         "latency_p50_ms": h.latency_p50_ms,
         "throughput_p50": h.throughput_p50,
         "sampled_at": format_time(h.sampled_at) if h.sampled_at else None,
-        "last_probe": None if probe is None else {
+        "last_probe": None
+        if probe is None
+        else {
             "outcome": probe.outcome,
             "at": format_time(probe.at),
             "ttft_ms": probe.ttft_ms,
@@ -38,8 +40,10 @@ def health_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     """health_facts of every free model, by id; the models never measured share one."""
     unmeasured = health_facts(None)
     measured = snapshot.health
-    return {mid: unmeasured if (h := measured.get(mid)) is None else health_facts(h)
-            for mid in (m.record.id for m in snapshot.models)}
+    return {
+        mid: unmeasured if (h := measured.get(mid)) is None else health_facts(h)
+        for mid in (m.record.id for m in snapshot.models)
+    }
 
 
 def availability_views(health: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -48,12 +52,14 @@ def availability_views(health: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rows = []
     for mid, facts in health.items():
         probe = facts["last_probe"]
-        rows.append({
-            "id": mid,
-            **facts,
-            "probe_outcome": probe["outcome"] if probe else None,
-            "probe_day": probe["at"][:10] if probe else None,
-        })
+        rows.append(
+            {
+                "id": mid,
+                **facts,
+                "probe_outcome": probe["outcome"] if probe else None,
+                "probe_day": probe["at"][:10] if probe else None,
+            }
+        )
     rows.sort(key=lambda r: (STATE_ORDER.get(r["state"], 9), r["id"]))
     states = Counter(r["state"] for r in rows)
     return {

@@ -157,5 +157,8 @@ def fallback_class(text: str, reasoning: bool, context: int | None, rules: Rules
     if hit := first_word(rules.large_words, text):
         return "LARGE", f"size unknown; the word '{hit}' means LARGE (rules.large_words)"
     if reasoning and (context or 0) >= rules.large_min_context:
-        return "LARGE", f"size unknown; reasoning and context ≥ {rules.large_min_context} (rules.large_min_context) mean LARGE"
+        return (
+            "LARGE",
+            f"size unknown; reasoning and context ≥ {rules.large_min_context} (rules.large_min_context) mean LARGE",
+        )
     return "SMALL", "size unknown; without reasoning and a long context it counts as SMALL"

@@ -290,8 +290,10 @@ def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profil
     admitted = [
         Candidate(p, total(points(p)))
         for p in open_models
-        if p.id not in pinned and not (spec.exclude and matching_glob(p.id, spec.exclude))
-        and (not builtin or admits(name, p, rules)[0]) and (not checks or passes(checks, p))
+        if p.id not in pinned
+        and not (spec.exclude and matching_glob(p.id, spec.exclude))
+        and (not builtin or admits(name, p, rules)[0])
+        and (not checks or passes(checks, p))
     ]
     ordered += ranked(admitted, spec.order)
     if name == "CODE":
@@ -303,7 +305,11 @@ def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profil
         made = [Decision(e.id, "chosen", e.why, i, e.score) for i, e in enumerate(chosen, 1)]
         for i, c in enumerate(ordered[cap:], cap + 1):
             why = explained_why(name, c, config, checks)
-            made.append(Decision(c.profile.id, "cut", f"{why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, c.score))
+            made.append(
+                Decision(
+                    c.profile.id, "cut", f"{why}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, c.score
+                )
+            )
         placed = {c.profile.id for c in ordered}
         for p in sorted(profiles.values(), key=attrgetter("id")):
             if p.id not in placed:
@@ -335,8 +341,11 @@ def rejection(name: str, p: Profile, config: PoolConfig, checks: Checks) -> tupl
 def pinned_candidates(name: str, profiles: dict[str, Profile], config: PoolConfig, points: Points) -> list[Candidate]:
     """Pins in config order. A pin skips the pool's rule but never an exclusion or the free rule."""
     why = f"pinned by pools.{name}.pin"
-    return [Candidate(profiles[mid], total(points(profiles[mid])), why, pinned=True)
-            for mid in dict.fromkeys(config.pool(name).pin) if pin_failure(name, mid, profiles, config) is None]
+    return [
+        Candidate(profiles[mid], total(points(profiles[mid])), why, pinned=True)
+        for mid in dict.fromkeys(config.pool(name).pin)
+        if pin_failure(name, mid, profiles, config) is None
+    ]
 
 
 def pin_failures(name: str, profiles: dict[str, Profile], config: PoolConfig) -> list[Decision]:
@@ -348,8 +357,10 @@ def pin_failure(name: str, mid: str, profiles: dict[str, Profile], config: PoolC
     p = profiles.get(mid)
     if p is None:
         return Decision(mid, "missing", f"pinned by pools.{name}.pin, but not free now")
-    for glob, key in ((matching_glob(mid, config.exclude), "pools.exclude"),
-                      (matching_glob(mid, config.pool(name).exclude), f"pools.{name}.exclude")):
+    for glob, key in (
+        (matching_glob(mid, config.exclude), "pools.exclude"),
+        (matching_glob(mid, config.pool(name).exclude), f"pools.{name}.exclude"),
+    ):
         if glob:
             return Decision(mid, "left out", f"pinned, but excluded by {key} '{glob}'")
     if p.unusable is not None:
@@ -357,8 +368,9 @@ def pin_failure(name: str, mid: str, profiles: dict[str, Profile], config: PoolC
     return None
 
 
-def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: PoolConfig,
-                 checks: Checks, points: Points) -> list[Candidate]:
+def code_fillers(
+    ordered: list[Candidate], open_models: list[Profile], config: PoolConfig, checks: Checks, points: Points
+) -> list[Candidate]:
     """Too few coding models free: the best LARGE models (scored for CODE) fill up to code_fill.
     A filler must pass what CODE's selectors (`checks`) ask too, and neither pool may exclude it."""
     need = config.rules.code_fill - len(ordered)
@@ -370,7 +382,9 @@ def code_fillers(ordered: list[Candidate], open_models: list[Profile], config: P
     fillers = [
         Candidate(p, total(points(p)), why, filler=True)
         for p in open_models
-        if p.id not in taken and not matching_glob(p.id, excluded)
-        and admits("LARGE", p, config.rules)[0] and passes(checks, p)
+        if p.id not in taken
+        and not matching_glob(p.id, excluded)
+        and admits("LARGE", p, config.rules)[0]
+        and passes(checks, p)
     ]
     return ranked(fillers, config.pool("CODE").order)[:need]

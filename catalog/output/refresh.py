@@ -19,8 +19,12 @@ log = logging.getLogger("catalog.sync")
 
 def render_snapshot(engine, settings: Settings) -> list[Path]:
     """Render the newest snapshot, unless the files already hold what it would write."""
-    options = dict(out_dir=settings.out_dir, lang=settings.lang, templates_dir=settings.templates_dir,
-                   config_path=settings.config_path)
+    options = dict(
+        out_dir=settings.out_dir,
+        lang=settings.lang,
+        templates_dir=settings.templates_dir,
+        config_path=settings.config_path,
+    )
     watched = dict(feed_url=settings.feed_url, charts=settings.charts)
     with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
         digest = render_skip.inputs_digest(conn, db=settings.db, **options, **watched)
@@ -40,4 +44,3 @@ def render_after(engine, settings: Settings, result) -> None:
         result.written = render_snapshot(engine, settings)
     except CatalogError as exc:
         result.render_error = str(exc)
-

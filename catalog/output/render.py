@@ -64,7 +64,9 @@ def generate(
     with paused_gc():
         pools = build_pools(snapshot, config)
         command = rebuild_command(out_dir, lang, templates_dir, config_path)
-        files = render_files(snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command, watch=watch)
+        files = render_files(
+            snapshot, lang=lang, templates_dir=templates_dir, pools=pools, command=command, watch=watch
+        )
     try:
         return write_files(Path(out_dir), files)
     except OSError as exc:
@@ -89,7 +91,9 @@ def render_files(
         raise RenderError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
     data = page_data(snapshot, pools, command or rebuild_command(Path("generated"), lang, None, None), lang)
     env = environment(templates_dir)
-    files = watch_files(lambda name, values: render_template(env, name, values), watch, pools.config.watch, lang, MARKDOWN)
+    files = watch_files(
+        lambda name, values: render_template(env, name, values), watch, pools.config.watch, lang, MARKDOWN
+    )
     data["charts"] = [{"file": name, "kind": kind} for name, kind in CHART_KINDS.items() if name in files]
     files.update({name: render_template(env, template, data) for name, template in template_names(lang).items()})
     files[JSON_FILE] = pool_json(data)
@@ -285,18 +289,21 @@ def pool_json(data: dict[str, Any]) -> str:
     members: dict[str, dict[str, Any]] = {}
     for pool in data["pools"]:
         for e in pool["entries"]:
-            members.setdefault(e["id"], {
-                "name": e["name"],
-                "context_length": e["context"],
-                "max_completion_tokens": e["max_output"],
-                "size": e["size"],
-                "reasoning": e["reasoning"],
-                "tools": e["tools"],
-                "input_modalities": e["input_modalities"],
-                "free_since": e["free_since"],
-                "health": e["health"],
-                "pools": [],
-            })["pools"].append(pool["name"])
+            members.setdefault(
+                e["id"],
+                {
+                    "name": e["name"],
+                    "context_length": e["context"],
+                    "max_completion_tokens": e["max_output"],
+                    "size": e["size"],
+                    "reasoning": e["reasoning"],
+                    "tools": e["tools"],
+                    "input_modalities": e["input_modalities"],
+                    "free_since": e["free_since"],
+                    "health": e["health"],
+                    "pools": [],
+                },
+            )["pools"].append(pool["name"])
     doc = {
         "_generated": data["generated"],
         "source": data["source"],

@@ -36,8 +36,17 @@ DAY = timedelta(days=1)
 MEMBERSHIP = ("added", "returned")
 
 
-def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Path | None,
-                  config_path: Path | None, feed_url: str | None = None, charts: bool = True) -> str | None:
+def inputs_digest(
+    conn,
+    *,
+    db: str,
+    out_dir: Path,
+    lang: str,
+    templates_dir: Path | None,
+    config_path: Path | None,
+    feed_url: str | None = None,
+    charts: bool = True,
+) -> str | None:
     """The digest of everything a render of the newest snapshot reads; None: do not skip."""
     from catalog.errors import CatalogError
     from catalog.config.loader import load_config
@@ -57,7 +66,9 @@ def inputs_digest(conn, *, db: str, out_dir: Path, lang: str, templates_dir: Pat
     last_event, change_run = conn.execute(select(func.max(events.c.id), func.max(events.c.run_id)).where(upto)).one()
     change = conn.execute(select(runs.c.payload_hash, runs.c.observed_at).where(runs.c.id == change_run)).first()
     starts = conn.execute(select(events.c.observed_at).where(upto, events.c.kind.in_(MEMBERSHIP)).distinct()).scalars()
-    recent = conn.execute(select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=reads.RECENT_DAYS))).scalar()
+    recent = conn.execute(
+        select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=reads.RECENT_DAYS))
+    ).scalar()
     health, measured_at = health_reads.load_health(conn)
     health_at = max(now, measured_at) if measured_at else now
     parts: dict[str, Any] = {
@@ -82,8 +93,14 @@ def _tree(folder: Path) -> list:
     folder = Path(folder)
     if not folder.is_dir():
         return [str(folder), None]
-    return [str(folder), sorted((str(p.relative_to(folder)), hashlib.sha256(p.read_bytes()).hexdigest())
-                                for p in folder.rglob("*") if p.is_file())]
+    return [
+        str(folder),
+        sorted(
+            (str(p.relative_to(folder)), hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in folder.rglob("*")
+            if p.is_file()
+        ),
+    ]
 
 
 def record_path(out_dir: Path) -> Path:
@@ -128,4 +145,3 @@ def remember(out_dir: Path, digest: str | None, files: Iterable[Path]) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         log.debug("render digest not kept (%s): the next render runs in full", exc.strerror or exc)
-

@@ -60,16 +60,26 @@ def total(points: tuple[float, ...]) -> float:
     return round(sum(points), 2)
 
 
-def shared_points(context: int | None, tools: bool, streak_days: float, times_removed: int,
-                  expires: date | None, health: ModelHealth, rules: Rules) -> tuple[float, ...]:
+def shared_points(
+    context: int | None,
+    tools: bool,
+    streak_days: float,
+    times_removed: int,
+    expires: date | None,
+    health: ModelHealth,
+    rules: Rules,
+) -> tuple[float, ...]:
     """The rounded points of context, tools, streak, removals, expiry and health: alike in every pool."""
-    return (*record_points(context, tools, streak_days, times_removed, expires is not None),
-            rounded(health_points(health, rules)))
+    return (
+        *record_points(context, tools, streak_days, times_removed, expires is not None),
+        rounded(health_points(health, rules)),
+    )
 
 
 @lru_cache(maxsize=4096)  # 50,000 models share a few hundred of these
-def record_points(context: int | None, tools: bool, streak_days: float, times_removed: int,
-                  expiring: bool) -> tuple[float, ...]:
+def record_points(
+    context: int | None, tools: bool, streak_days: float, times_removed: int, expiring: bool
+) -> tuple[float, ...]:
     return (
         rounded(context_points(context)),
         rounded(TOOLS_POINTS if tools else 0.0),

@@ -128,7 +128,9 @@ def flag(key: str, wanted: bool | None, has_of: Callable[[Profile], bool], what:
     def check(p: Profile) -> Check:
         has = has_of(p)
         said = f"supports {what}" if has else f"no {what}"
-        return Check(key, has == wanted, said if has == wanted else f"{said} (pools.{name}.{key} = {str(wanted).lower()})")
+        return Check(
+            key, has == wanted, said if has == wanted else f"{said} (pools.{name}.{key} = {str(wanted).lower()})"
+        )
 
     return check
 
@@ -193,7 +195,15 @@ def bound(key: str, spec: PoolRules, p: Profile, size: float | None, what: str, 
 
 
 SELECTORS: tuple[Callable[[str, PoolRules], Checker | None], ...] = (
-    min_context, input_modalities, output_modalities, tools, reasoning, vendors, include, min_b, max_b,
+    min_context,
+    input_modalities,
+    output_modalities,
+    tools,
+    reasoning,
+    vendors,
+    include,
+    min_b,
+    max_b,
 )
 
 

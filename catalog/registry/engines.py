@@ -168,9 +168,13 @@ class SQLiteRules:
         text = _first_line(original)
         if isinstance(original, sqlite3.OperationalError):
             if "locked" in text or "busy" in text:
-                return RegistryError(f"the registry at {where} is locked by another process ({text}); try again shortly")
+                return RegistryError(
+                    f"the registry at {where} is locked by another process ({text}); try again shortly"
+                )
             if "readonly" in text or "read-only" in text:
-                return RegistryError(f"cannot write the registry at {where}: {text}; check the file's and folder's permissions")
+                return RegistryError(
+                    f"cannot write the registry at {where}: {text}; check the file's and folder's permissions"
+                )
             if "unable to open" in text:
                 return RegistryError(f"cannot open the registry at {where}: {text}; check the path and permissions")
         if isinstance(original, sqlite3.DatabaseError) and "not a database" in text:

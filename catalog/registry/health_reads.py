@@ -19,8 +19,19 @@ MIN_KNOWN_SAMPLES = 12  # fewer known samples in the window: availability is not
 PENDING = "pending"  # a probe reserved against the budget, not finished (or killed mid-call)
 
 SAMPLE_COLUMNS = (
-    "model_id", "state", "status", "endpoints", "providers", "uptime_5m", "uptime_30m", "uptime_1d",
-    "latency_p50_ms", "latency_p90_ms", "throughput_p50", "sampled_at", "error",
+    "model_id",
+    "state",
+    "status",
+    "endpoints",
+    "providers",
+    "uptime_5m",
+    "uptime_30m",
+    "uptime_1d",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "throughput_p50",
+    "sampled_at",
+    "error",
 )
 PROBE_COLUMNS = "model_id, outcome, probed_at, http_status, ttft_ms, total_ms, detail"
 
@@ -99,4 +110,6 @@ def samples_of(conn, model_id: str, since: datetime | None = None) -> list[dict[
         statement += " AND sampled_at >= :since"
         params["since"] = format_time(since)
     loads = sql.json_decoder(conn)
-    return [{"model_id": row[0], **sample_fields(row, loads)} for row in sql.rows(conn, statement + " ORDER BY id", params)]
+    return [
+        {"model_id": row[0], **sample_fields(row, loads)} for row in sql.rows(conn, statement + " ORDER BY id", params)
+    ]

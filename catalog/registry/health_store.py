@@ -79,6 +79,11 @@ def finish_probe(conn, probe_id: int, record: ProbeRecord) -> None:
     conn.execute(
         update(probes)
         .where(probes.c.id == probe_id)
-        .values(outcome=record.outcome, http_status=record.http_status, ttft_ms=record.ttft_ms,
-                total_ms=record.total_ms, detail=record.detail)
+        .values(
+            outcome=record.outcome,
+            http_status=record.http_status,
+            ttft_ms=record.ttft_ms,
+            total_ms=record.total_ms,
+            detail=record.detail,
+        )
     )

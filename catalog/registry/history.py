@@ -56,8 +56,19 @@ def load_history(conn, at: datetime | None = None) -> History | None:
         {"run": last_run, "limit": MAX_FEED_EVENTS},
     )
     numbered = tuple(
-        (event_id, EventRecord(run_id=run_id, observed_at=parse_time(when), model_id=model_id, kind=kind,
-                               reason=reason, field=changed, old=loads(old), new=loads(new)))
+        (
+            event_id,
+            EventRecord(
+                run_id=run_id,
+                observed_at=parse_time(when),
+                model_id=model_id,
+                kind=kind,
+                reason=reason,
+                field=changed,
+                old=loads(old),
+                new=loads(new),
+            ),
+        )
         for event_id, run_id, when, model_id, kind, reason, changed, old, new in rows
     )
     return History(

@@ -116,7 +116,9 @@ def _acquire(fd: int, path: Path, wait: float | None) -> None:
         if _try_flock(fd):
             return
     holder = describe_holder(read_holder(path))
-    raise LockedError(f"another sync is still running after {wait:g} s{holder}; try again later or pass a longer --wait")
+    raise LockedError(
+        f"another sync is still running after {wait:g} s{holder}; try again later or pass a longer --wait"
+    )
 
 
 def _holder_note(fd: int, path: Path) -> tuple[bool, dict | None]:

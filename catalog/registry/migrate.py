@@ -92,7 +92,9 @@ def check_readable(connection, where: str) -> None:
     if revision == HEAD_REVISION:
         return
     if revision is None:
-        raise RegistryError(f"{where} is not a catalog registry (no schema); run `catalog sync` or `catalog db upgrade` first")
+        raise RegistryError(
+            f"{where} is not a catalog registry (no schema); run `catalog sync` or `catalog db upgrade` first"
+        )
     check_not_newer(revision, where)
     if revision != head_revision():
         raise RegistryError(f"the registry at {where} has an older schema; run `catalog db upgrade --db {where}`")

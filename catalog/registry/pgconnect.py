@@ -8,10 +8,19 @@ from catalog.errors import CatalogError, RegistryError
 # A peer that vanishes without closing its socket (power loss, network cut) is noticed after about
 # idle + interval * count = 30 + 10 * 3 s when the line is quiet, and after tcp_user_timeout when
 # sent data goes unacknowledged; the server then ends the backend and frees its locks.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-              "tcp_user_timeout": 60_000}
-SERVER_KEEPALIVES = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
-                     "tcp_user_timeout": "60000"}
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
+SERVER_KEEPALIVES = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+}
 CONNECT_TIMEOUT = 10
 
 
@@ -105,5 +114,7 @@ def error(original: BaseException, where: str) -> CatalogError | None:
     if isinstance(original, pgerrors.QueryCanceled):
         return RegistryError(f"a statement at {where} ran out of time ({text})")
     if isinstance(original, psycopg.OperationalError):
-        return RegistryError(f"cannot reach the registry at {where}: {text}; check the URL, the server and the credentials")
+        return RegistryError(
+            f"cannot reach the registry at {where}: {text}; check the URL, the server and the credentials"
+        )
     return RegistryError(f"registry error at {where}: {text}")

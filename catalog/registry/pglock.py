@@ -114,7 +114,9 @@ def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):
     def creator():
         nonlocal handed_out
         if handed_out:  # the pool lost the connection: a new one would not hold the lock
-            raise RegistryError(f"lost the connection to {where} that held the sync lock; nothing more was written, run it again")
+            raise RegistryError(
+                f"lost the connection to {where} that held the sync lock; nothing more was written, run it again"
+            )
         handed_out = True
         return conn
 
@@ -123,6 +125,8 @@ def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):
     @event.listens_for(engine, "begin")
     def still_held(sa_conn):
         if sa_conn.exec_driver_sql(HELD, (NAMESPACE, key)).first() is None:
-            raise RegistryError(f"this sync no longer holds the lock on {where}; nothing more was written, run it again")
+            raise RegistryError(
+                f"this sync no longer holds the lock on {where}; nothing more was written, run it again"
+            )
 
     return engine

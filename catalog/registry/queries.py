@@ -120,7 +120,9 @@ def history(conn, model_id: str) -> list[dict[str, Any]]:
     timeline = reads.load_events(conn, model_id=model_id)
     if not timeline:
         if not reads.known_model(conn, model_id):
-            raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
+            raise CatalogError(
+                f"{model_id} was never free in this registry; `catalog models --all` lists the known ids"
+            )
     return event_rows(reversed(timeline))
 
 
@@ -139,22 +141,24 @@ def health_now(conn) -> list[dict[str, Any]]:
     rows = []
     for model in snapshot.models:
         h = snapshot.health.get(model.id) or ModelHealth()
-        rows.append({
-            "model_id": model.id,
-            "state": h.state,
-            "status": h.status,
-            "endpoints": h.endpoints,
-            "providers": list(h.providers),
-            "uptime_5m": h.uptime_5m,
-            "uptime_30m": h.uptime_30m,
-            "uptime_1d": h.uptime_1d,
-            "latency_p50_ms": h.latency_p50_ms,
-            "latency_p90_ms": h.latency_p90_ms,
-            "throughput_p50": h.throughput_p50,
-            "availability_7d": h.availability_7d,
-            "sampled_at": h.sampled_at,
-            "last_probe": probe_view(h.last_probe),
-        })
+        rows.append(
+            {
+                "model_id": model.id,
+                "state": h.state,
+                "status": h.status,
+                "endpoints": h.endpoints,
+                "providers": list(h.providers),
+                "uptime_5m": h.uptime_5m,
+                "uptime_30m": h.uptime_30m,
+                "uptime_1d": h.uptime_1d,
+                "latency_p50_ms": h.latency_p50_ms,
+                "latency_p90_ms": h.latency_p90_ms,
+                "throughput_p50": h.throughput_p50,
+                "availability_7d": h.availability_7d,
+                "sampled_at": h.sampled_at,
+                "last_probe": probe_view(h.last_probe),
+            }
+        )
     return rows
 
 
@@ -163,7 +167,9 @@ def health_samples(conn, model_id: str, since: datetime | None = None) -> list[d
     rows = health_reads.samples_of(conn, model_id, since)
     if not rows:
         if not reads.known_model(conn, model_id):
-            raise CatalogError(f"{model_id} was never free in this registry; `catalog models --all` lists the known ids")
+            raise CatalogError(
+                f"{model_id} was never free in this registry; `catalog models --all` lists the known ids"
+            )
     for row in rows:
         row["providers"] = list(row["providers"])
     return rows

@@ -38,38 +38,86 @@ _clock = time.monotonic  # a name of our own, so tests can move time without sle
 # Pragmas whose argument names a table or index (or a row limit): they only report.
 _NAME_ARG_PRAGMAS = frozenset(
     {
-        "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
-        "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
     }
 )
 # Pragmas allowed only without a value: with one (`journal_mode=delete`, `user_version=5`,
 # `query_only=0`) they change the database or this connection's guarantees.
 _REPORT_PRAGMAS = frozenset(
     {
-        "user_version", "schema_version", "application_id", "data_version", "journal_mode",
-        "page_size", "page_count", "freelist_count", "encoding", "auto_vacuum", "foreign_keys",
-        "query_only", "database_list", "collation_list", "function_list", "module_list",
-        "pragma_list", "compile_options", "read_uncommitted", "busy_timeout", "cache_size",
-        "synchronous", "wal_autocheckpoint",
+        "user_version",
+        "schema_version",
+        "application_id",
+        "data_version",
+        "journal_mode",
+        "page_size",
+        "page_count",
+        "freelist_count",
+        "encoding",
+        "auto_vacuum",
+        "foreign_keys",
+        "query_only",
+        "database_list",
+        "collation_list",
+        "function_list",
+        "module_list",
+        "pragma_list",
+        "compile_options",
+        "read_uncommitted",
+        "busy_timeout",
+        "cache_size",
+        "synchronous",
+        "wal_autocheckpoint",
     }
 )
 # SQL functions that reach outside the database or change the connection.
-_DENIED_FUNCTIONS = frozenset(
-    {"load_extension", "fts3_tokenizer", "writefile", "readfile", "edit", "sqlite_dbpage"}
-)
+_DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "writefile", "readfile", "edit", "sqlite_dbpage"})
 # Names of the action codes, for messages ("INSERT on models").
 _ACTION_NAMES = {
     getattr(sqlite3, name): name.removeprefix("SQLITE_")
     for name in (
-        "SQLITE_CREATE_INDEX", "SQLITE_CREATE_TABLE", "SQLITE_CREATE_TEMP_INDEX",
-        "SQLITE_CREATE_TEMP_TABLE", "SQLITE_CREATE_TEMP_TRIGGER", "SQLITE_CREATE_TEMP_VIEW",
-        "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW", "SQLITE_DELETE", "SQLITE_DROP_INDEX",
-        "SQLITE_DROP_TABLE", "SQLITE_DROP_TEMP_INDEX", "SQLITE_DROP_TEMP_TABLE",
-        "SQLITE_DROP_TEMP_TRIGGER", "SQLITE_DROP_TEMP_VIEW", "SQLITE_DROP_TRIGGER",
-        "SQLITE_DROP_VIEW", "SQLITE_INSERT", "SQLITE_PRAGMA", "SQLITE_READ", "SQLITE_SELECT",
-        "SQLITE_TRANSACTION", "SQLITE_UPDATE", "SQLITE_ATTACH", "SQLITE_DETACH",
-        "SQLITE_ALTER_TABLE", "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_CREATE_VTABLE",
-        "SQLITE_DROP_VTABLE", "SQLITE_FUNCTION", "SQLITE_SAVEPOINT", "SQLITE_RECURSIVE",
+        "SQLITE_CREATE_INDEX",
+        "SQLITE_CREATE_TABLE",
+        "SQLITE_CREATE_TEMP_INDEX",
+        "SQLITE_CREATE_TEMP_TABLE",
+        "SQLITE_CREATE_TEMP_TRIGGER",
+        "SQLITE_CREATE_TEMP_VIEW",
+        "SQLITE_CREATE_TRIGGER",
+        "SQLITE_CREATE_VIEW",
+        "SQLITE_DELETE",
+        "SQLITE_DROP_INDEX",
+        "SQLITE_DROP_TABLE",
+        "SQLITE_DROP_TEMP_INDEX",
+        "SQLITE_DROP_TEMP_TABLE",
+        "SQLITE_DROP_TEMP_TRIGGER",
+        "SQLITE_DROP_TEMP_VIEW",
+        "SQLITE_DROP_TRIGGER",
+        "SQLITE_DROP_VIEW",
+        "SQLITE_INSERT",
+        "SQLITE_PRAGMA",
+        "SQLITE_READ",
+        "SQLITE_SELECT",
+        "SQLITE_TRANSACTION",
+        "SQLITE_UPDATE",
+        "SQLITE_ATTACH",
+        "SQLITE_DETACH",
+        "SQLITE_ALTER_TABLE",
+        "SQLITE_REINDEX",
+        "SQLITE_ANALYZE",
+        "SQLITE_CREATE_VTABLE",
+        "SQLITE_DROP_VTABLE",
+        "SQLITE_FUNCTION",
+        "SQLITE_SAVEPOINT",
+        "SQLITE_RECURSIVE",
     )
     if hasattr(sqlite3, name)
 }
@@ -229,9 +277,7 @@ def query_error(exc: BaseException, conn: sqlite3.Connection | None = None) -> Q
     orig = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
     message = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
     if isinstance(conn, ReadOnlyConnection) and conn.timed_out:
-        return QueryError(
-            f"the query ran longer than {conn.timeout:g} s and was stopped; narrow it or raise --timeout"
-        )
+        return QueryError(f"the query ran longer than {conn.timeout:g} s and was stopped; narrow it or raise --timeout")
     if "binding parameter" in message:
         return QueryError(f"the query failed: {message} (pass --param NAME=VALUE)")
     if _is_refusal(message):
@@ -257,9 +303,7 @@ def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> "sqlalchemy.E
     from sqlalchemy.pool import NullPool
 
     connect(db, timeout=timeout).close()  # fail now, with our message, if the file is missing
-    return sqlalchemy.create_engine(
-        "sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool
-    )
+    return sqlalchemy.create_engine("sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool)
 
 
 def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:

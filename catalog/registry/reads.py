@@ -22,9 +22,20 @@ RECENT_LIMIT = 1000
 
 # The columns of model_versions that make a ModelRecord, in the order of its fields.
 VERSION_COLUMNS = (
-    "model_id", "name", "canonical_slug", "context_length", "top_context_length", "max_completion_tokens",
-    "input_modalities", "output_modalities", "supported_parameters", "pricing", "expiration_date", "created",
-    "description", "hugging_face_id",
+    "model_id",
+    "name",
+    "canonical_slug",
+    "context_length",
+    "top_context_length",
+    "max_completion_tokens",
+    "input_modalities",
+    "output_modalities",
+    "supported_parameters",
+    "pricing",
+    "expiration_date",
+    "created",
+    "description",
+    "hugging_face_id",
 )
 RUN_COLUMNS = "id, observed_at, source, payload_hash, catalog_size, free_count, skipped"
 # Left out of a snapshot's records: nothing a snapshot feeds (render, pools, queries) shows it, and
@@ -100,7 +111,9 @@ def time_or_none(value: str | None) -> datetime | None:
 
 def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
     bound, params = sql.up_to("observed_at", at)
-    found = sql.rows(conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE status = 'ok' AND {bound} ORDER BY id DESC LIMIT 1", params)
+    found = sql.rows(
+        conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE status = 'ok' AND {bound} ORDER BY id DESC LIMIT 1", params
+    )
     if not found:
         return None
     run_id, observed, source, payload_hash, size, free, skipped = found[0]
@@ -191,11 +204,18 @@ def latest_versions(conn) -> list[tuple[FreeModel, Sequence[Any]]]:
     """Every model ever free with its last free values, and its membership columns: (is_free,
     last_seen_free, left_at, left_reason), times as datetimes."""
     reader = RecordReader(conn)
-    extra = ("m.first_seen_free", "m.free_since", "m.times_removed", "m.is_free", "m.last_seen_free", "m.left_at",
-             "m.left_reason")
+    extra = (
+        "m.first_seen_free",
+        "m.free_since",
+        "m.times_removed",
+        "m.is_free",
+        "m.last_seen_free",
+        "m.left_at",
+        "m.left_reason",
+    )
     result = []
     for row in sql.rows(conn, f"{version_select(*extra)} WHERE {NEWEST_VERSION}"):
-        first_seen, since, removed, is_free, last_seen, left_at, left_reason = row[len(VERSION_COLUMNS):]
+        first_seen, since, removed, is_free, last_seen, left_at, left_reason = row[len(VERSION_COLUMNS) :]
         model = FreeModel(reader.record(row), parse_time(first_seen), parse_time(since), removed)
         result.append((model, (bool(is_free), parse_time(last_seen), time_or_none(left_at), left_reason)))
     return result
@@ -222,8 +242,13 @@ def load_events(
     limit: int | None = None,
 ) -> list[EventRecord]:
     """Events, newest first."""
-    given = {"since": None if since is None else format_time(since), "until_run": until_run, "of_run": of_run,
-             "model_id": model_id, "field": field}
+    given = {
+        "since": None if since is None else format_time(since),
+        "until_run": until_run,
+        "of_run": of_run,
+        "model_id": model_id,
+        "field": field,
+    }
     params: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     where = [EVENT_FILTERS[name] for name in params]
     if kinds:
@@ -237,7 +262,15 @@ def load_events(
         params["limit"] = limit
     loads = sql.json_decoder(conn)
     return [
-        EventRecord(run_id=run_id, observed_at=parse_time(observed), model_id=mid, kind=kind, reason=reason,
-                    field=changed, old=loads(old), new=loads(new))
+        EventRecord(
+            run_id=run_id,
+            observed_at=parse_time(observed),
+            model_id=mid,
+            kind=kind,
+            reason=reason,
+            field=changed,
+            old=loads(old),
+            new=loads(new),
+        )
         for run_id, observed, mid, kind, reason, changed, old, new in sql.rows(conn, statement, params)
     ]

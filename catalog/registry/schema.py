@@ -15,8 +15,23 @@ as text.
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, TypeDecorator, UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 
 from catalog.times import format_time, parse_time
 
@@ -133,7 +148,9 @@ class ModelVersion:
         _optional("description", Text),
         _optional("hugging_face_id", Text),
         Index("ix_model_versions_model_id_valid_from_run", "model_id", "valid_from_run"),
-        Index("ux_model_versions_open", "model_id", unique=True, sqlite_where=OPEN_VERSION, postgresql_where=OPEN_VERSION),
+        Index(
+            "ux_model_versions_open", "model_id", unique=True, sqlite_where=OPEN_VERSION, postgresql_where=OPEN_VERSION
+        ),
     )
 
 
@@ -164,8 +181,10 @@ class HealthCheck:
         _optional("status", Integer),  # the best endpoint's status
         _optional("endpoints", Integer),  # None when the call failed
         _optional("providers", Json),
-        *(_optional(name, Float) for name in ("uptime_5m", "uptime_30m", "uptime_1d", "latency_p50_ms",
-                                               "latency_p90_ms", "throughput_p50")),
+        *(
+            _optional(name, Float)
+            for name in ("uptime_5m", "uptime_30m", "uptime_1d", "latency_p50_ms", "latency_p90_ms", "throughput_p50")
+        ),
         _optional("error", Text),  # why the state is unknown
         Index("ix_health_checks_model_id_sampled_at", "model_id", "sampled_at"),
     )

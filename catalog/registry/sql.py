@@ -80,7 +80,10 @@ def _as_is(value: Any) -> Any:
 
 def has_table(conn, name: str) -> bool:
     if _sqlite_of(conn) is not None:
-        return scalar(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": name}) is not None
+        return (
+            scalar(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": name})
+            is not None
+        )
     from sqlalchemy import inspect
 
     return inspect(conn).has_table(name)

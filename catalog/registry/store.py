@@ -43,10 +43,24 @@ def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> lis
         return texts[value]
 
     return [
-        (r.id, run_id, observed, r.name, r.canonical_slug, r.context_length, r.top_context_length,
-         r.max_completion_tokens, as_text(r.input_modalities, list), as_text(r.output_modalities, list),
-         as_text(r.supported_parameters, list), as_text(r.pricing, dict), r.expiration_date, r.created,
-         r.description, r.hugging_face_id)
+        (
+            r.id,
+            run_id,
+            observed,
+            r.name,
+            r.canonical_slug,
+            r.context_length,
+            r.top_context_length,
+            r.max_completion_tokens,
+            as_text(r.input_modalities, list),
+            as_text(r.output_modalities, list),
+            as_text(r.supported_parameters, list),
+            as_text(r.pricing, dict),
+            r.expiration_date,
+            r.created,
+            r.description,
+            r.hugging_face_id,
+        )
         for r in records
     ]
 
@@ -102,7 +116,12 @@ def apply_diff(conn, diff: Diff, run_id: int, observed: datetime) -> None:
         conn.execute(
             update(models)
             .where(models.c.id == bindparam("mid"))
-            .values(is_free=False, left_at=observed, left_reason=bindparam("reason"), times_removed=models.c.times_removed + 1),
+            .values(
+                is_free=False,
+                left_at=observed,
+                left_reason=bindparam("reason"),
+                times_removed=models.c.times_removed + 1,
+            ),
             [{"mid": mid, "reason": reason} for mid, reason in diff.removed.items()],
         )
     if diff.returned:

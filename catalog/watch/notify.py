@@ -43,7 +43,6 @@ class Delivery:
     error: str | None  # None: delivered
 
 
-
 def run_facts(conn, run_id: int) -> RunFacts:
     row = conn.execute(select(runs.c.observed_at, runs.c.source, runs.c.free_count).where(runs.c.id == run_id)).one()
     return RunFacts(run_id, row.observed_at, row.source, row.free_count)
@@ -53,7 +52,9 @@ def enqueue_digests(conn, config: NotifyConfig, run_id: int) -> int:
     """Inside the sync's transaction: one digest per target with matching events; none for a baseline."""
     if not config.targets:
         return 0
-    earlier = conn.execute(select(func.count()).select_from(runs).where(runs.c.status == "ok", runs.c.id < run_id)).scalar_one()
+    earlier = conn.execute(
+        select(func.count()).select_from(runs).where(runs.c.status == "ok", runs.c.id < run_id)
+    ).scalar_one()
     if not earlier:
         return 0  # the first successful sync describes what exists, not what changed
     records = load_events(conn, of_run=run_id)
@@ -85,10 +86,19 @@ def enqueue_failure(conn, config: NotifyConfig, run_id: int, error: str) -> int:
 
 
 def insert_row(conn, target: Target, run_id: int, kind: str, message) -> None:
-    conn.execute(insert(outbox).values(
-        target_id=target.id, target_kind=target.kind, kind=kind, run_id=run_id, created_at=now_utc(),
-        title=message.title, body=message.body, status="pending", attempts=0,
-    ))
+    conn.execute(
+        insert(outbox).values(
+            target_id=target.id,
+            target_kind=target.kind,
+            kind=kind,
+            run_id=run_id,
+            created_at=now_utc(),
+            title=message.title,
+            body=message.body,
+            status="pending",
+            attempts=0,
+        )
+    )
 
 
 def deliver_pending(engine, config: NotifyConfig, transport=None) -> list[Delivery]:
@@ -106,12 +116,19 @@ def deliver_pending(engine, config: NotifyConfig, transport=None) -> list[Delive
                 .order_by(outbox.c.id)
             ).all()
         for row in pending:
-            error = send(target, Message(row.title, row.body), delivery=str(row.id), deadline=deadline, transport=transport)
+            error = send(
+                target, Message(row.title, row.body), delivery=str(row.id), deadline=deadline, transport=transport
+            )
             mark(engine, row.id, error)
             results.append(Delivery(target.label, row.id, row.run_id, row.kind, error))
             if error is not None:
-                log.warning("notification %s of run #%d to %s not delivered (stays pending): %s",
-                            row.kind, row.run_id, target.label, error)
+                log.warning(
+                    "notification %s of run #%d to %s not delivered (stays pending): %s",
+                    row.kind,
+                    row.run_id,
+                    target.label,
+                    error,
+                )
                 break
     return results
 
@@ -119,17 +136,22 @@ def deliver_pending(engine, config: NotifyConfig, transport=None) -> list[Delive
 def mark(engine, notification_id: int, error: str | None) -> None:
     now = now_utc()
     values = {"attempts": outbox.c.attempts + 1, "last_attempt_at": now}
-    values.update({"status": "delivered", "delivered_at": now, "last_error": None} if error is None else {"last_error": error})
+    values.update(
+        {"status": "delivered", "delivered_at": now, "last_error": None} if error is None else {"last_error": error}
+    )
     with engine.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == notification_id, outbox.c.status == "pending").values(**values))
+        conn.execute(
+            update(outbox).where(outbox.c.id == notification_id, outbox.c.status == "pending").values(**values)
+        )
 
 
 def expire_old(engine, config: NotifyConfig) -> int:
     """Pending rows older than max_age are given up (kept, as `expired`, for `catalog status`)."""
     cutoff = now_utc() - config.max_age
     with engine.begin() as conn:
-        done = conn.execute(update(outbox).where(outbox.c.status == "pending", outbox.c.created_at < cutoff)
-                            .values(status="expired"))
+        done = conn.execute(
+            update(outbox).where(outbox.c.status == "pending", outbox.c.created_at < cutoff).values(status="expired")
+        )
     if done.rowcount:
         log.warning("%d notification(s) not delivered within %s were given up", done.rowcount, config.max_age)
     return done.rowcount or 0
@@ -138,12 +160,19 @@ def expire_old(engine, config: NotifyConfig) -> int:
 def pending_rows(conn, config: NotifyConfig) -> list[dict]:
     """What waits, oldest first, with each target's label (or its id, once it left the config)."""
     labels = {t.id: t.label for t in config.targets}
-    query = select(outbox, runs.c.observed_at).join(runs, runs.c.id == outbox.c.run_id).where(outbox.c.status == "pending")
+    query = (
+        select(outbox, runs.c.observed_at).join(runs, runs.c.id == outbox.c.run_id).where(outbox.c.status == "pending")
+    )
     return [
         {
-            "id": row.id, "target": labels.get(row.target_id, f"{row.target_kind} {row.target_id} (no longer configured)"),
-            "kind": row.kind, "run_id": row.run_id, "observed_at": row.observed_at, "created_at": row.created_at,
-            "attempts": row.attempts, "last_error": row.last_error,
+            "id": row.id,
+            "target": labels.get(row.target_id, f"{row.target_kind} {row.target_id} (no longer configured)"),
+            "kind": row.kind,
+            "run_id": row.run_id,
+            "observed_at": row.observed_at,
+            "created_at": row.created_at,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
         }
         for row in conn.execute(query.order_by(outbox.c.id))
     ]
@@ -153,15 +182,21 @@ def outbox_counts(conn) -> dict:
     """For `catalog status`: how many wait (and of those, how many failed at least once), how many
     were given up, and the newest failure."""
     counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
-    failing = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending", outbox.c.attempts > 0)).scalar_one()
+    failing = conn.execute(
+        select(func.count()).select_from(outbox).where(outbox.c.status == "pending", outbox.c.attempts > 0)
+    ).scalar_one()
     last = conn.execute(
         select(outbox.c.target_kind, outbox.c.target_id, outbox.c.last_error, outbox.c.last_attempt_at)
         .where(outbox.c.last_error.is_not(None), outbox.c.status != "delivered")
-        .order_by(outbox.c.last_attempt_at.desc(), outbox.c.id.desc()).limit(1)
+        .order_by(outbox.c.last_attempt_at.desc(), outbox.c.id.desc())
+        .limit(1)
     ).first()
     return {
-        "pending": counts.get("pending", 0), "failing": failing, "expired": counts.get("expired", 0),
+        "pending": counts.get("pending", 0),
+        "failing": failing,
+        "expired": counts.get("expired", 0),
         "delivered": counts.get("delivered", 0),
-        "last_error": None if last is None else {
-            "target": f"{last.target_kind} {last.target_id}", "error": last.last_error, "at": last.last_attempt_at},
+        "last_error": None
+        if last is None
+        else {"target": f"{last.target_kind} {last.target_id}", "error": last.last_error, "at": last.last_attempt_at},
     }

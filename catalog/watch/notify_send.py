@@ -50,30 +50,45 @@ def event_json(event: EventRecord) -> dict[str, Any]:
 
 def digest(target: Target, run: RunFacts, events: Sequence[EventRecord]) -> Message:
     if target.kind == "webhook":
-        return Message(None, payload({
-            "kind": "digest", **run_fields(run), "free_count": run.free_count,
-            "events": [event_json(e) for e in events],
-        }))
+        return Message(
+            None,
+            payload(
+                {
+                    "kind": "digest",
+                    **run_fields(run),
+                    "free_count": run.free_count,
+                    "events": [event_json(e) for e in events],
+                }
+            ),
+        )
     counts = {kind: sum(e.kind == kind for e in events) for kind in KIND_MARKS}
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
     lines = [event_line(e) for e in events[:DIGEST_LINES]]
     if len(events) > DIGEST_LINES:
         lines.append(f"- and {len(events) - DIGEST_LINES} more (`catalog changes` lists them)")
     free = f" · {run.free_count} free now" if run.free_count is not None else ""
-    return Message(f"OpenRouter free models: {summary}", "\n".join(lines) + f"\n\nObserved {format_time(run.observed_at)}{free}.")
+    return Message(
+        f"OpenRouter free models: {summary}", "\n".join(lines) + f"\n\nObserved {format_time(run.observed_at)}{free}."
+    )
 
 
 def failure(target: Target, run: RunFacts, error: str) -> Message:
     if target.kind == "webhook":
         return Message(None, payload({"kind": "failure", **run_fields(run), "error": error}))
-    return Message("catalog: a sync failed", f"Sync #{run.run_id} at {format_time(run.observed_at)} failed: {error}\n\n"
-                   "Nothing was stored; `catalog status` shows the streak. No further alert until a sync succeeds.")
+    return Message(
+        "catalog: a sync failed",
+        f"Sync #{run.run_id} at {format_time(run.observed_at)} failed: {error}\n\n"
+        "Nothing was stored; `catalog status` shows the streak. No further alert until a sync succeeds.",
+    )
 
 
 def test_message(target: Target, at: datetime) -> Message:
     if target.kind == "webhook":
         return Message(None, payload({"kind": "test", "sent_at": format_time(at), "events": []}))
-    return Message("catalog: test notification", f"This target is set up right: it will get a digest after each sync with changes ({', '.join(target.events)}).")
+    return Message(
+        "catalog: test notification",
+        f"This target is set up right: it will get a digest after each sync with changes ({', '.join(target.events)}).",
+    )
 
 
 def run_fields(run: RunFacts) -> dict[str, Any]:
@@ -142,7 +157,11 @@ def post_webhook(target: Target, message: Message, delivery: str, timeout: float
     from catalog import __version__
 
     body = message.body.encode("utf-8")
-    headers = {"Content-Type": "application/json", "User-Agent": f"catalog/{__version__}", "X-Catalog-Delivery": delivery}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"catalog/{__version__}",
+        "X-Catalog-Delivery": delivery,
+    }
     secret = target.secret()
     if secret is not None:
         headers[SIGNATURE_HEADER] = signature(secret, body)
