@@ -5,9 +5,9 @@ by developers (`alembic -c alembic.ini upgrade head` with CATALOG_DB set). Never
 that would take over the application's logging.
 """
 
-from alembic import context
 from sqlalchemy import create_engine
 
+from alembic import context
 from catalog.registry.schema import Base
 
 config = context.config

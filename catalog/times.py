@@ -6,7 +6,7 @@ light modules (formats, lock) can use it without importing SQLAlchemy.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -16,19 +16,19 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def format_time(value: datetime) -> str:
     """A naive time is taken to be UTC already."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 @lru_cache(maxsize=4096)  # a snapshot reads the same few times from thousands of rows
 def parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)  # ~60x faster than strptime; reads the trailing Z
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def now_utc() -> datetime:
     """This host's clock, full precision: run durations are exact."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now_utc_seconds() -> datetime:

@@ -16,6 +16,7 @@ import importlib.util
 from pathlib import Path
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0003"

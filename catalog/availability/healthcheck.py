@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable
 
+from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
 from catalog.errors import one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
-from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
 from catalog.ingest.urls import endpoints_url
 
 log = logging.getLogger("catalog.health")
@@ -53,9 +53,11 @@ def sample_models(
             on_done(sample)
         return sample
 
-    with httpx.Client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="health") as pool:
-            return list(pool.map(one, ids))
+    with (
+        httpx.Client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client,
+        ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="health") as pool,
+    ):
+        return list(pool.map(one, ids))
 
 
 def _sample_one(client, model_id: str, api_url: str, deadline: float, secrets: list[str]) -> Sample:

@@ -109,8 +109,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def refresh(args: argparse.Namespace) -> int:
-    from catalog.jobs.health import free_model_count, refresh_health
     from catalog.display.progress import progress
+    from catalog.jobs.health import free_model_count, refresh_health
 
     settings = cliutil.settings_from_args(args)
     with progress("health", total=free_model_count(settings.db), unit="models") as tick:

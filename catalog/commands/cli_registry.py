@@ -125,8 +125,8 @@ def report_render_error(error: str | None) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from catalog.ingest import answers as sources
     from catalog.display.progress import progress
+    from catalog.ingest import answers as sources
 
     if bool(args.files) == bool(args.git):
         raise UsageError("give either FILE... or --git REPO --path PATH")

@@ -82,10 +82,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_pools(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from catalog.display.formats import default_format
     from catalog.config.loader import load_config
-    from catalog.output.pools import build_pools
+    from catalog.display.formats import default_format
     from catalog.display.views import options_from_args
+    from catalog.output.pools import build_pools
 
     table = options_from_args(args, "pools")
     fmt = args.format or ("table" if table.shaped else default_format(sys.stdout))

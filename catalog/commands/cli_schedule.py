@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from catalog.commands import cliutil
@@ -139,7 +139,7 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
 
 def deploy_job(args: argparse.Namespace):
     from catalog.commands import deploy
-    from catalog.settings import env_api_url, DEFAULT_API_URL
+    from catalog.settings import DEFAULT_API_URL, env_api_url
 
     if not UNIT_NAME.fullmatch(args.name):
         raise UsageError(f"--name {args.name!r}: use letters, digits and : _ . @ - only")
@@ -233,7 +233,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     db = cliutil.db_of(args)
     status = read_status(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     age = now - status["last_ok"]["observed_at"] if status["last_ok"] else None
     status["data_age_seconds"] = int(age.total_seconds()) if age is not None else None
     stale = None
@@ -308,8 +308,10 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
         lines.append(
             (
                 "clock skew",
-                f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
-                f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync",
+                (
+                    f"the syncing host's clock was {format_age(timedelta(seconds=status['clock_skew_seconds']))} "
+                    f"behind the registry (clock read {format_time(ok['clock_at'])}); check its time sync"
+                ),
             )
         )
     lines.append(("free models", "unknown" if ok is None else str(ok["free_count"])))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from catalog.durations import format_duration
 from catalog.errors import CatalogError, LockedError, UsageError
@@ -50,7 +50,7 @@ def run_daemon(
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     trigger = make_trigger(every=every, cron=cron, jitter=jitter)
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler = BlockingScheduler(timezone=UTC)
     stopping = threading.Event()
     started = threading.Event()
     _quiet_apscheduler()
@@ -66,7 +66,7 @@ def run_daemon(
         misfire_grace_time=None,
     )
     if run_now:
-        job_options["next_run_time"] = datetime.now(timezone.utc)
+        job_options["next_run_time"] = datetime.now(UTC)
     scheduler.add_job(_guarded, trigger, args=(job, stopping), **job_options)
 
     stopper = threading.Thread(target=_stop, args=(scheduler, started), name="catalog-stop", daemon=True)
@@ -96,12 +96,12 @@ def make_trigger(*, every: timedelta | None, cron: str | None, jitter: float | N
     if every is not None:
         if every.total_seconds() <= 0:
             raise UsageError("--every must be longer than zero")
-        return IntervalTrigger(seconds=every.total_seconds(), timezone=timezone.utc, jitter=jitter or None)
+        return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter or None)
     fields = crontab_fields(cron)
     try:
         return CronTrigger(
             minute=fields[0], hour=fields[1], day=fields[2], month=fields[3], day_of_week=fields[4],
-            timezone=timezone.utc, jitter=jitter or None,
+            timezone=UTC, jitter=jitter or None,
         )  # fmt: skip
     except ValueError as exc:
         raise UsageError(f"invalid --cron {cron!r}: {exc}") from None

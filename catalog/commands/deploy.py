@@ -25,9 +25,9 @@ from pathlib import Path
 
 from catalog.durations import format_duration
 from catalog.errors import RenderError, UsageError
-from catalog.registry.lock import lock_path
-from catalog.registry.engines import sqlite_path
 from catalog.output.render import builtin_templates_dir
+from catalog.registry.engines import sqlite_path
+from catalog.registry.lock import lock_path
 
 DEFAULT_NAME = "catalog-sync"
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")

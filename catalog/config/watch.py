@@ -116,11 +116,13 @@ def parse_notify(doc: dict[str, Any], where: str) -> NotifyConfig:
 
     check_keys(doc, {"max_age", *TARGET_KINDS}, "notify.", where)
     targets = []
-    for kind in TARGET_KINDS:
-        entries = doc.get(kind, [])
+    for target_kind in TARGET_KINDS:
+        entries = doc.get(target_kind, [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise CatalogError(f"{where}: `notify.{kind}` must be an array of tables ([[notify.{kind}]])")
-        targets += [parse_target(kind, entry, f"notify.{kind}[{i}]", where) for i, entry in enumerate(entries)]
+            raise CatalogError(f"{where}: `notify.{target_kind}` must be an array of tables ([[notify.{target_kind}]])")
+        targets += [
+            parse_target(target_kind, entry, f"notify.{target_kind}[{i}]", where) for i, entry in enumerate(entries)
+        ]
     ids = [t.id for t in targets]
     if len(set(ids)) != len(ids):
         raise CatalogError(f"{where}: a notification target is listed twice (same kind and url)")

@@ -123,7 +123,7 @@ def _write_json(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
     out.write("[")
     first = True
     for row in rows:
-        item = {name: json_value(value) for name, value in zip(columns, row)}
+        item = {name: json_value(value) for name, value in zip(columns, row, strict=True)}
         out.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
         first = False
     out.write("]\n" if first else "\n]\n")
@@ -216,7 +216,7 @@ def _write_table(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None
 
 def _write_table_line(out: TextIO, texts: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> None:
     parts = []
-    for text, width, align_right in zip(texts, widths, right):
+    for text, width, align_right in zip(texts, widths, right, strict=True):
         pad = " " * (width - text_width(text))
         parts.append(pad + text if align_right else text + pad)
     out.write(TABLE_GAP.join(parts).rstrip() + "\n")

@@ -8,7 +8,7 @@ as before: every column and raw values, or the columns picked with --wide / --co
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from catalog.display import term, views
@@ -29,8 +29,8 @@ _FLOORS = (
 def print_table(
     rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], options: views.TableOptions, out: TextIO
 ) -> None:
-    dicts = [row if isinstance(row, Mapping) else dict(zip(columns, row)) for row in rows]
-    now = datetime.now(timezone.utc)
+    dicts = [row if isinstance(row, Mapping) else dict(zip(columns, row, strict=True)) for row in rows]
+    now = datetime.now(UTC)
     if not term.is_terminal(out):
         if not options.shaped:
             write_rows(dicts, columns, "table", out)  # exactly the plain table of before
@@ -79,14 +79,14 @@ def fit_widths(natural: Sequence[int], heads: Sequence[int], rigid: Sequence[boo
     if sum(natural) + gaps <= width:
         return list(natural)
     for floor_of in _FLOORS:
-        floors = [min(n, floor_of(n, h, r)) for n, h, r in zip(natural, heads, rigid)]
+        floors = [min(n, floor_of(n, h, r)) for n, h, r in zip(natural, heads, rigid, strict=True)]
         if sum(floors) + gaps > width:
             continue  # try the lower floors; after the last, return them and let lines be cut
         room = width - gaps
         limit = max(natural)
-        while sum(max(f, min(n, limit)) for n, f in zip(natural, floors)) > room:
+        while sum(max(f, min(n, limit)) for n, f in zip(natural, floors, strict=True)) > room:
             limit -= 1
-        widths = [max(f, min(n, limit)) for n, f in zip(natural, floors)]
+        widths = [max(f, min(n, limit)) for n, f in zip(natural, floors, strict=True)]
         spare = room - sum(widths)
         for i, n in enumerate(natural):  # the cells the common cap left over, left to right
             if spare and widths[i] < n:

@@ -9,9 +9,10 @@ keep every column and raw value.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from catalog.display import term
 from catalog.errors import UsageError
@@ -154,7 +155,7 @@ def short_time(value: Any) -> str:
         except ValueError:
             return value
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M")
 
 

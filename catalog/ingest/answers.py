@@ -12,10 +12,10 @@ import gc
 import hashlib
 import subprocess
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from catalog.errors import CatalogError, FetchError, UsageError
 from catalog.ingest.entries import read_catalog
@@ -63,7 +63,7 @@ def _read_files(stamped: list[tuple[float, str, Path]]) -> Iterator[Answer]:
             body = path.read_bytes()
         except OSError as exc:
             raise FetchError(f"cannot read {path}: {exc.strerror}; check the file names") from None
-        observed = datetime.fromtimestamp(int(mtime), timezone.utc)
+        observed = datetime.fromtimestamp(int(mtime), UTC)
         yield Answer(body, observed, f"file:{path}")
 
 
@@ -82,7 +82,7 @@ def answers_from_git(repo: Path, path: str) -> Answers:
     """Every commit that touched `path`, oldest first, observed at its commit time."""
     path = path.removeprefix("./")
     log_lines = _git(repo, "log", "--reverse", "--format=%H %ct", "--", path).split()
-    commits = list(zip(log_lines[0::2], log_lines[1::2]))
+    commits = list(zip(log_lines[0::2], log_lines[1::2], strict=False))
     if not commits:
         raise UsageError(f"no commit in {repo} touches {path}; check --path (relative to the repository root)")
     return Answers(len(commits), _read_commits(repo, path, commits))
@@ -104,7 +104,7 @@ def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iter
                 continue
             body = proc.stdout.read(int(header[2]))
             proc.stdout.read(1)  # the newline after each object
-            yield Answer(body, datetime.fromtimestamp(int(stamp), timezone.utc), f"git:{repo.name}@{sha[:12]}:{path}")
+            yield Answer(body, datetime.fromtimestamp(int(stamp), UTC), f"git:{repo.name}@{sha[:12]}:{path}")
     finally:
         proc.stdout.close()  # a writer still blocked on a full pipe gets a broken pipe and ends
         writer.join()
@@ -172,7 +172,7 @@ def _parse_all(answers: Answers, send) -> None:
             digest = hashlib.sha256(answer.body).hexdigest()  # as sync.payload_hash (which imports SQLAlchemy)
             outbox.put(replace(answer, body=b"", digest=digest, parsed=parsed))
         outbox.put(None)
-    except Exception as exc:  # noqa: BLE001 - handed to the importer, which raises it
+    except Exception as exc:
         outbox.put(exc)
         outbox.put(None)
     finally:

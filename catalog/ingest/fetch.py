@@ -17,7 +17,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,7 +97,7 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
         raise FetchError(f"cannot read {path}: {reason}; check --from-file") from None
     if len(body) > max_bytes:
         raise _too_large_file(path, max_bytes)
-    return Fetched(body=body, source=f"file:{path}", received_at=datetime.now(timezone.utc))
+    return Fetched(body=body, source=f"file:{path}", received_at=datetime.now(UTC))
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -126,7 +126,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -267,7 +267,7 @@ def _answer(response: httpx.Response, job: _Job) -> Fetched:
     status = response.status_code
     if 200 <= status < 300:
         body = _read_body(response, job)
-        return Fetched(body=body, source=job.shown, received_at=datetime.now(timezone.utc))
+        return Fetched(body=body, source=job.shown, received_at=datetime.now(UTC))
     detail = scrub(_status_detail(response), job.secrets)
     if status in RETRY_STATUSES:
         retry_after = None
@@ -379,8 +379,8 @@ def _server_now(response: httpx.Response) -> datetime:
     except (TypeError, ValueError, IndexError):
         when = None
     if when is None:
-        return datetime.now(timezone.utc)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return datetime.now(UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _timeout_left(job: _Job) -> httpx.Timeout:

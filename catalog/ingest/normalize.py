@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 from catalog.errors import PayloadError, one_line
-
 
 CORE_PRICES = ("prompt", "completion")  # the two the free rule reads: always kept as given
 # JSON may escape lone UTF-16 surrogates ("\\ud800"): valid JSON, but such a str cannot be

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-from catalog.registry import reads
-from catalog.ingest.answers import Answer
-from catalog.registry.db import registry_error, writer
 from catalog.errors import CatalogError
 from catalog.events import counts_sentence, no_changes
-from catalog.settings import Settings
 from catalog.gcpause import paused_gc
+from catalog.ingest.answers import Answer
 from catalog.jobs.sync import payload_hash, record_failure, store_answer
 from catalog.output.refresh import render_snapshot
+from catalog.registry import reads
+from catalog.registry.db import registry_error, writer
+from catalog.settings import Settings
 from catalog.times import now_utc
 
 log = logging.getLogger("catalog.import")

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from catalog.ingest import fetch
-from catalog.registry import reads, store
-from catalog.registry.db import read_connection, registry_error, registry_exists, writer
-from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
 from catalog.events import counts_sentence, no_changes
+from catalog.gcpause import paused_gc
+from catalog.ingest import fetch
+from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
-from catalog.gcpause import paused_gc
 from catalog.output.refresh import render_snapshot
+from catalog.registry import reads, store
+from catalog.registry.db import read_connection, registry_error, registry_exists, writer
 from catalog.settings import Settings
 from catalog.times import format_time, now_utc
 
@@ -251,7 +249,7 @@ def deliver_notifications(engine, notify) -> list:
         return []
     try:
         return outbox.deliver_pending(engine, notify)
-    except Exception as exc:  # noqa: BLE001 - undelivered rows stay pending for the next sync
+    except Exception as exc:
         log.warning("notifications not sent: %s", type(exc).__name__ if not str(exc) else str(exc).splitlines()[0])
         return []
 
@@ -263,13 +261,13 @@ def measure_availability(engine, settings: Settings, result: SyncResult, transpo
     if settings.health and settings.from_file is None:
         try:
             result.health = health.record_health(engine, settings, result.run_id, transport=transport)
-        except Exception as exc:  # noqa: BLE001 - health must never fail a stored sync
+        except Exception as exc:
             result.notes.append(f"health not recorded: {step_error(exc, settings)}")
     if settings.probe:
         try:
             targets = probe.probe_targets(engine, settings)
             result.probes = probe.run_probes(engine, settings, targets, transport=transport)
-        except Exception as exc:  # noqa: BLE001 - nor may probes
+        except Exception as exc:
             result.notes.append(f"no probes: {step_error(exc, settings)}")
     for note in result.notes:
         log.warning("%s", note)

@@ -4,7 +4,8 @@ it first, and its fallbacks. Plain data for the templates, in the page's languag
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from catalog.output.pools import PoolEntry, Pools
 

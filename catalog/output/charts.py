@@ -7,9 +7,10 @@ change when the registry does. Time runs from the registry's runs, never from th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from catalog.output.feed import xml_text
 from catalog.registry.history import Period
@@ -23,7 +24,7 @@ MAX_TICKS = 6
 ROW_HEIGHT = 16
 MAX_ROWS = 200  # past this many models, the timeline says how many more there are
 LABEL_LIMIT = 40  # characters of a model id in the row label
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def time_ticks(frame: Frame) -> list[dict[str, str]]:
         months = next((m for m in MONTH_STEPS if m * 30 >= step), 12 * math.ceil(step / 365))
         start = frame.t0.year * 12 + frame.t0.month - 1
         moments = (
-            datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
+            datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
             for index in range(start + 1, start + (MAX_TICKS + 1) * months + 1)
             if index % months == 0
         )
@@ -85,14 +86,14 @@ def nice_max(value: int) -> tuple[int, int]:
     raw = value / 4
     magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    step = max(int(math.ceil(step)), 1)
+    step = max(math.ceil(step), 1)
     return int(math.ceil(value / step) * step), step
 
 
 def horizon(newest: datetime) -> datetime:
     """The charts' right edge: the end of the newest run's UTC day. The charts show time by the
     day, so every sync of one day draws the same bytes (and an unchanged resync need not render)."""
-    day = newest.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = newest.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day + timedelta(days=1)
 
 

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase, translate
 from functools import lru_cache
 
-from catalog.ingest.normalize import ModelRecord
 from catalog.config.pools import Rules
+from catalog.ingest.normalize import ModelRecord
 
 EXPIRY_WINDOW_DAYS = 30  # "expires soon": an expiration_date at most this many days after the sync
 

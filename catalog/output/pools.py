@@ -10,17 +10,17 @@ out) when first asked for: a render reads none of them, `catalog pools --explain
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date, datetime, timedelta
+from functools import partial
 from operator import attrgetter
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from catalog.availability.probe import EXCLUDING
+from catalog.config.pools import POOL_NAMES, PoolConfig, Rules
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.modelfacts import Size, expires_soon, first_word, matching_glob, size_fit, size_of, words_text
-from catalog.config.pools import POOL_NAMES, PoolConfig, Rules
 from catalog.output.scoring import Points, Signal, explained_signals, pool_points, shared_points, total
 from catalog.output.selectors import LEFT_OUT, Checks, Verdict, order_key, passes, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot
@@ -104,7 +104,7 @@ class Explanations(Mapping):
     def __len__(self) -> int:
         return len(self._makers)
 
-    def only(self, names: Iterable[str]) -> "Explanations":
+    def only(self, names: Iterable[str]) -> Explanations:
         """The same, for these pools only, still worked out when first read."""
         return Explanations({name: partial(self.__getitem__, name) for name in names})
 

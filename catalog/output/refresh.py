@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from catalog.errors import CatalogError
 from catalog.output import render, render_skip

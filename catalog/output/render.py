@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,10 @@ from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
 from catalog.output.pools import Pools, build_pools
 from catalog.output.selectors import failure_counts
-from catalog.state import EventRecord, Snapshot
-from catalog.times import format_time
 from catalog.output.watchfiles import CHART_KINDS, Watched, watch_files
 from catalog.output.write import WriteReport, write_files
+from catalog.state import EventRecord, Snapshot
+from catalog.times import format_time
 
 LANGS = ("en", "zh")
 MARKDOWN = "free-models.md"
@@ -322,7 +322,7 @@ def pool_json(data: dict[str, Any]) -> str:
 def utc(value: datetime | None, *, with_zone: bool = True) -> str | None:
     if value is None:
         return None
-    text = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     return f"{text} UTC" if with_zone else text
 
 
@@ -332,4 +332,4 @@ def iso(value: datetime | None) -> str | None:
 
 @lru_cache(maxsize=4096)  # free_since and first_seen_free of 50,000 models: a few hundred distinct times
 def day(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value else None
+    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else None

@@ -19,15 +19,15 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 
 import catalog
-from catalog.registry import health_reads
-from catalog.registry import reads
+from catalog.registry import health_reads, reads
 from catalog.registry.schema import Event, ModelVersion, Run
 
 log = logging.getLogger("catalog.render")
@@ -48,8 +48,8 @@ def inputs_digest(
     charts: bool = True,
 ) -> str | None:
     """The digest of everything a render of the newest snapshot reads; None: do not skip."""
-    from catalog.errors import CatalogError
     from catalog.config.loader import load_config
+    from catalog.errors import CatalogError
     from catalog.output.pools import unusable_because
     from catalog.output.render import builtin_templates_dir
 

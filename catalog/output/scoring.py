@@ -12,10 +12,11 @@ text quotes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from catalog.config.pools import PoolRules, Rules
 from catalog.state import ModelHealth

@@ -9,9 +9,10 @@ own rule: both must hold. A new selector is one function added to SELECTORS.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from catalog.config.pools import POOL_NAMES, PoolRules
 

@@ -4,13 +4,14 @@ geometry from catalog.charts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from catalog.config.watch import WatchConfig
 from catalog.output.charts import COUNT_FILE, TIMELINE_FILE, count_chart, timeline_chart
 from catalog.output.feed import FEED_FILE, feed_view
 from catalog.registry.history import History
-from catalog.config.watch import WatchConfig
 
 CHART_KINDS = {COUNT_FILE: "count", TIMELINE_FILE: "timeline"}  # embedded in the report, in this order
 

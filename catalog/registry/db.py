@@ -3,8 +3,8 @@ a locked writer with the schema at head, read-only connections, one-line errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from catalog.registry.engines import describe, registry_error, rules_for, url_of  # noqa: F401  (the public names)
 
@@ -76,10 +76,13 @@ def upgrade_registry(db: str) -> tuple[str | None, str]:
     """`catalog db upgrade`, under the sync lock: (revision before, revision after)."""
     from catalog.registry import migrate
 
-    with one_line_errors(db), rules_for(db).writer(wait=None, purpose="db upgrade") as engine:
-        with engine.begin() as conn:
-            before = migrate.current_revision(conn)
-            migrate.upgrade(conn, describe(db))
+    with (
+        one_line_errors(db),
+        rules_for(db).writer(wait=None, purpose="db upgrade") as engine,
+        engine.begin() as conn,
+    ):
+        before = migrate.current_revision(conn)
+        migrate.upgrade(conn, describe(db))
     return before, migrate.head_revision()
 
 

@@ -14,9 +14,9 @@ Everything else (sync, import, render, the commands) asks `rules_for(db)` and st
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from catalog.errors import CatalogError, RegistryError, UsageError
 
@@ -71,7 +71,7 @@ def describe(db: str) -> str:
         return f"{scheme_of(db)}://…"
 
 
-def rules_for(db: str) -> "SQLiteRules | PostgresRules":
+def rules_for(db: str) -> SQLiteRules | PostgresRules:
     scheme = scheme_of(db)
     if scheme in PG_SCHEMES:
         return PostgresRules(db)

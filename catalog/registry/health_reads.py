@@ -7,8 +7,9 @@ clock, so the same registry always gives the same health.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from catalog.registry import sql
 from catalog.state import ModelHealth, ProbeRecord
@@ -84,7 +85,7 @@ def load_health(conn, at: datetime | None = None) -> tuple[dict[str, ModelHealth
 
 def sample_fields(row: Sequence[Any], loads) -> dict[str, Any]:
     """A row of SAMPLE_COLUMNS -> ModelHealth's sample fields (all but the model id)."""
-    fields = dict(zip(SAMPLE_COLUMNS[1:], row[1:]))
+    fields = dict(zip(SAMPLE_COLUMNS[1:], row[1:], strict=True))
     fields["providers"] = tuple(loads(fields["providers"]) or ())
     fields["sampled_at"] = parse_time(fields["sampled_at"])
     return fields

@@ -5,8 +5,8 @@ counts the calendar day, because OpenRouter's quota does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import func, insert, select, text, update
 

@@ -21,10 +21,10 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from catalog.errors import LockedError, RegistryError
 from catalog.registry.engines import sqlite_path
@@ -137,7 +137,7 @@ def _holder_note(fd: int, path: Path) -> tuple[bool, dict | None]:
 def _write_holder(fd: int) -> None:
     info = {
         "pid": os.getpid(),
-        "since": format_time(datetime.now(timezone.utc)),
+        "since": format_time(datetime.now(UTC)),
         "host": socket.gethostname(),
         "command": " ".join(sys.argv)[:500],
     }

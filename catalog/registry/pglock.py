@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import socket
+from datetime import UTC
 
 from catalog.errors import LockedError, RegistryError
 from catalog.times import format_time
@@ -39,9 +40,9 @@ HOLDER = (
 
 def application_name(purpose: str) -> str:
     """`catalog sync host:pid since 2026-01-24T08:00:00Z`, within PostgreSQL's 63 bytes."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    tail = f":{os.getpid()} since {format_time(datetime.now(timezone.utc))}"
+    tail = f":{os.getpid()} since {format_time(datetime.now(UTC))}"
     head = f"catalog {purpose} "
     host = socket.gethostname()[: max(1, 63 - len(head) - len(tail))]
     return (head + host + tail).encode()[:63].decode(errors="ignore")

@@ -38,10 +38,10 @@ ORDER BY rolname LIMIT 1
 def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple]]:
     """Columns and every row of one read-only statement, as a reader role."""
     from catalog.registry import migrate
-    from catalog.registry.readonly import unique_names
     from catalog.registry.db import one_line_errors
     from catalog.registry.engines import describe, url_of
     from catalog.registry.pgconnect import read_engine
+    from catalog.registry.readonly import unique_names
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-from catalog.registry import health_reads
-from catalog.registry import reads
 from catalog.errors import CatalogError
+from catalog.registry import health_reads, reads
 from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord
 
 MODEL_COLUMNS = (
@@ -26,7 +26,7 @@ MODEL_COLUMNS = (
     "availability_7d",
     "latency_p50_ms",
 )
-ALL_MODEL_COLUMNS = MODEL_COLUMNS + ("is_free", "last_seen_free", "left_at", "left_reason", "times_removed")
+ALL_MODEL_COLUMNS = (*MODEL_COLUMNS, "is_free", "last_seen_free", "left_at", "left_reason", "times_removed")
 EVENT_COLUMNS = ("observed_at", "model_id", "kind", "reason", "field", "old", "new", "run_id")
 
 

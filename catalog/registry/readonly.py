@@ -20,8 +20,8 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catalog.registry.engines import sqlite_path
 from catalog.errors import QueryError, RegistryError
+from catalog.registry.engines import sqlite_path
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -253,9 +253,7 @@ def _allowed(action: int, arg1: str | None, arg2: str | None) -> bool:
     # SQLite asks this while setting up a table-valued function (json_each, pragma_table_info)
     # even inside a plain SELECT. A real UPDATE of sqlite_master is refused by SQLite itself
     # without writable_schema (a pragma refused above), and by mode=ro and query_only.
-    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
-        return True
-    return False
+    return action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master"
 
 
 def _describe(action: int, arg1: str | None, arg2: str | None) -> str:
@@ -297,7 +295,7 @@ def _is_refusal(message: str) -> bool:
     )
 
 
-def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> "sqlalchemy.Engine":
+def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> sqlalchemy.Engine:
     """An engine whose every connection is one from `connect`: the same guarantees for ORM reads."""
     import sqlalchemy
     from sqlalchemy.pool import NullPool

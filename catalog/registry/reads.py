@@ -6,14 +6,14 @@ connection without importing SQLAlchemy, and sync and render on their own connec
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from catalog.registry import health_reads
 from catalog.ingest.normalize import ModelRecord
-from catalog.registry import sql
+from catalog.registry import health_reads, sql
 from catalog.state import EventRecord, FreeModel, Snapshot
 from catalog.times import format_time, parse_time
 

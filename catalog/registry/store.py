@@ -7,8 +7,9 @@ the cost of a sync grows with the size of the change, not with a loop of round t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 
@@ -78,7 +79,7 @@ def _insert_many(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> No
         if tuple(compiled.positiontup) != columns:
             raise ValueError(f"{table.name}: the columns must be listed in the table's order")
     else:  # psycopg's pyformat: named
-        rows = [dict(zip(columns, row)) for row in rows]
+        rows = [dict(zip(columns, row, strict=True)) for row in rows]
     conn.exec_driver_sql(str(compiled), rows)
 
 

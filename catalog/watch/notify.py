@@ -20,15 +20,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select, update
 
-from catalog.registry.reads import load_events
-from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
-from catalog.registry.schema import Notification, Run
 from catalog.config.watch import NotifyConfig, Target
+from catalog.registry.reads import load_events
+from catalog.registry.schema import Notification, Run
 from catalog.times import now_utc
+from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
 
 log = logging.getLogger("catalog.notify")
 outbox, runs = Notification.__table__, Run.__table__

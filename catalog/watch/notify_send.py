@@ -9,16 +9,17 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.config.watch import Target
 from catalog.output.feed import REASONS
 from catalog.registry.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
 from catalog.times import format_time
-from catalog.config.watch import Target
 
 SCHEMA = "catalog.notify/1"
 DIGEST_LINES = 20  # Apprise: one line per event up to this many, then "and N more"
@@ -140,7 +141,7 @@ def send(target: Target, message: Message, *, delivery: str, deadline: float, tr
                 outcome.append(post_webhook(target, message, delivery, remaining, transport))
             else:
                 outcome.append(send_apprise(target, message, remaining))
-        except Exception as exc:  # noqa: BLE001 - a target's fault is a line in the outbox, never the sync's
+        except Exception as exc:
             outcome.append(one_line(exc, target))
 
     worker = threading.Thread(target=call, name="catalog-notify", daemon=True)
