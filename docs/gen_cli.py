@@ -237,8 +237,18 @@ def generate(parser: argparse.ArgumentParser | None = None) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
 
 
-def is_current(path: Path = OUT) -> bool:
+def is_current(path: Path | None = None) -> bool:
+    """Whether `path` (default docs/cli.md) holds exactly what generate() writes."""
+    path = path or OUT
     return path.exists() and path.read_text(encoding="utf-8") == generate()
+
+
+def shown(path: Path) -> str:
+    """The path as the messages show it: relative to the repository when inside it."""
+    try:
+        return path.relative_to(REPO).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,13 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         if OUT.exists() and OUT.read_text(encoding="utf-8") == text:
             return 0
-        print("docs/cli.md is stale: run `python docs/gen_cli.py` and commit the result", file=sys.stderr)
+        print(f"{shown(OUT)} is stale: run `python docs/gen_cli.py` and commit the result", file=sys.stderr)
         return 1
     if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
         OUT.write_text(text, encoding="utf-8")
-        print(f"wrote {OUT.relative_to(REPO)}")
+        print(f"wrote {shown(OUT)}")
     else:
-        print(f"{OUT.relative_to(REPO)} is up to date")
+        print(f"{shown(OUT)} is up to date")
     return 0
 
 
