@@ -1,4 +1,4 @@
-"""Benchmarks of issues 6 and 14: sync cost by catalog size, resync of an unchanged answer, git
+"""Benchmarks: sync cost by catalog size, resync of an unchanged answer, git
 backfill against `git-history` and against its floor, start-up, and a health sample. Apart from the test run (pytest does not collect this file).
 
     python tests/benchmarks/run.py                         # sizes 1000,5000,10000,50000; ~12 min on 2 cores
@@ -21,8 +21,8 @@ What is measured, and how:
     parse  = sync.payload_hash + entries.read_catalog (decode, parse and normalize, one entry at a time)
     diff   = BEGIN IMMEDIATE + sync.check_observed + reads.load_state + sync.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
-    render = sync.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
-    open   = registry_lock + db.open_registry (schema check/migrations): constant, not a phase of the issue
+    render = refresh.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
+    open   = registry_lock + db.open_registry (schema check/migrations): constant, not a phase
   httpx, jinja2 and alembic (imported lazily by fetch, render and open) are imported before the
   clocks start, so the phases show per-size work; their once-per-process cost is reported apart.
   Best of --repeat fresh workers per phase. A bare `json.loads` of the same answer (best of
@@ -96,9 +96,9 @@ QUICK_SIZES = (1000, 5000)
 PHASES = ("fetch", "parse", "diff", "store", "render")
 LINEAR_REF = 5000
 LINEAR_FACTOR = 1.2  # 50k within 12x of 5k: 1.2 x the size ratio
-RESYNC_GOAL = 0.2  # issue 14 (issue 6: 0.7)
+RESYNC_GOAL = 0.2  # an unchanged resync costs at most this share of a first sync
 RESYNC_RATED_FROM = 5000  # the goal is stated for 5k, 10k and 50k; smaller sizes are shown
-GIT_GOAL = 0.15  # issue 14 (issue 6: 0.5)
+GIT_GOAL = 0.15  # import --git at most this share of git-history's time
 GIT_FLOOR_GOAL = 2.5  # x the floor: the blobs read from git and json.loads of each, in one process
 FIRST_SYNC_SIZE = 50000
 FIRST_SYNC_GOAL_S = 5.0
@@ -374,7 +374,10 @@ def worker_phases(spec: dict) -> dict:
     """One first sync into a new registry, phase by phase, in run_once's order."""
     clock = time.perf_counter()
     from catalog.registry import reads, store
-    from catalog import sync
+    from catalog.gcpause import paused_gc
+    from catalog.jobs import sync
+    from catalog.output.refresh import render_snapshot
+    from catalog.times import now_utc
     from catalog.registry.db import open_registry
     from catalog.registry.lock import registry_lock
     from catalog.ingest.entries import read_catalog
@@ -397,8 +400,8 @@ def worker_phases(spec: dict) -> dict:
         seconds[name] = time.perf_counter() - start
         statements[name] = counter.count - before
 
-    started = sync.now_utc()
-    with registry_lock(settings.db), sync.paused_gc():
+    started = now_utc()
+    with registry_lock(settings.db), paused_gc():
         with phase("open"):
             engine = open_registry(settings.db)
         try:
@@ -425,13 +428,13 @@ def worker_phases(spec: dict) -> dict:
                     )
                     store.apply_diff(conn, diff, run_id, observed)
                     store.mark_seen(conn, observed)
-                    store.finish_run(conn, run_id, sync.now_utc(), started)
+                    store.finish_run(conn, run_id, now_utc(), started)
                     transaction.commit()
             size, free = catalog.size, diff.free_count
             del catalog, state, diff  # run_once has dropped them before it renders
             if settings.render:
                 with phase("render"):
-                    sync.render_snapshot(engine, settings)
+                    render_snapshot(engine, settings)
         finally:
             engine.dispose()
     return {
@@ -791,7 +794,7 @@ def linearity_checks(report: Report) -> list[dict]:
     ref = LINEAR_REF if LINEAR_REF in sizes and LINEAR_REF != sizes[-1] else sizes[0]
     top = sizes[-1]
     allowed = LINEAR_FACTOR * top / ref
-    rated = (ref, top) == (LINEAR_REF, 50000)  # the issue's goal; other spans are for information
+    rated = (ref, top) == (LINEAR_REF, 50000)  # the goal; other spans are for information
     rows = []
     a, b = report.sizes[ref], report.sizes[top]
     items = [(p, a["best_seconds"].get(p), b["best_seconds"].get(p)) for p in PHASES]
@@ -1004,7 +1007,7 @@ def machine_facts(opts) -> dict:
 
 
 def parse_args(argv: list[str] | None):
-    p = argparse.ArgumentParser(description="Benchmarks of issues 6 and 14 (see the module docstring).")
+    p = argparse.ArgumentParser(description="Benchmarks of catalog (see the module docstring).")
     p.add_argument("--sizes", help="catalog sizes, comma-separated (default 1000,5000,10000,50000)")
     p.add_argument("--quick", action="store_true", help="sizes 1000,5000, one repetition, fewer resyncs")
     p.add_argument("--repeat", type=int, help="fresh processes per size and first syncs (default 3; quick 1)")
