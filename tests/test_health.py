@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, rows
+from conftest import ENDPOINTS, rows
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
 
 from catalog.availability.health import sample_from_answer
 
-ENDPOINTS = REPO.parent / "shared" / "openrouter" / "endpoints"
 KEY = "sk-or-v1-health-canary-0123456789abcdef"
 
 MODELS = ["a/up:free", "b/degraded:free", "c/down:free", "d/two:free", "e/empty:free", "f/broken:free",
@@ -189,9 +188,8 @@ def test_views_expose_health(cli, fake_api, tmp_path, db_url):
 
 
 def real_endpoints() -> list[Path]:
-    files = sorted(ENDPOINTS.glob("*.json")) if ENDPOINTS.is_dir() else []
-    if not files:
-        pytest.skip(f"real /endpoints bodies not found at {ENDPOINTS}")
+    files = sorted(ENDPOINTS.glob("*.json"))
+    assert len(files) == 6, f"real /endpoints bodies missing from {ENDPOINTS}"
     return files
 
 
