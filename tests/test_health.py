@@ -154,14 +154,30 @@ def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path, db
 
 
 def test_the_key_is_sent_for_health_and_never_stored_or_shown(cli, fake_api, tmp_path, monkeypatch, caplog):
+    """Answers that echo the key back (in the JSON that is read and stored, in a body that is not
+    JSON, in an error): the key is sent, and appears nowhere in the output, the log or the registry."""
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
-    fake_api.serve(catalog_doc([model("a/b:free")]))
-    fake_api.route(endpoints_path("a/b:free"), error_reply(401, f"bad key {KEY}"))
+    fake_api.serve(catalog_doc([model("a/echo:free"), model("b/notjson:free"), model("c/refused:free")]))
+    echo = endpoint("Echo", status=-2, uptime_30m=90.0, model_id="a/echo:free")
+    echo.update({"name": f"Echo | Bearer {KEY}", "model_name": KEY, "tag": KEY, "quantization": KEY})
+    fake_api.route(endpoints_path("a/echo:free"), endpoints_doc("a/echo:free", echo))
+    fake_api.route(endpoints_path("b/notjson:free"), reply(f"<html>Authorization: Bearer {KEY}</html>"))
+    fake_api.route(endpoints_path("c/refused:free"), error_reply(401, f"bad key {KEY}"))
     out = cli("sync", "--api-url", fake_api.url, "-v")
-    assert out.code == 0
-    assert fake_api.calls[0]["headers"]["Authorization"] == f"Bearer {KEY}"
-    assert KEY not in out.out + out.err + caplog.text
-    assert KEY.encode() not in (tmp_path / "catalog.db").read_bytes()
+    assert out.code == 0, out.err
+    calls = fake_api.calls_to("/endpoints")
+    assert len(calls) == 3 and all(c["headers"]["Authorization"] == f"Bearer {KEY}" for c in calls)
+    h = health_rows(cli)
+    # The bodies were read: the echoing one as what it says (degraded, 90%), the other as not JSON.
+    assert (h["a/echo:free"]["state"], h["a/echo:free"]["uptime_30m"], h["a/echo:free"]["providers"]) == \
+        ("degraded", 90.0, ["Echo"])
+    samples = {m: cli("health", m, "--format", "json").json()[0]["error"] for m in ("b/notjson:free", "c/refused:free")}
+    assert samples == {"b/notjson:free": "the answer is not JSON", "c/refused:free": "HTTP 401"}
+    shown = out.out + out.err + caplog.text + cli("health", "--format", "json").out
+    assert KEY not in shown
+    stored = sorted(tmp_path.glob("catalog.db*"))  # the database and its write-ahead log, if any
+    assert stored and all(KEY.encode() not in path.read_bytes() for path in stored)
+    assert b"Echo" in b"".join(path.read_bytes() for path in stored)  # what was read was stored there
 
 
 def test_health_queries_explain_unknown_ids_and_refuse_odd_flags(cli, fake_api):
