@@ -98,7 +98,7 @@ class Hang(Answer):
     """Read the request, never answer; let go when the server closes."""
 
     def write(self, handler: _Handler) -> None:
-        handler.server.closing.wait()
+        handler.server.closing.wait(300)  # bounded even if a test forgets to close the server
         handler.close_connection = True
 
 

@@ -223,7 +223,7 @@ def test_a_temporary_file_left_by_a_killed_render_is_cleaned_up(cli, tmp_path):
     trials = Trials(cli, tmp_path)
     assert trials.sync_in_process("A", T0).code == 0
     killed_writer = subprocess.Popen([sys.executable, "-c", "pass"])
-    killed_writer.wait()
+    killed_writer.wait(timeout=30)
     for name in GENERATED:  # named like catalog.write's temporary files, by a process now gone
         (trials.out / f".{name}.{killed_writer.pid}.x1y2z3.tmp").write_text("half a fil")
     proc = trials.start("B", T0 + timedelta(hours=1))
