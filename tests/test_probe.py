@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from conftest import REPO, rows
 from fakeapi import (
-    Delayed, Stream, catalog_doc, chunk, completion_stream, endpoint, endpoints_doc, endpoints_path, hang, model,
+    Answer, Stream, catalog_doc, chunk, completion_stream, endpoint, endpoints_doc, endpoints_path, hang, model,
     reply,
 )
 
@@ -237,18 +238,51 @@ def test_an_unreadable_key_sends_no_probe(cli, probing, status, message):
     assert out.code == 1 and message in out.err and chat_models(probing) == []
 
 
+class MeetInside(Answer):
+    """Holds each chat call until two are inside the server at once (or `patience` s pass), then
+    answers: records the most calls that were ever inside together. One `catalog probe` makes its
+    calls one after another, so two inside at once are calls of two processes."""
+
+    def __init__(self, answer: Answer, patience: float = 30.0):
+        self.answer, self.patience = answer, patience
+        self.inside = self.most_inside = 0
+        self.met = threading.Event()
+        self.lock = threading.Lock()
+
+    def write(self, handler) -> None:
+        with self.lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            if self.inside >= 2:
+                self.met.set()
+        self.met.wait(self.patience)  # bounded: a lone call is answered after `patience` s
+        with self.lock:
+            self.inside -= 1
+        self.answer.write(handler)
+
+
 def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
-    probing.route(CHAT, Delayed(completion_stream(), 0.2))  # overlap the two runs' calls
+    meeting = MeetInside(completion_stream())
+    probing.route(CHAT, meeting)
     env = {**os.environ, "OPENROUTER_API_KEY": KEY, "PYTHONPATH": str(REPO)}
     args = [sys.executable, "-m", "catalog", "probe", "--db", probing.db, "--api-url", probing.url,
             "--budget", "3", "--no-render", "--format", "json"]
     for m in POOLED:
         args += ["--model", m]
     procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path) for _ in range(2)]
-    outs = [p.communicate(timeout=60) for p in procs]
+    try:
+        outs = [p.communicate(timeout=90) for p in procs]
+    finally:
+        meeting.met.set()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate(timeout=30)
     assert [p.returncode for p in procs] == [0, 0], outs
-    probed = sum(len(json.loads(out)) for out, _ in outs)
-    assert probed == 3 and len(chat_models(probing)) == 3
+    assert meeting.most_inside == 2  # the two processes were probing at the same time
+    probed = [len(json.loads(out)) for out, _ in outs]
+    assert sum(probed) == 3 and len(chat_models(probing)) == 3
+    assert min(probed) >= 1  # each process took part of the budget
     assert rows(probing.db, "select count(*) from probes") == [(3,)]
 
 
