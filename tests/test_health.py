@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -71,12 +72,19 @@ def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_ap
 
 
 def test_the_health_timeout_bounds_a_hanging_server_and_keeps_the_others(cli, fake_api):
+    # The timeout is the one batch's deadline: generous, so that the seven quick answers meet it
+    # on a loaded machine; the hanging call is what it bounds (the sync returns, nothing waits on).
     serve_health(fake_api, hang_id="c/down:free")
-    out = cli("sync", "--api-url", fake_api.url, "--no-render", "--health-timeout", "0.5")
+    started = time.monotonic()
+    out = cli("sync", "--api-url", fake_api.url, "--no-render", "--health-timeout", "5")
     assert out.code == 0, out.err
+    assert time.monotonic() - started < 60  # bounded by the timeout, not by the hanging server
     h = health_rows(cli)
     assert h["c/down:free"]["state"] == "unknown"
-    assert h["a/up:free"]["state"] == "up" and h["b/degraded:free"]["state"] == "degraded"
+    assert {m: r["state"] for m, r in h.items() if m != "c/down:free"} == {
+        "a/up:free": "up", "b/degraded:free": "degraded", "d/two:free": "up", "e/empty:free": "down",
+        "f/broken:free": "unknown", "g/notjson:free": "unknown", "h/nulls:free": "up", "openrouter/free": "unknown",
+    }
     samples = cli("health", "c/down:free", "--format", "json").json()
     assert "health timeout" in samples[0]["error"]
 
