@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ENDPOINTS, rows
-from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
+from fakeapi import Trickle, catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
 
 from catalog.availability.health import sample_from_answer
 
@@ -260,3 +260,77 @@ def test_status_counts_health_states_and_probes_today(cli, fake_api, tmp_path, d
     assert status["probes_today"] == 0
     table = cli("status", "--db", db_url).out
     assert "health           3 up, 1 degraded, 2 down, 3 unknown" in table.replace("\x1b", "")
+
+
+# ---------------------------------------------------------------- guards, each with a test that fails without it
+
+
+class StepClock:
+    """A monotonic clock that moves `step` seconds at each reading: a deadline passes after a
+    known number of readings, however fast or slow the machine is."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def trickled_endpoints(model_id: str, pieces: int = 80) -> list[bytes]:
+    """A valid, good /endpoints answer cut into many small chunks (padding first)."""
+    body = json.dumps(endpoints_doc(model_id, endpoint("Alpha", status=0, uptime_30m=99.0))).encode()
+    return [b" " * 16] * pieces + [body]
+
+
+def test_an_answer_still_trickling_at_the_deadline_is_unknown(fake_api, monkeypatch):
+    """healthcheck._read's deadline: chunks that keep coming (no read ever times out) are cut off
+    at the batch deadline, and the sample says so; the same answer read in time is `up`."""
+    from catalog.availability import healthcheck
+
+    fake_api.route(endpoints_path("a/slow:free"), Trickle(trickled_endpoints("a/slow:free"), pause=0.01))
+    monkeypatch.setattr(healthcheck, "monotonic", StepClock(5.0))  # 30 s are six readings
+    (sample,) = healthcheck.sample_models(["a/slow:free"], api_url=fake_api.url, timeout=30)
+    assert (sample.state, sample.error) == ("unknown", "the answer did not finish within the health timeout")
+    monkeypatch.setattr(healthcheck, "monotonic", StepClock(0.0001))
+    (sample,) = healthcheck.sample_models(["a/slow:free"], api_url=fake_api.url, timeout=30)
+    assert (sample.state, sample.uptime_30m) == ("up", 99.0)
+
+
+def test_an_answer_larger_than_the_limit_is_unknown_however_valid():
+    """healthcheck._read's size limit: a valid answer padded past MAX_BODY is not read whole."""
+    import httpx
+
+    from catalog.availability.healthcheck import MAX_BODY, sample_models
+
+    body = json.dumps(endpoints_doc("a/big:free", endpoint("Alpha", status=0, uptime_30m=99.0))).encode()
+    padded = b" " * (MAX_BODY + 1) + body
+    small = b" " * (MAX_BODY - len(body) - 1) + body
+
+    def answer(request):
+        return httpx.Response(200, content=padded if "big" in str(request.url) else small)
+
+    big, fits = sample_models(["a/big:free", "a/fits:free"], api_url="http://api.test/api/v1/models",
+                              transport=httpx.MockTransport(answer))
+    assert (big.state, big.error) == ("unknown", f"the answer is larger than {MAX_BODY} bytes")
+    assert (fits.state, fits.uptime_30m) == ("up", 99.0)  # up to the limit, a body is read
+
+
+def test_among_endpoints_of_one_status_the_highest_uptime_speaks_for_the_model():
+    """_rank's uptime tie-break: the endpoint a request would reach first is the most reliable one,
+    wherever it is in the list (a worse day's uptime does not outrank a better recent one)."""
+    shaky = endpoint("Shaky", status=0, uptime_30m=95.5, uptime_1d=99.9)
+    steady = endpoint("Steady", status=0, uptime_30m=99.8, uptime_1d=97.0)
+    for order in ((shaky, steady), (steady, shaky)):
+        sample = sample_from_answer("v/m:free", endpoints_doc("v/m:free", *order))
+        assert (sample.state, sample.uptime_30m, sample.uptime_1d) == ("up", 99.8, 97.0)
+
+
+def test_among_equally_reliable_endpoints_the_fastest_speaks_for_the_model():
+    """_rank's latency tie-break (latency is there with a key): same status and uptimes, the lower
+    p50 time to first token wins, wherever it is in the list."""
+    slow = endpoint("Slow", status=0, uptime_30m=99.0, uptime_1d=99.0, latency={"p50": 3000, "p90": 9000})
+    fast = endpoint("Fast", status=0, uptime_30m=99.0, uptime_1d=99.0, latency={"p50": 800, "p90": 1500})
+    for order in ((slow, fast), (fast, slow)):
+        sample = sample_from_answer("v/m:free", endpoints_doc("v/m:free", *order))
+        assert (sample.latency_p50_ms, sample.latency_p90_ms) == (800, 1500)
