@@ -12,15 +12,27 @@ import pytest
 from fakeapi import fake_api  # noqa: F401  (the fixture, for every test module)
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Five of the 54 hourly captures, byte for byte (see fixtures/README.md): enough history to replay
+# the real events the tests check, and the newest one.
+FIXTURE_CAPTURES = FIXTURES / "captures" / "xiechengqi-openrouter-free-api"
+NEWEST = FIXTURE_CAPTURES / "2026-01-29T0404_ac17ccb.json"
+WITH_ROUTERS = FIXTURES / "captures" / "chlnga-models-pie" / "2026-06-16T1838_9a8cc81.json"  # lists openrouter/free
+ENDPOINTS = FIXTURES / "endpoints"  # real /endpoints bodies
+# The full set, outside the repository: used where present, never needed.
 SNAPSHOTS = REPO.parent / "shared" / "openrouter" / "snapshots"
 XIE = SNAPSHOTS / "xiechengqi-openrouter-free-api"
 
 
 def captures() -> list[Path]:
-    """The 54 hourly captures, oldest first; the test is skipped where they are absent."""
-    if not XIE.is_dir():
-        pytest.skip(f"real captures not found at {XIE}")
-    return sorted(XIE.glob("*.json"))
+    """The real captures kept in tests/fixtures, oldest first."""
+    return sorted(FIXTURE_CAPTURES.glob("*.json"))
+
+
+def all_captures() -> list[Path]:
+    """The 54 hourly captures where ../shared holds them, else the fixtures' five; oldest first."""
+    full = sorted(XIE.glob("*.json")) if XIE.is_dir() else []
+    return full if len(full) > len(captures()) else captures()
 
 
 def capture_time(path: Path) -> str:

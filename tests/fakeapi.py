@@ -94,11 +94,34 @@ class Stream(Answer):
         handler.wfile.write(b"0\r\n\r\n")
 
 
+class Trickle(Answer):
+    """A 200 answer sent as chunks `pause` seconds apart (a slow server that never stops for long
+    enough to trip a read timeout); stops early when the server closes or the client goes away."""
+
+    def __init__(self, pieces: list[bytes], pause: float = 0.02, content_type: str = "application/json"):
+        self.pieces, self.pause, self.content_type = pieces, pause, content_type
+
+    def write(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", self.content_type)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        try:
+            for piece in self.pieces:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                handler.wfile.flush()
+                if handler.server.closing.wait(self.pause):
+                    return
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client gave up: what a deadline is for
+            handler.close_connection = True
+
+
 class Hang(Answer):
     """Read the request, never answer; let go when the server closes."""
 
     def write(self, handler: _Handler) -> None:
-        handler.server.closing.wait()
+        handler.server.closing.wait(300)  # bounded even if a test forgets to close the server
         handler.close_connection = True
 
 

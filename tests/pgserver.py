@@ -29,7 +29,8 @@ def bin_dir() -> Path | None:
     if found:
         return Path(os.path.realpath(found)).parent
     try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False,
+                             timeout=30).stdout.strip()
     except FileNotFoundError:
         out = ""
     if out and (Path(out) / "initdb").is_file():
@@ -62,7 +63,8 @@ class Server:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", SUPERUSER, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+                              timeout=120)
         if done.returncode != 0:
             log = self.folder / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""

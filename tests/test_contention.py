@@ -111,7 +111,7 @@ def wait_all(procs: list[subprocess.Popen], deadline: float) -> list[tuple[int, 
             out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
+            out, err = proc.communicate(timeout=30)
         results.append((proc.returncode, out, err))
     return results
 

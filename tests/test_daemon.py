@@ -222,7 +222,7 @@ def test_daemon_process_records_runs_survives_a_failure_and_stops_on_sigterm(tmp
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     statuses = run_statuses(db)
     first_failure = statuses.index("failed")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from catalog.errors import PayloadError
 from catalog.ingest import entries
 from catalog.ingest.entries import data_entries, read_catalog
 from catalog.ingest.normalize import normalize, parse_payload
@@ -114,7 +115,10 @@ def test_odd_but_valid_answers_read_alike(small_windows, body):
 def test_entries_arrive_before_the_rest_of_the_body_is_read(monkeypatch):
     monkeypatch.setattr(entries, "WINDOW", 64)
     monkeypatch.setattr(entries, "MARGIN", 16)
-    stream = data_entries(b'{"data": [{"id": "a/b:free"}, {"id": "c/d:free"}, ' + b"x" * 1_000_000)
+    body = b'{"data": [{"id": "a/b:free"}, {"id": "c/d:free"}, ' + b"x" * 1_000_000
+    stream = data_entries(body)
     assert next(stream) == {"id": "a/b:free"} and next(stream) == {"id": "c/d:free"}
-    with pytest.raises(Exception):
+    with pytest.raises(entries._NotPlain):  # not the API's shape after all: read the ordinary way...
         next(stream)
+    with pytest.raises(PayloadError, match=r"^the answer is not JSON: Expecting value at line 1; check the source URL$"):
+        read_catalog(body)  # ...which gives the ordinary error

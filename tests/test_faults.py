@@ -425,7 +425,8 @@ def unprivileged_prefix() -> list[str] | None:
         probe = Path(folder) / "probe"
         probe.write_text("x")
         probe.chmod(0o444)
-        done = subprocess.run(prefix + [sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True)
+        done = subprocess.run(prefix + [sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True,
+                              timeout=60)
     return prefix if done.returncode != 0 else None
 
 

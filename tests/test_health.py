@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, rows
-from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
+from conftest import ENDPOINTS, rows
+from fakeapi import Trickle, catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
 
 from catalog.availability.health import sample_from_answer
 
-ENDPOINTS = REPO.parent / "shared" / "openrouter" / "endpoints"
 KEY = "sk-or-v1-health-canary-0123456789abcdef"
 
 MODELS = ["a/up:free", "b/degraded:free", "c/down:free", "d/two:free", "e/empty:free", "f/broken:free",
@@ -72,12 +72,19 @@ def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_ap
 
 
 def test_the_health_timeout_bounds_a_hanging_server_and_keeps_the_others(cli, fake_api):
+    # The timeout is the one batch's deadline: generous, so that the seven quick answers meet it
+    # on a loaded machine; the hanging call is what it bounds (the sync returns, nothing waits on).
     serve_health(fake_api, hang_id="c/down:free")
-    out = cli("sync", "--api-url", fake_api.url, "--no-render", "--health-timeout", "0.5")
+    started = time.monotonic()
+    out = cli("sync", "--api-url", fake_api.url, "--no-render", "--health-timeout", "5")
     assert out.code == 0, out.err
+    assert time.monotonic() - started < 60  # bounded by the timeout, not by the hanging server
     h = health_rows(cli)
     assert h["c/down:free"]["state"] == "unknown"
-    assert h["a/up:free"]["state"] == "up" and h["b/degraded:free"]["state"] == "degraded"
+    assert {m: r["state"] for m, r in h.items() if m != "c/down:free"} == {
+        "a/up:free": "up", "b/degraded:free": "degraded", "d/two:free": "up", "e/empty:free": "down",
+        "f/broken:free": "unknown", "g/notjson:free": "unknown", "h/nulls:free": "up", "openrouter/free": "unknown",
+    }
     samples = cli("health", "c/down:free", "--format", "json").json()
     assert "health timeout" in samples[0]["error"]
 
@@ -155,14 +162,30 @@ def test_seven_day_availability_needs_enough_samples(cli, fake_api, tmp_path, db
 
 
 def test_the_key_is_sent_for_health_and_never_stored_or_shown(cli, fake_api, tmp_path, monkeypatch, caplog):
+    """Answers that echo the key back (in the JSON that is read and stored, in a body that is not
+    JSON, in an error): the key is sent, and appears nowhere in the output, the log or the registry."""
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
-    fake_api.serve(catalog_doc([model("a/b:free")]))
-    fake_api.route(endpoints_path("a/b:free"), error_reply(401, f"bad key {KEY}"))
+    fake_api.serve(catalog_doc([model("a/echo:free"), model("b/notjson:free"), model("c/refused:free")]))
+    echo = endpoint("Echo", status=-2, uptime_30m=90.0, model_id="a/echo:free")
+    echo.update({"name": f"Echo | Bearer {KEY}", "model_name": KEY, "tag": KEY, "quantization": KEY})
+    fake_api.route(endpoints_path("a/echo:free"), endpoints_doc("a/echo:free", echo))
+    fake_api.route(endpoints_path("b/notjson:free"), reply(f"<html>Authorization: Bearer {KEY}</html>"))
+    fake_api.route(endpoints_path("c/refused:free"), error_reply(401, f"bad key {KEY}"))
     out = cli("sync", "--api-url", fake_api.url, "-v")
-    assert out.code == 0
-    assert fake_api.calls[0]["headers"]["Authorization"] == f"Bearer {KEY}"
-    assert KEY not in out.out + out.err + caplog.text
-    assert KEY.encode() not in (tmp_path / "catalog.db").read_bytes()
+    assert out.code == 0, out.err
+    calls = fake_api.calls_to("/endpoints")
+    assert len(calls) == 3 and all(c["headers"]["Authorization"] == f"Bearer {KEY}" for c in calls)
+    h = health_rows(cli)
+    # The bodies were read: the echoing one as what it says (degraded, 90%), the other as not JSON.
+    assert (h["a/echo:free"]["state"], h["a/echo:free"]["uptime_30m"], h["a/echo:free"]["providers"]) == \
+        ("degraded", 90.0, ["Echo"])
+    samples = {m: cli("health", m, "--format", "json").json()[0]["error"] for m in ("b/notjson:free", "c/refused:free")}
+    assert samples == {"b/notjson:free": "the answer is not JSON", "c/refused:free": "HTTP 401"}
+    shown = out.out + out.err + caplog.text + cli("health", "--format", "json").out
+    assert KEY not in shown
+    stored = sorted(tmp_path.glob("catalog.db*"))  # the database and its write-ahead log, if any
+    assert stored and all(KEY.encode() not in path.read_bytes() for path in stored)
+    assert b"Echo" in b"".join(path.read_bytes() for path in stored)  # what was read was stored there
 
 
 def test_health_queries_explain_unknown_ids_and_refuse_odd_flags(cli, fake_api):
@@ -189,9 +212,8 @@ def test_views_expose_health(cli, fake_api, tmp_path, db_url):
 
 
 def real_endpoints() -> list[Path]:
-    files = sorted(ENDPOINTS.glob("*.json")) if ENDPOINTS.is_dir() else []
-    if not files:
-        pytest.skip(f"real /endpoints bodies not found at {ENDPOINTS}")
+    files = sorted(ENDPOINTS.glob("*.json"))
+    assert len(files) == 6, f"real /endpoints bodies missing from {ENDPOINTS}"
     return files
 
 
@@ -238,3 +260,77 @@ def test_status_counts_health_states_and_probes_today(cli, fake_api, tmp_path, d
     assert status["probes_today"] == 0
     table = cli("status", "--db", db_url).out
     assert "health           3 up, 1 degraded, 2 down, 3 unknown" in table.replace("\x1b", "")
+
+
+# ---------------------------------------------------------------- guards, each with a test that fails without it
+
+
+class StepClock:
+    """A monotonic clock that moves `step` seconds at each reading: a deadline passes after a
+    known number of readings, however fast or slow the machine is."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def trickled_endpoints(model_id: str, pieces: int = 80) -> list[bytes]:
+    """A valid, good /endpoints answer cut into many small chunks (padding first)."""
+    body = json.dumps(endpoints_doc(model_id, endpoint("Alpha", status=0, uptime_30m=99.0))).encode()
+    return [b" " * 16] * pieces + [body]
+
+
+def test_an_answer_still_trickling_at_the_deadline_is_unknown(fake_api, monkeypatch):
+    """healthcheck._read's deadline: chunks that keep coming (no read ever times out) are cut off
+    at the batch deadline, and the sample says so; the same answer read in time is `up`."""
+    from catalog.availability import healthcheck
+
+    fake_api.route(endpoints_path("a/slow:free"), Trickle(trickled_endpoints("a/slow:free"), pause=0.01))
+    monkeypatch.setattr(healthcheck, "monotonic", StepClock(5.0))  # 30 s are six readings
+    (sample,) = healthcheck.sample_models(["a/slow:free"], api_url=fake_api.url, timeout=30)
+    assert (sample.state, sample.error) == ("unknown", "the answer did not finish within the health timeout")
+    monkeypatch.setattr(healthcheck, "monotonic", StepClock(0.0001))
+    (sample,) = healthcheck.sample_models(["a/slow:free"], api_url=fake_api.url, timeout=30)
+    assert (sample.state, sample.uptime_30m) == ("up", 99.0)
+
+
+def test_an_answer_larger_than_the_limit_is_unknown_however_valid():
+    """healthcheck._read's size limit: a valid answer padded past MAX_BODY is not read whole."""
+    import httpx
+
+    from catalog.availability.healthcheck import MAX_BODY, sample_models
+
+    body = json.dumps(endpoints_doc("a/big:free", endpoint("Alpha", status=0, uptime_30m=99.0))).encode()
+    padded = b" " * (MAX_BODY + 1) + body
+    small = b" " * (MAX_BODY - len(body) - 1) + body
+
+    def answer(request):
+        return httpx.Response(200, content=padded if "big" in str(request.url) else small)
+
+    big, fits = sample_models(["a/big:free", "a/fits:free"], api_url="http://api.test/api/v1/models",
+                              transport=httpx.MockTransport(answer))
+    assert (big.state, big.error) == ("unknown", f"the answer is larger than {MAX_BODY} bytes")
+    assert (fits.state, fits.uptime_30m) == ("up", 99.0)  # up to the limit, a body is read
+
+
+def test_among_endpoints_of_one_status_the_highest_uptime_speaks_for_the_model():
+    """_rank's uptime tie-break: the endpoint a request would reach first is the most reliable one,
+    wherever it is in the list (a worse day's uptime does not outrank a better recent one)."""
+    shaky = endpoint("Shaky", status=0, uptime_30m=95.5, uptime_1d=99.9)
+    steady = endpoint("Steady", status=0, uptime_30m=99.8, uptime_1d=97.0)
+    for order in ((shaky, steady), (steady, shaky)):
+        sample = sample_from_answer("v/m:free", endpoints_doc("v/m:free", *order))
+        assert (sample.state, sample.uptime_30m, sample.uptime_1d) == ("up", 99.8, 97.0)
+
+
+def test_among_equally_reliable_endpoints_the_fastest_speaks_for_the_model():
+    """_rank's latency tie-break (latency is there with a key): same status and uptimes, the lower
+    p50 time to first token wins, wherever it is in the list."""
+    slow = endpoint("Slow", status=0, uptime_30m=99.0, uptime_1d=99.0, latency={"p50": 3000, "p90": 9000})
+    fast = endpoint("Fast", status=0, uptime_30m=99.0, uptime_1d=99.0, latency={"p50": 800, "p90": 1500})
+    for order in ((slow, fast), (fast, slow)):
+        sample = sample_from_answer("v/m:free", endpoints_doc("v/m:free", *order))
+        assert (sample.latency_p50_ms, sample.latency_p90_ms) == (800, 1500)

@@ -27,7 +27,7 @@ def git(repo: Path, *args, date: str | None = None):
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
     if date:
         env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env, timeout=60)
 
 
 def scraped_repo(tmp_path: Path, bodies: list[bytes], stamps: list[str], name="models.json") -> Path:

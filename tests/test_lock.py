@@ -174,7 +174,7 @@ def test_wait_succeeds_once_the_holder_releases(db, holders, answer_file):
     finally:
         if waiter.poll() is None:
             waiter.kill()
-            waiter.communicate()
+            waiter.communicate(timeout=30)
     assert waiter.returncode == 0, err
     assert "1 free" in out
     assert rows(Path(db), "SELECT status FROM runs") == [("ok",)]
@@ -217,5 +217,5 @@ def test_two_syncs_started_together_never_both_run(db, fake_api):
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            proc.communicate(timeout=30)
     assert rows(Path(db), "SELECT status, free_count FROM runs") == [("ok", 2)]

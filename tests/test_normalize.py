@@ -175,9 +175,9 @@ def test_paid_entries_are_checked_like_free_ones(broken):
 
 
 def test_a_sync_normalizes_like_the_full_rule_on_real_captures():
-    from conftest import captures
+    from conftest import all_captures
 
-    for path in captures():
+    for path in all_captures():
         _same_for_a_sync(parse_payload(path.read_bytes()))
 
 

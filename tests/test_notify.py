@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from catalog.errors import MassRemovalError
 from conftest import rows
 from fakeapi import catalog_doc, model
 from receiver import HANG, receiver  # noqa: F401  (the fixture)
@@ -159,13 +160,13 @@ def test_a_refused_mass_removal_sends_only_one_failure_alert_per_streak(tmp_path
     cfg = config(tmp_path, webhook(receiver.url, on_failure="true"))
     sync(tmp_path, cfg, many, 1)
     for when in (2, 3):
-        with pytest.raises(Exception, match="remove 9 of the 10"):
+        with pytest.raises(MassRemovalError, match="would remove 9 of the 10 free models at once"):
             sync(tmp_path, cfg, many[:1], when)
     (alert,) = receiver.received
     doc = json.loads(alert.body)
     assert doc["kind"] == "failure" and doc["run_id"] == 2 and "remove 9 of the 10" in doc["error"]
     sync(tmp_path, cfg, many, 4)  # ok again: the streak ends, no digest (nothing changed)
-    with pytest.raises(Exception, match="remove 9"):
+    with pytest.raises(MassRemovalError, match="would remove 9 of the 10 free models at once"):
         sync(tmp_path, cfg, many[:1], 5)
     assert [json.loads(r.body)["run_id"] for r in receiver.received] == [2, 5]
 

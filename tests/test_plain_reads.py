@@ -105,7 +105,8 @@ def test_the_query_commands_never_import_sqlalchemy_on_sqlite(cli, fake_api, tmp
     )
     for command in commands:
         argv = [*command, "--db", db, "--format", "json"]
-        done = subprocess.run([sys.executable, "-c", script, json.dumps(argv)], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", script, json.dumps(argv)], capture_output=True, text=True,
+                              timeout=120)
         assert done.returncode == 0, (command, done.stderr)
         body, _, loaded = done.stdout.rpartition("LOADED ")
         assert loaded.strip() == "[]", command

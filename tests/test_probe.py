@@ -7,16 +7,17 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from conftest import REPO, rows
 from fakeapi import (
-    Delayed, Stream, catalog_doc, chunk, completion_stream, endpoint, endpoints_doc, endpoints_path, hang, model,
+    Answer, Stream, Trickle, catalog_doc, chunk, completion_stream, endpoint, endpoints_doc, endpoints_path, hang, model,
     reply,
 )
 
-from catalog.availability.probe import classify_error, stream_outcome
+from catalog.availability.probe import classify_error, json_outcome, stream_outcome
 
 KEY = "sk-or-v1-probe-canary-0123456789abcdef"
 CHAT = "/api/v1/chat/completions"
@@ -237,18 +238,51 @@ def test_an_unreadable_key_sends_no_probe(cli, probing, status, message):
     assert out.code == 1 and message in out.err and chat_models(probing) == []
 
 
+class MeetInside(Answer):
+    """Holds each chat call until two are inside the server at once (or `patience` s pass), then
+    answers: records the most calls that were ever inside together. One `catalog probe` makes its
+    calls one after another, so two inside at once are calls of two processes."""
+
+    def __init__(self, answer: Answer, patience: float = 30.0):
+        self.answer, self.patience = answer, patience
+        self.inside = self.most_inside = 0
+        self.met = threading.Event()
+        self.lock = threading.Lock()
+
+    def write(self, handler) -> None:
+        with self.lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            if self.inside >= 2:
+                self.met.set()
+        self.met.wait(self.patience)  # bounded: a lone call is answered after `patience` s
+        with self.lock:
+            self.inside -= 1
+        self.answer.write(handler)
+
+
 def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
-    probing.route(CHAT, Delayed(completion_stream(), 0.2))  # overlap the two runs' calls
+    meeting = MeetInside(completion_stream())
+    probing.route(CHAT, meeting)
     env = {**os.environ, "OPENROUTER_API_KEY": KEY, "PYTHONPATH": str(REPO)}
     args = [sys.executable, "-m", "catalog", "probe", "--db", probing.db, "--api-url", probing.url,
             "--budget", "3", "--no-render", "--format", "json"]
     for m in POOLED:
         args += ["--model", m]
     procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path) for _ in range(2)]
-    outs = [p.communicate(timeout=60) for p in procs]
+    try:
+        outs = [p.communicate(timeout=90) for p in procs]
+    finally:
+        meeting.met.set()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate(timeout=30)
     assert [p.returncode for p in procs] == [0, 0], outs
-    probed = sum(len(json.loads(out)) for out, _ in outs)
-    assert probed == 3 and len(chat_models(probing)) == 3
+    assert meeting.most_inside == 2  # the two processes were probing at the same time
+    probed = [len(json.loads(out)) for out, _ in outs]
+    assert sum(probed) == 3 and len(chat_models(probing)) == 3
+    assert min(probed) >= 1  # each process took part of the budget
     assert rows(probing.db, "select count(*) from probes") == [(3,)]
 
 
@@ -298,3 +332,84 @@ def test_probe_pool_names_are_checked_against_the_config(cli, probing, tmp_path)
     assert set(chat_models(probing)) == {"c/gamma-8b:free", "d/delta-8b:free"}
     out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--pool", "HUGE")
     assert out.code == 1 and "--pool HUGE: no such pool" in out.err
+
+
+# ---------------------------------------------------------------- guards, each with a test that fails without it
+
+
+class StepClock:
+    """A monotonic clock that moves `step` seconds at each reading: deadlines pass after a known
+    number of readings, however fast or slow the machine is."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_stream_that_keeps_trickling_past_the_deadline_is_a_timeout(fake_api, monkeypatch):
+    """stream_outcome's deadline: keep-alives that never stop for long enough to trip the read
+    timeout still end the probe at the deadline, as a timeout, not as the answer that follows."""
+    import httpx
+
+    from catalog.availability import probe
+
+    keepalives = [b": OPENROUTER PROCESSING\n\n"] * 60
+    answer = [(chunk("late") + "\n\n").encode(), (chunk(finish="stop") + "\n\n").encode(), b"data: [DONE]\n\n"]
+    fake_api.route(CHAT, Trickle(keepalives + answer, pause=0.005, content_type="text/event-stream"))
+    monkeypatch.setattr(probe, "monotonic", StepClock(1.0))  # one second per reading: 30 s is 30 lines
+    with httpx.Client() as client:
+        outcome = probe.probe_once(client, fake_api.url.rsplit("/api/", 1)[0] + CHAT, "a/b:free", timeout=30)
+    assert (outcome.outcome, outcome.http_status, outcome.ttft_ms) == ("timeout", 200, None)
+    assert outcome.detail == "the answer did not finish in time"
+    # The same stream, read with time to spare, is an answer: the deadline made the difference.
+    monkeypatch.setattr(probe, "monotonic", StepClock(0.001))
+    with httpx.Client() as client:
+        assert probe.probe_once(client, fake_api.url.rsplit("/api/", 1)[0] + CHAT, "a/b:free", timeout=30).outcome == "ok"
+
+
+def test_reasoning_content_alone_is_a_first_token():
+    """Some providers stream their thinking as `reasoning_content` (not `reasoning`) before any content."""
+    thinking = "data: " + json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "",
+                                                                        "reasoning_content": "Let me think"}}]})
+    ticks = iter([0.2, 0.5, 0.7, 0.8])
+    result = stream_outcome([thinking, chunk(finish="length"), "data: [DONE]"], 0.0, 10.0, clock=lambda: next(ticks))
+    assert (result.outcome, result.ttft_ms) == ("ok", 200.0)
+
+
+def test_a_whole_json_completion_is_read_from_its_message(cli, probing):
+    """A server that answers the completion at once (plain JSON, `choices[0].message`, no `delta`)."""
+    whole = {"id": "gen-1", "object": "chat.completion", "model": "a/alpha-70b:free",
+             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}]}
+    probing.route(CHAT, reply(whole))
+    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--budget", "1", "--format", "json", "--no-render")
+    assert out.code == 0, out.err
+    (result,) = out.json()
+    assert (result["outcome"], result["http_status"]) == ("ok", 200), result
+    empty = {**whole, "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": ""}}]}
+    assert json_outcome(empty, 0.0, 1.0).outcome == "error" and json_outcome(whole, 0.0, 1.0).outcome == "ok"
+
+
+# A 404 naming the model as gone, with a routing step in its metadata (newer bodies carry one on most
+# refusals): the model is gone, not a filter of this request.
+GONE_WITH_STEP_404 = {"error": {"message": "No endpoints found for nex-agi/nex-n2.5-pro:free.", "code": 404,
+                                "metadata": {"failed_routing_step": "Initial Endpoints"}}}
+# A refusal by the account's settings told only by `ineligibility_reasons` (the values seen in
+# shared/openrouter/chat-errors.md §3), with none of the known wordings and no guardrail step.
+ACCOUNT_ZDR_404 = {"error": {"message": "0 endpoints out of 1 requested are available. We removed them for the "
+                                        "following reasons:\nZDR violation (account settings): 1 endpoint excluded",
+                             "code": 404, "metadata": {"input_endpoint_count": 1, "ineligibility_reasons": [
+                                 {"reason": "paid-model-training-violation-by-account", "endpoint_count": 1,
+                                  "configure_url": "https://openrouter.ai/settings/privacy"}]}}}
+
+
+def test_no_endpoints_found_for_the_model_is_unavailable_even_with_a_routing_step():
+    assert classify_error(404, GONE_WITH_STEP_404) == ("unavailable", "No endpoints found for nex-agi/nex-n2.5-pro:free.")
+    assert classify_error(404, TOOLS_404)[0] == "error"  # a step without that wording stays this request's
+
+
+def test_ineligibility_reasons_alone_mean_the_account_s_settings():
+    outcome, detail = classify_error(404, ACCOUNT_ZDR_404)
+    assert outcome == "blocked_by_account" and "https://openrouter.ai/settings/privacy" in detail

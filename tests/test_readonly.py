@@ -306,7 +306,8 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         pytest.skip("running as root without setpriv: cannot drop privileges to test permissions")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     probe = subprocess.run(
-        prefix + [sys.executable, "-c", "import catalog.registry.readonly"], env=env, cwd="/", capture_output=True, text=True
+        prefix + [sys.executable, "-c", "import catalog.registry.readonly"], env=env, cwd="/", capture_output=True, text=True,
+        timeout=60,
     )
     if probe.returncode != 0:
         pytest.skip(f"the unprivileged user cannot run {sys.executable} or import catalog: {probe.stderr.strip()[-200:]}")
@@ -323,7 +324,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
             "print(json.dumps(conn.execute('SELECT id FROM models ORDER BY id').fetchall()))\n"
         )
         result = subprocess.run(
-            prefix + [sys.executable, "-c", code, str(path)], env=env, cwd="/", capture_output=True, text=True
+            prefix + [sys.executable, "-c", code, str(path)], env=env, cwd="/", capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == [["a/b:free"], ["qwen/qwen3:free"], ["z-ai/glm:free"]]
@@ -333,7 +334,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
             prefix + [sys.executable, "-c", "import sqlite3, sys\n"
                       "sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True).execute('SELECT 1 FROM models').fetchall()",
                       str(path)],
-            env=env, cwd="/", capture_output=True, text=True,
+            env=env, cwd="/", capture_output=True, text=True, timeout=60,
         )
         assert plain.returncode != 0
     finally:
@@ -349,7 +350,8 @@ def catalog(*args: str, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("CATALOG_DB", None)
     return subprocess.run(
-        [sys.executable, "-m", "catalog", "query", *args], cwd=REPO, env=env, capture_output=True, **kwargs
+        [sys.executable, "-m", "catalog", "query", *args], cwd=REPO, env=env, capture_output=True,
+        **{"timeout": 120, **kwargs},
     )
 
 
@@ -404,7 +406,13 @@ def test_cli_output_into_a_closed_pipe_exits_quietly(registry):
     )
     assert process.stdout.readline() == b"x\r\n"
     process.stdout.close()  # far more than a pipe buffer is still to come
+    try:
+        code = process.wait(timeout=60)  # stderr is read after: a clean exit writes nothing there
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
     stderr = process.stderr.read()
     process.stderr.close()
-    assert process.wait() == 0
+    assert code == 0
     assert stderr == b""

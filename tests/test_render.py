@@ -1,8 +1,9 @@
 """Rendering and writing the generated files: layout, escaping of hostile API text, determinism,
 skip-unchanged and atomic writes, template overrides, the real captures, and the CLI commands.
 
-The TypeScript checks run the TypeScript compiler when node and npm are available (installing
-`typescript` once into a cache folder under the temp dir); they skip otherwise.
+The TypeScript checks run the TypeScript compiler: `tsc` on PATH or in the repository's
+node_modules/.bin, else installed once with npm into a cache folder under the temp dir; they skip
+where none of these is possible.
 """
 
 from __future__ import annotations
@@ -29,11 +30,9 @@ from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_stri
 from catalog.output.render import generate, render_files
 from catalog.state import EventRecord, FreeModel, Snapshot
 from catalog.output.write import write_files
+from conftest import NEWEST, REPO, WITH_ROUTERS
 
 T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
-SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared/openrouter/snapshots"
-NEWEST = SNAPSHOTS / "xiechengqi-openrouter-free-api/2026-01-29T0404_ac17ccb.json"
-WITH_ROUTERS = SNAPSHOTS / "chlnga-models-pie/2026-06-16T1838_9a8cc81.json"
 
 
 def model(mid, name=None, *, ctx=131072, inputs=("text",), params=(), since_days=10, expires=None):
@@ -502,9 +501,13 @@ def test_the_rebuild_command_names_the_options_used(tmp_path):
 
 @pytest.fixture(scope="session")
 def tsc() -> str:
-    """A TypeScript compiler: on PATH, in the cache folder, or installed there with npm once."""
+    """A TypeScript compiler: $CATALOG_TSC, on PATH, in the repository's node_modules/.bin (an
+    `npm install typescript` at its root), in the cache folder, or installed there with npm once."""
     if found := os.environ.get("CATALOG_TSC") or shutil.which("tsc"):
         return found
+    local = REPO / "node_modules" / ".bin" / "tsc"
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
     cache = Path(os.environ.get("CATALOG_TSC_CACHE") or Path(tempfile.gettempdir()) / "catalog-tsc")
     binary = cache / "node_modules/.bin/tsc"
     if not binary.exists():
@@ -563,8 +566,6 @@ def test_typescript_compiles_with_empty_pools(tsc, tmp_path):
 
 
 def capture_snapshot(path: Path) -> Snapshot:
-    if not path.exists():
-        pytest.skip(f"{path} not available")
     catalog = normalize(parse_payload(path.read_bytes()))
     models = tuple(
         FreeModel(record=record, first_seen_free=T0, free_since=T0, times_removed=0)

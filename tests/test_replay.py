@@ -1,7 +1,8 @@
-"""Replay the 54 real hourly captures: the registry must tell the same story as the captures.
+"""Replay the real hourly captures: the registry must tell the same story as the captures.
 
 The expectations are computed here, independently of catalog's own code, straight from the JSON.
-Skipped where ../shared/openrouter/snapshots is absent.
+The five captures in tests/fixtures hold the events checked by name; where ../shared holds all 54,
+those are replayed instead.
 """
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import capture_time, captures
+from conftest import all_captures, capture_time
 
 
 def independent_free(path: Path) -> tuple[dict[str, dict], set[str]]:
@@ -34,7 +35,7 @@ def replayed(tmp_path_factory):
     from catalog.settings import Settings
     from catalog.sync import run_once
 
-    paths = captures()
+    paths = all_captures()
     db = tmp_path_factory.mktemp("replay") / "replay.db"
     from catalog.commands.cliutil import parse_time_arg
 

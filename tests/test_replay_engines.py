@@ -1,4 +1,4 @@
-"""The 54 real captures replayed into SQLite and into PostgreSQL tell the same story, byte for byte:
+"""The real captures (the fixtures' five, or all 54 where ../shared holds them) replayed into SQLite and into PostgreSQL tell the same story, byte for byte:
 `models --at` every capture, `changes`, every model's `history`, and the rendered files."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import capture_time, captures
+from conftest import all_captures, capture_time
 
 
 def replay(db: str, out) -> None:
@@ -15,7 +15,7 @@ def replay(db: str, out) -> None:
     from catalog.settings import Settings
     from catalog.sync import run_once
 
-    paths = captures()
+    paths = all_captures()
     for i, path in enumerate(paths):
         last = i == len(paths) - 1  # render once, after the newest capture
         run_once(Settings(db=db, from_file=path, observed_at=parse_time_arg(capture_time(path)), render=last, out_dir=out))
@@ -41,7 +41,7 @@ def both(cli, engines, *args) -> list[str]:
 
 
 def test_models_at_every_capture_are_identical(cli, engines):
-    for path in captures():
+    for path in all_captures():
         for fmt in ("json", "csv"):
             sqlite, postgresql = both(cli, engines, "models", "--at", capture_time(path), "--format", fmt)
             assert sqlite == postgresql and sqlite.strip(), path.name
