@@ -195,10 +195,14 @@ def section(path: tuple[str, ...], help_: str, parser: argparse.ArgumentParser) 
         out += ["| Option | Argument | Default | Description |", "|---|---|---|---|"]
         for action in options:
             flags = ", ".join(f"`{flag}`" for flag in action.option_strings)
-            suffix = " (repeatable)" if isinstance(action, argparse._AppendAction) and "repeatable" not in (
-                action.help or ""
-            ) else ""
-            out.append(f"| {flags} | {argument_of(action)} | {default_of(action)} | {cell(expand_help(action))}{suffix} |")
+            suffix = (
+                " (repeatable)"
+                if isinstance(action, argparse._AppendAction) and "repeatable" not in (action.help or "")
+                else ""
+            )
+            out.append(
+                f"| {flags} | {argument_of(action)} | {default_of(action)} | {cell(expand_help(action))}{suffix} |"
+            )
         out.append("")
     extra = notes(parser)
     if extra:

@@ -188,7 +188,12 @@ class HugeBody(Answer):
 def chunk(content: str | None = None, *, reasoning: str | None = None, finish: str | None = None, **top: Any) -> str:
     """One SSE `data:` line of a streamed completion."""
     delta = {k: v for k, v in (("content", content), ("reasoning", reasoning)) if v is not None}
-    doc = {"id": "gen-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **top}
+    doc = {
+        "id": "gen-1",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **top,
+    }
     return "data: " + json.dumps(doc)
 
 
@@ -291,12 +296,24 @@ def endpoint(
 ) -> dict:
     """One entry of `/endpoints`, shaped like shared/openrouter/endpoints (keyless: no latency)."""
     return {
-        "name": f"{provider} | {model_id}", "model_id": model_id, "model_name": model_id, "context_length": 131072,
-        "pricing": {"prompt": "0", "completion": "0", "discount": 0}, "provider_name": provider,
-        "tag": provider.lower(), "quantization": "unknown", "max_completion_tokens": None, "max_prompt_tokens": None,
-        "supported_parameters": ["max_tokens", "temperature"], "status": status, "uptime_last_30m": uptime_30m,
-        "uptime_last_5m": uptime_5m, "uptime_last_1d": uptime_1d, "supports_implicit_caching": False,
-        "latency_last_30m": latency, "throughput_last_30m": throughput,
+        "name": f"{provider} | {model_id}",
+        "model_id": model_id,
+        "model_name": model_id,
+        "context_length": 131072,
+        "pricing": {"prompt": "0", "completion": "0", "discount": 0},
+        "provider_name": provider,
+        "tag": provider.lower(),
+        "quantization": "unknown",
+        "max_completion_tokens": None,
+        "max_prompt_tokens": None,
+        "supported_parameters": ["max_tokens", "temperature"],
+        "status": status,
+        "uptime_last_30m": uptime_30m,
+        "uptime_last_5m": uptime_5m,
+        "uptime_last_1d": uptime_1d,
+        "supports_implicit_caching": False,
+        "latency_last_30m": latency,
+        "throughput_last_30m": throughput,
     }
 
 
@@ -328,9 +345,7 @@ class FakeAPI:
         self.port = self._server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + MODELS_PATH
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
 
     def serve(self, body: Any, status: int = 200, headers: dict | None = None) -> None:

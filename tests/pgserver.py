@@ -29,8 +29,9 @@ def bin_dir() -> Path | None:
     if found:
         return Path(os.path.realpath(found)).parent
     try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False,
-                             timeout=30).stdout.strip()
+        out = subprocess.run(
+            ["pg_config", "--bindir"], capture_output=True, text=True, check=False, timeout=30
+        ).stdout.strip()
     except FileNotFoundError:
         out = ""
     if out and (Path(out) / "initdb").is_file():
@@ -63,8 +64,9 @@ class Server:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", SUPERUSER, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
-                              timeout=120)
+        done = subprocess.run(
+            command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, timeout=120
+        )
         if done.returncode != 0:
             log = self.folder / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -84,7 +86,9 @@ class Server:
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self.run("pg_ctl", "start", "-D", str(data), "-w", "-t", "60", "-l", str(self.folder / "server.log"), "-o", options)
+        self.run(
+            "pg_ctl", "start", "-D", str(data), "-w", "-t", "60", "-l", str(self.folder / "server.log"), "-o", options
+        )
 
     def stop(self) -> None:
         self.run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate", "-w")

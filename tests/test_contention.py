@@ -98,8 +98,12 @@ class Alternating(Answer):
 
 
 def answers() -> list[dict]:
-    a = [model(f"v{i % 7}/m{i}-{7 + i % 60}b:free", context_length=4096 * (1 + i % 32)) if i % 2 == 0
-         else model(f"v{i % 7}/paid-{i}", prompt="0.000001", completion="0.000002") for i in range(80)]
+    a = [
+        model(f"v{i % 7}/m{i}-{7 + i % 60}b:free", context_length=4096 * (1 + i % 32))
+        if i % 2 == 0
+        else model(f"v{i % 7}/paid-{i}", prompt="0.000001", completion="0.000002")
+        for i in range(80)
+    ]
     b = [dict(m, context_length=m["context_length"] * 2) for i, m in enumerate(a) if i % 9]
     return [catalog_doc(a), catalog_doc(b)]
 
@@ -125,16 +129,26 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
     answer = Alternating(bodies)
     fake_api.serve(answer)
     argv = ["sync", "--db", str(db), "--api-url", fake_api.url, "--out", str(out), "--timeout", "60", "--wait", "150"]
-    first = subprocess.run([sys.executable, "-c", SYNC_WORKER, json.dumps(argv), "1"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        [sys.executable, "-c", SYNC_WORKER, json.dumps(argv), "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0 and "CODES [0]" in first.stdout, first.stderr
     # On PostgreSQL, readers connect as a reader role (`catalog query` refuses the writer).
     reading = reader_of(request.getfixturevalue("pg_server"), db) if db.startswith("postgresql") else db
 
     ready = [tmp_path / f"ready-{i}" for i in range(READERS)]
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(reading), str(stop), str(flag), json.dumps(free_sets),
-                          str(DEADLINE)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(reading), str(stop), str(flag), json.dumps(free_sets), str(DEADLINE)],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for flag in ready
     ]
     try:
@@ -144,8 +158,13 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
                 break  # a reader died: its report below says why
             time.sleep(0.02)
         writers = [
-            subprocess.Popen([sys.executable, "-c", SYNC_WORKER, json.dumps(argv), str(SYNCS_EACH)],
-                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", SYNC_WORKER, json.dumps(argv), str(SYNCS_EACH)],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(SYNC_WORKERS)
         ]
         written = wait_all(writers, deadline)
@@ -182,5 +201,10 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
     assert sorted(final) == free_sets[(total - 1) % 2]
     assert json.loads((out / "free-model-pool.json").read_text())["free_count"] == len(final)
     assert sorted(p.name for p in out.iterdir()) == [
-        "free-model-pool.json", "free-model-pool.ts", "free-models-count.svg", "free-models-timeline.svg",
-        "free-models.atom", "free-models.md"]
+        "free-model-pool.json",
+        "free-model-pool.ts",
+        "free-models-count.svg",
+        "free-models-timeline.svg",
+        "free-models.atom",
+        "free-models.md",
+    ]

@@ -114,9 +114,24 @@ class Trials:
 
     def start(self, name: str, observed: datetime) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "catalog", "sync", "--db", str(self.db), "--from-file", str(self.files[name]),
-             "--out", str(self.out), "--observed-at", stamp(observed)],
-            cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "catalog",
+                "sync",
+                "--db",
+                str(self.db),
+                "--from-file",
+                str(self.files[name]),
+                "--out",
+                str(self.out),
+                "--observed-at",
+                stamp(observed),
+            ],
+            cwd=self.tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def begin(self) -> float:

@@ -136,7 +136,9 @@ def test_daemon_survives_failures_and_lets_the_running_job_finish(records, stop_
         if len(calls) == 2:
             raise FetchError("the API answered 500; try again later")
         if len(calls) == 3:
-            raise LockedError("another sync is running (pid 4242, since 12:00:03); try again later or pass --wait SECONDS")
+            raise LockedError(
+                "another sync is running (pid 4242, since 12:00:03); try again later or pass --wait SECONDS"
+            )
         if len(calls) == 4:
             raise ZeroDivisionError("a bug")
         if len(calls) == 5:

@@ -58,7 +58,9 @@ def require_working_verify(tmp_path: Path, user: bool) -> None:
 @pytest.fixture
 def deployed(cli, tmp_path):
     def run(*extra) -> tuple[dict[str, str], str]:
-        result = cli("deploy", "systemd", "--db", "data/catalog.db", "--out", "site/generated", "--write", "units", *extra)
+        result = cli(
+            "deploy", "systemd", "--db", "data/catalog.db", "--out", "site/generated", "--write", "units", *extra
+        )
         assert result.code == 0, result.err
         units = {path.name: path.read_text() for path in sorted((tmp_path / "units").iterdir())}
         return units, result.out
@@ -77,7 +79,7 @@ def test_units_carry_absolute_paths_and_hardening(deployed, tmp_path):
     assert exec_start[: len(catalog_executable())] == catalog_executable()
     assert Path(exec_start[0]).is_absolute() and Path(exec_start[0]).exists()
     db, out_dir = tmp_path / "data", tmp_path / "site" / "generated"
-    assert exec_start[exec_start.index("sync"):] == ["sync", "--db", str(db / "catalog.db"), "--out", str(out_dir)]
+    assert exec_start[exec_start.index("sync") :] == ["sync", "--db", str(db / "catalog.db"), "--out", str(out_dir)]
     assert service["Type"] == ["oneshot"]
     assert sorted(service["ReadWritePaths"][0].split()) == sorted([str(db.resolve()), str(out_dir)])
     for key, value in [("ProtectSystem", "strict"), ("NoNewPrivileges", "yes"), ("ProtectHome", "read-only"),
@@ -128,8 +130,13 @@ def test_systemd_accepts_the_rendered_units(deployed, tmp_path, every, user):
 def test_calendar_specs_fire_once_per_period(every):
     period = parse_duration(every)
     spec = calendar_spec(period, "/srv/catalog.db")
-    result = subprocess.run([SYSTEMD_ANALYZE, "calendar", "--iterations=4", spec],
-                            capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}, timeout=60)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "calendar", "--iterations=4", spec],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC"},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     stamps = re.findall(r"(?:Next elapse|Iter\. #\d+|Iteration #\d+): \w+ (\S+ \S+)", result.stdout)
     times = [datetime.fromisoformat(stamp) for stamp in stamps]
@@ -186,7 +193,9 @@ def test_the_cron_line_runs_a_sync_as_cron_would(cli, tmp_path, fake_api):
     fake_api.serve(catalog_doc([model("a/one:free"), model("b/two:free")]))
     folder = tmp_path / "my data 100%"
     folder.mkdir()
-    result = cli("deploy", "cron", "--every", "30m", "--db", folder / "catalog.db", "--api-url", fake_api.url, "--no-render")
+    result = cli(
+        "deploy", "cron", "--every", "30m", "--db", folder / "catalog.db", "--api-url", fake_api.url, "--no-render"
+    )
     assert result.code == 0, result.err
     line = result.out.splitlines()[-1]
     assert result.out.count("\n") == len(result.out.splitlines())
@@ -196,7 +205,9 @@ def test_the_cron_line_runs_a_sync_as_cron_would(cli, tmp_path, fake_api):
     assert re.fullmatch(r"\d+,\d+", minute)
     assert "%" not in command.replace("\\%", "")
     # cron turns `\%` into `%` and hands the rest to /bin/sh, from another working directory.
-    done = subprocess.run(["/bin/sh", "-c", command.replace("\\%", "%")], cwd="/", capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["/bin/sh", "-c", command.replace("\\%", "%")], cwd="/", capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert rows(folder / "catalog.db", "SELECT status, free_count FROM runs") == [("ok", 2)]
     assert "2 free" in (folder / "catalog-sync.log").read_text()

@@ -150,7 +150,7 @@ def test_every_option_is_documented_under_its_own_command():
 def test_options_every_command_takes_are_documented_once():
     found = sections()
     assert COMMON_SECTION in found, f"no '{COMMON_SECTION}' heading in docs/*.md"
-    (_, text), = found[COMMON_SECTION]
+    ((_, text),) = found[COMMON_SECTION]
     assert [o for o in COMMON if not mentions(text, o)] == []
     # The exemption is honest: these options are the ones every command has.
     for path, parser in commands(build_parser()):

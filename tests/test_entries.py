@@ -61,15 +61,22 @@ ENTRIES = [
     model("g/h:free", context_length=12.0, top_provider={"context_length": 5, "max_completion_tokens": None}),
     model("p/q", prompt="1e-7", completion="0.0", created=17_000_000_000, hugging_face_id=""),
     model("z/m:free", pricing={"request": "0", "web_search": "0.0", "image": 0, "audio": "0.01"}),
-    {"id": 5}, "a string", None, 12345, [1, 2], {"id": "a/b:free"}, {"id": "x/\x00:free"},
-    {"id": "a/bad", "supported_parameters": ["tools", 1]}, {"id": "a/bad", "pricing": {"prompt": True}},
+    {"id": 5},
+    "a string",
+    None,
+    12345,
+    [1, 2],
+    {"id": "a/b:free"},
+    {"id": "x/\x00:free"},
+    {"id": "a/bad", "supported_parameters": ["tools", 1]},
+    {"id": "a/bad", "pricing": {"prompt": True}},
 ]
 
 
 def test_real_captures_read_alike_one_entry_at_a_time(small_windows, monkeypatch):
     from conftest import captures
 
-    for path in captures()[:: 9]:
+    for path in captures()[::9]:
         assert_read_alike(path.read_bytes(), streamed=True, monkeypatch=monkeypatch)
 
 
@@ -85,12 +92,24 @@ def test_varied_entries_read_alike_one_entry_at_a_time(small_windows, monkeypatc
 @pytest.mark.parametrize(
     "body",
     [
-        b"\xff\xfe\x00garbage", b"<!doctype html><html>Cloudflare</html>", b"{not json", b"[]", b"",
+        b"\xff\xfe\x00garbage",
+        b"<!doctype html><html>Cloudflare</html>",
+        b"{not json",
+        b"[]",
+        b"",
         json.dumps({"error": {"code": 502, "message": "upstream\nbroke"}}).encode(),
-        b'{"models": []}', b'{"data": {"a": 1}}', b'{"data": []}', b'{"data": [oops', b'{"data": [{"id": "a/b:free"},]}',
-        b'{"data": [{"id": "a/b:free"}]', b'{"data": [{"id": "a/b:free"}]}}', b'{"data": [{"id": "a/b:free"}]} x',
-        b'{"data": [{"id": "caf\xe9/x:free"}]}', b'{"data": [{"id": "a/b:free"}, {"id": "caf\xc3"}]}',
-        b'\xef\xbb\xbf{"data": [{"id": "a/b:free"}]}', b'{"data": [' + b"[" * 100_000 + b"]}",
+        b'{"models": []}',
+        b'{"data": {"a": 1}}',
+        b'{"data": []}',
+        b'{"data": [oops',
+        b'{"data": [{"id": "a/b:free"},]}',
+        b'{"data": [{"id": "a/b:free"}]',
+        b'{"data": [{"id": "a/b:free"}]}}',
+        b'{"data": [{"id": "a/b:free"}]} x',
+        b'{"data": [{"id": "caf\xe9/x:free"}]}',
+        b'{"data": [{"id": "a/b:free"}, {"id": "caf\xc3"}]}',
+        b'\xef\xbb\xbf{"data": [{"id": "a/b:free"}]}',
+        b'{"data": [' + b"[" * 100_000 + b"]}",
         b'{"data": [' + b"9" * 5000 + b"]}",  # past int()'s digit limit: a ValueError, as json.loads raises
     ],
 )
@@ -102,7 +121,8 @@ def test_bad_answers_fail_alike(small_windows, body):
     "body",
     [
         b' \n\t{ "data" :\r[ {"id":"a/b:free"} ,{"id":"c/d:free"}]\n} \n',
-        b'{"meta": 1, "data": [{"id": "a/b:free"}]}', b'{"data": [{"id": "a/b:free"}], "data": [{"id": "c/d:free"}]}',
+        b'{"meta": 1, "data": [{"id": "a/b:free"}]}',
+        b'{"data": [{"id": "a/b:free"}], "data": [{"id": "c/d:free"}]}',
         b'{"data": [1.5e3, NaN, -Infinity, true, null, {"id": "a/b:free"}]}',
         b'{"data": [{"id": "a/\\ud83d\\ude00:free", "name": "\\ud83d\\ude00 \\u0000"}]}',
         b'{"data": [{"id": "a/b:free", "description": "' + "é".encode() * 50_000 + b'"}]}',
@@ -120,5 +140,7 @@ def test_entries_arrive_before_the_rest_of_the_body_is_read(monkeypatch):
     assert next(stream) == {"id": "a/b:free"} and next(stream) == {"id": "c/d:free"}
     with pytest.raises(entries._NotPlain):  # not the API's shape after all: read the ordinary way...
         next(stream)
-    with pytest.raises(PayloadError, match=r"^the answer is not JSON: Expecting value at line 1; check the source URL$"):
+    with pytest.raises(
+        PayloadError, match=r"^the answer is not JSON: Expecting value at line 1; check the source URL$"
+    ):
         read_catalog(body)  # ...which gives the ordinary error

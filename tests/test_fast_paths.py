@@ -61,8 +61,9 @@ def texts():
 def test_clean_and_md_cell_equal_the_per_character_rules(limit):
     for text in texts():
         assert clean(text, limit) == slow_clean(text, limit), repr(text)
-        assert md_cell(text, limit) == "".join("\\" + ch if ch in MD_SPECIAL else ch
-                                               for ch in slow_clean(text, limit)), repr(text)
+        assert md_cell(text, limit) == "".join(
+            "\\" + ch if ch in MD_SPECIAL else ch for ch in slow_clean(text, limit)
+        ), repr(text)
 
 
 def test_md_code_equals_the_per_character_rules():
@@ -78,9 +79,29 @@ def test_data_environment_reads_what_jinja_s_getattr_reads():
     class Sub(dict):
         size = "attribute"
 
-    plain, fast = jinja2.Environment(undefined=jinja2.StrictUndefined), DataEnvironment(undefined=jinja2.StrictUndefined)
-    names = ["id", "name", "items", "keys", "values", "get", "copy", "update", "pop", "__class__", "__doc__",
-             "__len__", "__dict__", "__name__", "missing", "size", ""]
+    plain, fast = (
+        jinja2.Environment(undefined=jinja2.StrictUndefined),
+        DataEnvironment(undefined=jinja2.StrictUndefined),
+    )
+    names = [
+        "id",
+        "name",
+        "items",
+        "keys",
+        "values",
+        "get",
+        "copy",
+        "update",
+        "pop",
+        "__class__",
+        "__doc__",
+        "__len__",
+        "__dict__",
+        "__name__",
+        "missing",
+        "size",
+        "",
+    ]
     doc = {name: f"value of {name}" for name in names[:-3]}
     for obj in (doc, {}, Sub(doc), {"size": 1}, ["id"], "text", 42, None):
         for name in names:
@@ -126,9 +147,16 @@ def test_parse_size_equals_searching_every_pattern():
     rng = random.Random(7)
     samples = ["llama-3-70b", "qwen3-30b-a3b", "mixtral-8x7b", "80B-A3B", "8X22B", "b-1b", "x1.5b", "2b a3b"]
     samples += ["".join(rng.choice("0123456789.bBxXa-_ /") for _ in range(rng.randint(0, 14))) for _ in range(20000)]
-    by_hand = {"llama-3-70b": (70, None), "qwen3-30b-a3b": (30, 3), "mixtral-8x7b": (56, None),
-               "80B-A3B": (80, 3), "8X22B": (176, None), "b-1b": (1, None), "x1.5b": (None, None),
-               "2b a3b": (2, 3)}
+    by_hand = {
+        "llama-3-70b": (70, None),
+        "qwen3-30b-a3b": (30, 3),
+        "mixtral-8x7b": (56, None),
+        "80B-A3B": (80, 3),
+        "8X22B": (176, None),
+        "b-1b": (1, None),
+        "x1.5b": (None, None),
+        "2b a3b": (2, 3),
+    }
     for text, want in by_hand.items():
         assert slow_parse_size(text) == want, text
     for text in samples:

@@ -27,11 +27,45 @@ from catalog.output.selectors import LEFT_OUT, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, ProbeRecord, Snapshot
 
 T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
-STEMS = ("gemma", "llama", "qwen3-coder", "devstral", "flash", "mini", "pro", "ultra", "guard", "embed",
-         "x", "max", "codestral", "nano", "rerank", "café", "日本", "a[b]", "star*", "q?")
+STEMS = (
+    "gemma",
+    "llama",
+    "qwen3-coder",
+    "devstral",
+    "flash",
+    "mini",
+    "pro",
+    "ultra",
+    "guard",
+    "embed",
+    "x",
+    "max",
+    "codestral",
+    "nano",
+    "rerank",
+    "café",
+    "日本",
+    "a[b]",
+    "star*",
+    "q?",
+)
 SIZES = ("", "-7b", "-70b", "-405b", "-80b-a3b", "-8x7b", "-1.2b", "-32b", "-33b", "-30b-a3b", "-e4b")
-GLOBS = ("google/*", "*-7b*", "*mini*", "~*", "openrouter/*", "*[ab]*", "*[!x]", "q?en/*", "*\\*", "[", "*",
-         "*coder*", "A*", "*:FREE")
+GLOBS = (
+    "google/*",
+    "*-7b*",
+    "*mini*",
+    "~*",
+    "openrouter/*",
+    "*[ab]*",
+    "*[!x]",
+    "q?en/*",
+    "*\\*",
+    "[",
+    "*",
+    "*coder*",
+    "A*",
+    "*:FREE",
+)
 OUTCOMES = ("ok", "unavailable", "blocked_by_account", "gated", "rate_limited")
 
 
@@ -43,30 +77,45 @@ def random_model(rng: random.Random, i: int) -> FreeModel:
     mid = f"{vendor}/{rng.choice(STEMS)}{rng.choice(SIZES)}-{i}{rng.choice((':free', ':free', ''))}"
     record = ModelRecord(
         id=mid,
-        name=rng.choice((None, f"{vendor}: {rng.choice(STEMS)} {rng.choice(('70B', '8B', '', 'A3B 30B'))}", "x | `y`\n")),
+        name=rng.choice(
+            (None, f"{vendor}: {rng.choice(STEMS)} {rng.choice(('70B', '8B', '', 'A3B 30B'))}", "x | `y`\n")
+        ),
         context_length=rng.choice((None, 4096, 8192, 32768, 131072, 200000, 1048576, 3000000)),
         top_context_length=rng.choice((None, 65536)),
         input_modalities=tuple(sorted(rng.choice(((), ("text",), ("image", "text"), ("image",), ("audio", "text"))))),
         output_modalities=tuple(sorted(rng.choice(((), ("text",), ("text",), ("image", "text"), ("image",))))),
-        supported_parameters=tuple(sorted(rng.sample(("tools", "reasoning", "include_reasoning", "seed"), rng.randint(0, 3)))),
+        supported_parameters=tuple(
+            sorted(rng.sample(("tools", "reasoning", "include_reasoning", "seed"), rng.randint(0, 3)))
+        ),
         expiration_date=rng.choice((None, None, None, "2026-02-01", "2026-01-01", "2027-01-01", "junk", "2026-02-30")),
         hugging_face_id=rng.choice((None, "org/Thing-30B-A3B", "org/x")),
     )
     since = T0 - timedelta(days=rng.choice((0, 0.5, 1, 3.7, 30, 400)), hours=rng.randint(0, 23))
-    return FreeModel(record=record, first_seen_free=since - timedelta(days=rng.randint(0, 3)), free_since=since,
-                     times_removed=rng.choice((0, 0, 1, 2, 5)))
+    return FreeModel(
+        record=record,
+        first_seen_free=since - timedelta(days=rng.randint(0, 3)),
+        free_since=since,
+        times_removed=rng.choice((0, 0, 1, 2, 5)),
+    )
 
 
 def random_health(rng: random.Random, mid: str) -> ModelHealth:
     probe = None
     if rng.random() < 0.4:
-        probe = ProbeRecord(mid, rng.choice(OUTCOMES), T0 - timedelta(hours=rng.choice((1, 23, 25, 100))), ttft_ms=812.5)
+        probe = ProbeRecord(
+            mid, rng.choice(OUTCOMES), T0 - timedelta(hours=rng.choice((1, 23, 25, 100))), ttft_ms=812.5
+        )
     known = rng.choice((0, 3, 50))
     return ModelHealth(
-        state=rng.choice(("up", "degraded", "down", "unknown")), status=rng.choice((None, 0, -5)),
-        endpoints=rng.choice((None, 0, 3)), uptime_1d=rng.choice((None, 99.82)),
-        latency_p50_ms=rng.choice((None, 500.0, 2000.0, 2500.5)), sampled_at=rng.choice((None, T0)),
-        known_7d=known, availability_7d=rng.choice((None, 0.94, 0.95, 1.0)) if known else None, last_probe=probe,
+        state=rng.choice(("up", "degraded", "down", "unknown")),
+        status=rng.choice((None, 0, -5)),
+        endpoints=rng.choice((None, 0, 3)),
+        uptime_1d=rng.choice((None, 99.82)),
+        latency_p50_ms=rng.choice((None, 500.0, 2000.0, 2500.5)),
+        sampled_at=rng.choice((None, T0)),
+        known_7d=known,
+        availability_7d=rng.choice((None, 0.94, 0.95, 1.0)) if known else None,
+        last_probe=probe,
     )
 
 
@@ -75,8 +124,15 @@ def random_snapshot(seed: int) -> Snapshot:
     models = {m.id: m for m in (random_model(rng, i) for i in range(rng.choice((0, 1, 5, 40, 150))))}
     ordered = tuple(sorted(models.values(), key=lambda m: m.id))
     health = {m.id: random_health(rng, m.id) for m in ordered if rng.random() < 0.6}
-    return Snapshot(models=ordered, observed_at=rng.choice((T0, T0, None)), last_changed_at=T0, source="x",
-                    recent_events=(), health=health, health_at=rng.choice((None, T0, T0 + timedelta(hours=30))))
+    return Snapshot(
+        models=ordered,
+        observed_at=rng.choice((T0, T0, None)),
+        last_changed_at=T0,
+        source="x",
+        recent_events=(),
+        health=health,
+        health_at=rng.choice((None, T0, T0 + timedelta(hours=30))),
+    )
 
 
 def random_config(rng: random.Random, ids: list[str]) -> PoolConfig:
@@ -88,14 +144,31 @@ def random_config(rng: random.Random, ids: list[str]) -> PoolConfig:
 
     pools: dict = {"cap": rng.choice((1, 2, 5, 100)), "exclude": globs()}
     for name in POOL_NAMES:
-        pools[name] = {"pin": pins(), "exclude": globs(), "order": rng.choice(("score", "context", "size", "free_since"))}
+        pools[name] = {
+            "pin": pins(),
+            "exclude": globs(),
+            "order": rng.choice(("score", "context", "size", "free_since")),
+        }
     pools["CODE"].update(rng.choice(({}, {"tools": True}, {"min_context": 9000, "cap": 2})))
-    pools["MINE"] = {"pin": pins(), "max_b": rng.choice((8, 40)), "unknown_size": rng.choice(("assume", "include", "exclude"))}
+    pools["MINE"] = {
+        "pin": pins(),
+        "max_b": rng.choice((8, 40)),
+        "unknown_size": rng.choice(("assume", "include", "exclude")),
+    }
     pools["BIG"] = {"min_b": 70, "reasoning": True, "unknown_size": "include", "vendors": ["google", "qwen"]}
-    pools["IMG"] = {"input": ["image"], "output": rng.choice((["text"], ["image", "text"])), "include": globs() or ["*"]}
+    pools["IMG"] = {
+        "input": ["image"],
+        "output": rng.choice((["text"], ["image", "text"])),
+        "include": globs() or ["*"],
+    }
     pools["LONG"] = {"min_context": 200000, "tools": False}
-    rules = {"code_fill": rng.choice((0, 3, 9)), "code_only": rng.random() < 0.7, "routers": globs() or ["~*"],
-             "probe_hours": rng.choice((1, 24, 200)), "fast_latency_ms": rng.choice((600, 2000))}
+    rules = {
+        "code_fill": rng.choice((0, 3, 9)),
+        "code_only": rng.random() < 0.7,
+        "routers": globs() or ["~*"],
+        "probe_hours": rng.choice((1, 24, 200)),
+        "fast_latency_ms": rng.choice((600, 2000)),
+    }
     return parse_config({"pools": pools, "rules": rules})
 
 
@@ -148,7 +221,9 @@ def old_points(pool: str, p, config: PoolConfig) -> list[float]:
     reasoning = s.REASONING_POINTS[pool] if pool in POOL_NAMES else (0.0 if spec.max_b else s.CUSTOM_REASONING_POINTS)
     raw = [
         max(0.0, math.log2(size_b)),
-        0.0 if not context or context <= s.CONTEXT_BASE else min(math.log2(context / s.CONTEXT_BASE), s.CONTEXT_MAX_POINTS),
+        0.0
+        if not context or context <= s.CONTEXT_BASE
+        else min(math.log2(context / s.CONTEXT_BASE), s.CONTEXT_MAX_POINTS),
         s.TOOLS_POINTS if p.tools else 0.0,
         reasoning if p.reasoning else 0.0,
         min(math.log2(1 + p.streak_days), s.STREAK_MAX_POINTS),
@@ -211,9 +286,15 @@ def old_pool(name: str, profiles: dict, config: PoolConfig) -> tuple[list[tuple]
     if name == "CODE" and (need := rules.code_fill - len(ordered)) > 0:
         have = {e["p"].id for e in ordered}
         why = f"fills CODE up to {rules.code_fill} (rules.code_fill): a LARGE model, not a coding one"
-        fill = [scored(p, why, filler=True) for p in profiles.values()
-                if p.id not in have and not old_left_out("CODE", p, config) and not old_left_out("LARGE", p, config)
-                and admits("LARGE", p, rules)[0] and verdict(checks, p, None).ok]
+        fill = [
+            scored(p, why, filler=True)
+            for p in profiles.values()
+            if p.id not in have
+            and not old_left_out("CODE", p, config)
+            and not old_left_out("LARGE", p, config)
+            and admits("LARGE", p, rules)[0]
+            and verdict(checks, p, None).ok
+        ]
         fill = sorted(fill, key=old_order(spec.order))[:need]
         for e in fill:
             rejected.pop(e["p"].id, None)
@@ -221,8 +302,10 @@ def old_pool(name: str, profiles: dict, config: PoolConfig) -> tuple[list[tuple]
     cap = config.cap_of(name)
     chosen = [(e["p"].id, e["score"], e["why"], e.get("pinned", False), e.get("filler", False)) for e in ordered[:cap]]
     made = [Decision(e["p"].id, "chosen", e["why"], i, e["score"]) for i, e in enumerate(ordered[:cap], 1)]
-    made += [Decision(e["p"].id, "cut", f"{e['why']}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, e["score"])
-             for i, e in enumerate(ordered[cap:], cap + 1)]
+    made += [
+        Decision(e["p"].id, "cut", f"{e['why']}; ranked {i} of {len(ordered)}, below the cap of {cap}", i, e["score"])
+        for i, e in enumerate(ordered[cap:], cap + 1)
+    ]
     made += [Decision(mid, "left out", why, failed=failed) for mid, (why, failed) in sorted(rejected.items())]
     return chosen, made + missing
 
@@ -280,7 +363,9 @@ def test_one_regex_for_all_words_finds_the_word_the_word_set_finds():
 def test_shared_health_facts_equal_each_model_s_own():
     for seed in range(20):
         snapshot = random_snapshot(seed)
-        snapshot = replace(snapshot, health={**snapshot.health, **({snapshot.models[0].id: ModelHealth()} if snapshot.models else {})})
+        snapshot = replace(
+            snapshot, health={**snapshot.health, **({snapshot.models[0].id: ModelHealth()} if snapshot.models else {})}
+        )
         shared = health_views(snapshot)
         assert list(shared) == [m.id for m in snapshot.models]
         for m in snapshot.models:
@@ -288,4 +373,5 @@ def test_shared_health_facts_equal_each_model_s_own():
         rows = availability_views(shared)["rows"]
         assert [r["id"] for r in rows] == sorted(
             (m.id for m in snapshot.models),
-            key=lambda mid: ({"up": 0, "degraded": 1, "down": 2, "unknown": 3}[shared[mid]["state"]], mid))
+            key=lambda mid: ({"up": 0, "degraded": 1, "down": 2, "unknown": 3}[shared[mid]["state"]], mid),
+        )

@@ -201,50 +201,109 @@ def retried(status: int) -> Fault:
     expect = (f"HTTP {status}", "upstream trouble", "gave up after 5 attempts", "try again later")
     return Fault(f"http-{status}", error_reply(status, "upstream trouble"), expect, ALL_ATTEMPTS, retries=True)
 
+
 FAULTS = [
     retried(500),
     retried(502),
     retried(503),
     retried(524),
     retried(529),
-    Fault("429-retry-after", error_reply(429, "slow down", {"Retry-After": "1"}),
-          ("HTTP 429", "gave up after 5 attempts"), ALL_ATTEMPTS, retries=True, check=retry_after_honoured),
-    Fault("429-no-retry-after", error_reply(429, "slow down"), ("HTTP 429", "gave up after 5 attempts"),
-          ALL_ATTEMPTS, retries=True),
-    Fault("429-retry-after-past-timeout", error_reply(429, "slow down", {"Retry-After": "120"}),
-          ("rate-limited the request (HTTP 429)", "asked to wait 120 s", "past the 10 s timeout")),
+    Fault(
+        "429-retry-after",
+        error_reply(429, "slow down", {"Retry-After": "1"}),
+        ("HTTP 429", "gave up after 5 attempts"),
+        ALL_ATTEMPTS,
+        retries=True,
+        check=retry_after_honoured,
+    ),
+    Fault(
+        "429-no-retry-after",
+        error_reply(429, "slow down"),
+        ("HTTP 429", "gave up after 5 attempts"),
+        ALL_ATTEMPTS,
+        retries=True,
+    ),
+    Fault(
+        "429-retry-after-past-timeout",
+        error_reply(429, "slow down", {"Retry-After": "120"}),
+        ("rate-limited the request (HTTP 429)", "asked to wait 120 s", "past the 10 s timeout"),
+    ),
     Fault("http-401", error_reply(401, "No auth credentials found"), ("HTTP 401", "check OPENROUTER_API_KEY")),
     Fault("http-403", error_reply(403, "forbidden"), ("HTTP 403", "check OPENROUTER_API_KEY")),
     Fault("http-404", error_reply(404, "not found"), ("HTTP 404", "check --api-url")),
-    Fault("connection-refused", None, ("could not connect", "gave up after 5 attempts"), None, retries=True,
-          url=lambda env: closed_port_url()),
+    Fault(
+        "connection-refused",
+        None,
+        ("could not connect", "gave up after 5 attempts"),
+        None,
+        retries=True,
+        url=lambda env: closed_port_url(),
+    ),
     Fault("no-answer-timeout", hang(), ("no answer in time", "raise --timeout"), retries=True, timeout="1"),
     Fault("reset-mid-body", reset_mid_body(), ("the connection broke",), ALL_ATTEMPTS, retries=True),
     Fault("body-shorter-than-content-length", short_body(), ("the connection broke",), ALL_ATTEMPTS, retries=True),
     Fault("not-json", reply(b'{"data": [oops'), ("the answer is not JSON",)),
-    Fault("html-200", reply("<!DOCTYPE html><html><body>Cloudflare says hi</body></html>",
-                            headers={"Content-Type": "text/html"}), ("not JSON (it looks like an HTML page)",)),
-    Fault("error-object-200", reply({"error": {"code": 502, "message": "provider down"}}),
-          ("the API answered with an error: provider down (code 502)",)),
+    Fault(
+        "html-200",
+        reply("<!DOCTYPE html><html><body>Cloudflare says hi</body></html>", headers={"Content-Type": "text/html"}),
+        ("not JSON (it looks like an HTML page)",),
+    ),
+    Fault(
+        "error-object-200",
+        reply({"error": {"code": 502, "message": "provider down"}}),
+        ("the API answered with an error: provider down (code 502)",),
+    ),
     Fault("json-array", reply([model("a/b:free")]), ("not a JSON object with a `data` list",)),
     Fault("data-missing", reply({"models": [model("a/b:free")]}), ("has no `data` key",)),
     Fault("data-not-a-list", reply({"data": {"a/b:free": model("a/b:free")}}), ("`data` that is not a list",)),
     Fault("data-empty", reply({"data": []}), ("lists no models",)),
-    Fault("too-large-streamed", huge_body(64 * 1024 * 1024), ("larger than the 1,000,000-byte limit",),
-          args=("--max-bytes", "1000000"), check=little_was_read),
-    Fault("too-large-declared", huge_body(64 * 1024 * 1024, chunked=False), ("it declares 67,108,864 bytes",),
-          args=("--max-bytes", "1000000"), check=little_was_read),
+    Fault(
+        "too-large-streamed",
+        huge_body(64 * 1024 * 1024),
+        ("larger than the 1,000,000-byte limit",),
+        args=("--max-bytes", "1000000"),
+        check=little_was_read,
+    ),
+    Fault(
+        "too-large-declared",
+        huge_body(64 * 1024 * 1024, chunked=False),
+        ("it declares 67,108,864 bytes",),
+        args=("--max-bytes", "1000000"),
+        check=little_was_read,
+    ),
     Fault("not-utf8", reply(b'{"data": [{"id": "caf\xe9/x:free"}]}'), ("not UTF-8",)),
-    Fault("mass-removal", reply(catalog_doc(BASE[3:] + [model("x/paid", prompt="1", completion="1")])),
-          ("would remove 3 of the 3 free models", "--allow-mass-removal")),
+    Fault(
+        "mass-removal",
+        reply(catalog_doc(BASE[3:] + [model("x/paid", prompt="1", completion="1")])),
+        ("would remove 3 of the 3 free models", "--allow-mass-removal"),
+    ),
     Fault("redirect-loop", redirect("/api/v1/models"), ("redirected more than 5 times",), (6, 6)),
     Fault("redirect-to-file-scheme", redirect("file:///etc/passwd"), ("not http or https",)),
-    Fault("registry-locked", reply(catalog_doc(CHANGED)), ("another sync is running", "--wait"), NO_REQUEST,
-          code=EXIT_LOCKED, failed_row=False, setup=hold_registry_lock),
-    Fault("sqlite-write-locked", reply(catalog_doc(CHANGED)), ("is locked by another process",), NO_REQUEST,
-          failed_row=False, setup=hold_sqlite_write_lock),
-    Fault("newer-schema", reply(catalog_doc(CHANGED)), ("newer than this catalog knows", "upgrade catalog"), NO_REQUEST,
-          failed_row=False, setup=newer_schema),
+    Fault(
+        "registry-locked",
+        reply(catalog_doc(CHANGED)),
+        ("another sync is running", "--wait"),
+        NO_REQUEST,
+        code=EXIT_LOCKED,
+        failed_row=False,
+        setup=hold_registry_lock,
+    ),
+    Fault(
+        "sqlite-write-locked",
+        reply(catalog_doc(CHANGED)),
+        ("is locked by another process",),
+        NO_REQUEST,
+        failed_row=False,
+        setup=hold_sqlite_write_lock,
+    ),
+    Fault(
+        "newer-schema",
+        reply(catalog_doc(CHANGED)),
+        ("newer than this catalog knows", "upgrade catalog"),
+        NO_REQUEST,
+        failed_row=False,
+        setup=newer_schema,
+    ),
 ]
 
 
@@ -259,8 +318,14 @@ def test_fault_changes_nothing_but_a_failed_run(cli, fake_api, tmp_path, monkeyp
         if fault.setup:
             fault.setup(env)
         data, runs, files = registry_data(db), run_rows(db), file_states(out)
-        assert set(files) == {"free-models.md", "free-model-pool.ts", "free-model-pool.json", "free-models.atom",
-                              "free-models-count.svg", "free-models-timeline.svg"}
+        assert set(files) == {
+            "free-models.md",
+            "free-model-pool.ts",
+            "free-model-pool.json",
+            "free-models.atom",
+            "free-models-count.svg",
+            "free-models-timeline.svg",
+        }
         fake_api.requests.clear()
         if fault.answer is not None:
             fake_api.serve(fault.answer)
@@ -425,8 +490,9 @@ def unprivileged_prefix() -> list[str] | None:
         probe = Path(folder) / "probe"
         probe.write_text("x")
         probe.chmod(0o444)
-        done = subprocess.run(prefix + [sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True,
-                              timeout=60)
+        done = subprocess.run(
+            prefix + [sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True, timeout=60
+        )
     return prefix if done.returncode != 0 else None
 
 
@@ -445,9 +511,25 @@ def test_read_only_registry_fails_with_one_clear_line(cli, fake_api, tmp_path, w
         tmp_path.chmod(0o555)
     try:
         done = subprocess.run(
-            prefix + [sys.executable, "-m", "catalog", "sync", "--db", str(db), "--api-url", fake_api.url,
-                      "--out", str(out), "--timeout", "10"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            prefix
+            + [
+                sys.executable,
+                "-m",
+                "catalog",
+                "sync",
+                "--db",
+                str(db),
+                "--api-url",
+                fake_api.url,
+                "--out",
+                str(out),
+                "--timeout",
+                "10",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={k: v for k, v in os.environ.items() if k != "CATALOG_DB"},
         )
     finally:

@@ -22,8 +22,18 @@ BASE = [model("google/gemma-3-27b-it:free"), model("qwen/qwen3-coder:free", cont
 def sync(tmp_path, models, day, *extra, cli):
     answer = tmp_path / f"answer-{day}.json"
     answer.write_text(json.dumps(catalog_doc(models)))
-    result = cli("sync", "--db", tmp_path / "reg.db", "--from-file", answer, "--out", tmp_path / "out",
-                 "--observed-at", f"2026-01-{day:02d}T06:00:00Z", *extra)
+    result = cli(
+        "sync",
+        "--db",
+        tmp_path / "reg.db",
+        "--from-file",
+        answer,
+        "--out",
+        tmp_path / "out",
+        "--observed-at",
+        f"2026-01-{day:02d}T06:00:00Z",
+        *extra,
+    )
     assert result.code == 0, result.err
     return result
 
@@ -72,9 +82,19 @@ def test_the_feed_limit_and_self_link(tmp_path, cli):
     root = feed(tmp_path)
     assert [e.findtext(f"{ATOM}title") for e in entries(root)] == ["added: a/b:free", "added: qwen/qwen3-coder:free"]
     links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
-    assert links == {"self": "https://example.org/cat/free-models.atom", "alternate": "https://example.org/cat/free-models.md"}
-    assert cli("render", "--db", tmp_path / "reg.db", "--out", tmp_path / "out", "--feed-url", "https://x.test/f.atom").code == 0
-    assert {link.get("rel"): link.get("href") for link in feed(tmp_path).findall(f"{ATOM}link")}["self"] == "https://x.test/f.atom"
+    assert links == {
+        "self": "https://example.org/cat/free-models.atom",
+        "alternate": "https://example.org/cat/free-models.md",
+    }
+    assert (
+        cli(
+            "render", "--db", tmp_path / "reg.db", "--out", tmp_path / "out", "--feed-url", "https://x.test/f.atom"
+        ).code
+        == 0
+    )
+    assert {link.get("rel"): link.get("href") for link in feed(tmp_path).findall(f"{ATOM}link")}[
+        "self"
+    ] == "https://x.test/f.atom"
     assert feed(tmp_path).findtext(f"{ATOM}id") == root.findtext(f"{ATOM}id")
 
 
@@ -96,7 +116,7 @@ def check_svg(path: Path) -> ET.Element:
     assert root.tag == f"{SVG}svg" and re.fullmatch(r"0 0 \d+ \d+", root.get("viewBox"))
     assert root[0].tag == f"{SVG}title" and root[0].text
     text = path.read_text()
-    for forbidden in ("<script", "foreignObject", "href", "url(", "@import", "on"  "load="):
+    for forbidden in ("<script", "foreignObject", "href", "url(", "@import", "onload="):
         assert forbidden not in text
     return root
 
@@ -109,10 +129,15 @@ def test_charts_are_safe_svg_embedded_in_the_report_and_switchable(tmp_path, cli
     count = check_svg(out / "free-models-count.svg")
     assert "2 free now" in "".join(count.itertext())
     timeline = check_svg(out / "free-models-timeline.svg")
-    rows = {g.findtext(f"{SVG}title"): [r.get("fill") for r in g.iter(f"{SVG}rect") if r.get("fill") != "#f6f8fa"]
-            for g in timeline.iter(f"{SVG}g")}
+    rows = {
+        g.findtext(f"{SVG}title"): [r.get("fill") for r in g.iter(f"{SVG}rect") if r.get("fill") != "#f6f8fa"]
+        for g in timeline.iter(f"{SVG}g")
+    }
     # gemma: one period; qwen: two, the first ending in a red (delisted) mark
-    assert rows == {"google/gemma-3-27b-it:free": ["#2da44e"], "qwen/qwen3-coder:free": ["#2da44e", "#2da44e", "#cf222e"]}
+    assert rows == {
+        "google/gemma-3-27b-it:free": ["#2da44e"],
+        "qwen/qwen3-coder:free": ["#2da44e", "#2da44e", "#cf222e"],
+    }
     md = (out / "free-models.md").read_text()
     assert md.index("![Free models over time](free-models-count.svg)") < md.index("## 🕒 Recent changes")
     assert "![When each model was free](free-models-timeline.svg)" in md
@@ -121,11 +146,18 @@ def test_charts_are_safe_svg_embedded_in_the_report_and_switchable(tmp_path, cli
     assert result.code == 0 and "0 written" in result.out
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     zh = cli("render", "--db", tmp_path / "reg.db", "--out", tmp_path / "zh", "--lang", "zh")
-    assert zh.code == 0 and "![免费模型数量变化](free-models-count.svg)" in (tmp_path / "zh" / "free-models.md").read_text()
+    assert (
+        zh.code == 0
+        and "![免费模型数量变化](free-models-count.svg)" in (tmp_path / "zh" / "free-models.md").read_text()
+    )
     check_svg(tmp_path / "zh" / "free-models-count.svg")
     bare = cli("render", "--db", tmp_path / "reg.db", "--out", tmp_path / "bare", "--no-charts")
     assert bare.code == 0 and sorted(p.name for p in (tmp_path / "bare").iterdir()) == [
-        "free-model-pool.json", "free-model-pool.ts", "free-models.atom", "free-models.md"]
+        "free-model-pool.json",
+        "free-model-pool.ts",
+        "free-models.atom",
+        "free-models.md",
+    ]
     assert ".svg" not in (tmp_path / "bare" / "free-models.md").read_text()
 
 

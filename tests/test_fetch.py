@@ -376,16 +376,17 @@ def test_retry_after_past_deadline_openrouter_message(clock):
     transport, seen = mock(httpx.Response(429, headers={"Retry-After": "120"}))
     message = fails(fetch, URL, timeout=30, transport=transport)
     assert message == (
-        "OpenRouter rate-limited the request (HTTP 429) and asked to wait 120 s, "
-        "past the 30 s timeout; try again later"
+        "OpenRouter rate-limited the request (HTTP 429) and asked to wait 120 s, past the 30 s timeout; try again later"
     )
     assert clock.sleeps == []
 
 
 def test_retry_after_http_date_from_mock(clock):
     date = datetime(2026, 1, 24, 8, 0, 0, tzinfo=timezone.utc)
-    headers = {"Date": format_datetime(date, usegmt=True),
-               "Retry-After": format_datetime(date + timedelta(seconds=7), usegmt=True)}
+    headers = {
+        "Date": format_datetime(date, usegmt=True),
+        "Retry-After": format_datetime(date + timedelta(seconds=7), usegmt=True),
+    }
     transport, _ = mock(httpx.Response(503, headers=headers), httpx.Response(200, content=b"{}"))
     fetch(URL, timeout=30, transport=transport)
     assert clock.sleeps == [7.0]
@@ -424,8 +425,7 @@ def test_trickling_body_stops_at_deadline(clock):
     transport, seen = mock(httpx.Response(200, content=trickle()))
     message = fails(fetch, URL, timeout=30, transport=transport)
     assert message == (
-        f"the answer from {URL} did not finish arriving within the 30 s timeout; "
-        "try again later or raise --timeout"
+        f"the answer from {URL} did not finish arriving within the 30 s timeout; try again later or raise --timeout"
     )
     assert len(seen) == 1 and clock.now == 1040
 
@@ -525,12 +525,14 @@ def test_read_file_from_pipe_bounded(tmp_path):
 def test_fake_catalog_is_a_valid_answer():
     from catalog.ingest.normalize import normalize, parse_payload
 
-    doc = catalog_doc([
-        model("v/free-one:free"),
-        model("v/zero-priced"),
-        model("v/paid", prompt="0.000001", completion="0.000002", context_length=None),
-        model("v/custom", pricing={"prompt": "-1"}, top_provider={"is_moderated": True}, knowledge_cutoff="2025"),
-    ])
+    doc = catalog_doc(
+        [
+            model("v/free-one:free"),
+            model("v/zero-priced"),
+            model("v/paid", prompt="0.000001", completion="0.000002", context_length=None),
+            model("v/custom", pricing={"prompt": "-1"}, top_provider={"is_moderated": True}, knowledge_cutoff="2025"),
+        ]
+    )
     catalog = normalize(parse_payload(json.dumps(doc).encode()))
     assert not catalog.skipped
     assert set(catalog.free) == {"v/free-one:free", "v/zero-priced"}

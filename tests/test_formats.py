@@ -22,7 +22,13 @@ ROWS = [
         "modalities": ["text", "image"],
         "note": 'comma, "quote"\nand a newline',
     },
-    {"id": "z-ai/glm:free", "context": None, "seen": datetime(2026, 1, 24, 8, 0), "modalities": None, "note": "通义千问 | `x`"},
+    {
+        "id": "z-ai/glm:free",
+        "context": None,
+        "seen": datetime(2026, 1, 24, 8, 0),
+        "modalities": None,
+        "note": "通义千问 | `x`",
+    },
 ]
 
 
@@ -42,7 +48,13 @@ def test_json_is_an_array_of_objects_with_native_values():
             "modalities": ["text", "image"],
             "note": 'comma, "quote"\nand a newline',
         },
-        {"id": "z-ai/glm:free", "context": None, "seen": "2026-01-24T08:00:00Z", "modalities": None, "note": "通义千问 | `x`"},
+        {
+            "id": "z-ai/glm:free",
+            "context": None,
+            "seen": "2026-01-24T08:00:00Z",
+            "modalities": None,
+            "note": "通义千问 | `x`",
+        },
     ]
 
 

@@ -15,25 +15,46 @@ from catalog.availability.health import sample_from_answer
 
 KEY = "sk-or-v1-health-canary-0123456789abcdef"
 
-MODELS = ["a/up:free", "b/degraded:free", "c/down:free", "d/two:free", "e/empty:free", "f/broken:free",
-          "g/notjson:free", "h/nulls:free", "openrouter/free"]
+MODELS = [
+    "a/up:free",
+    "b/degraded:free",
+    "c/down:free",
+    "d/two:free",
+    "e/empty:free",
+    "f/broken:free",
+    "g/notjson:free",
+    "h/nulls:free",
+    "openrouter/free",
+]
 
 
 def serve_health(fake_api, *, hang_id: str | None = None) -> None:
     fake_api.serve(catalog_doc([model(m) for m in MODELS]))
     answers = {
-        "a/up:free": endpoints_doc("a/up:free", endpoint("Alpha", status=0, uptime_30m=99.8, uptime_1d=99.1,
-                                                         latency={"p50": 812, "p75": 900, "p90": 1500, "p99": 3000},
-                                                         throughput={"p50": 41.5, "p90": 80})),
+        "a/up:free": endpoints_doc(
+            "a/up:free",
+            endpoint(
+                "Alpha",
+                status=0,
+                uptime_30m=99.8,
+                uptime_1d=99.1,
+                latency={"p50": 812, "p75": 900, "p90": 1500, "p99": 3000},
+                throughput={"p50": 41.5, "p90": 80},
+            ),
+        ),
         "b/degraded:free": endpoints_doc("b/degraded:free", endpoint("Beta", status=-2, uptime_30m=88.0)),
         "c/down:free": endpoints_doc("c/down:free", endpoint("Gamma", status=-5, uptime_30m=40.0)),
-        "d/two:free": endpoints_doc("d/two:free", endpoint("Slow", status=-5, uptime_30m=10.0),
-                                    endpoint("Fast", status=0, uptime_30m=97.0, uptime_1d=98.0)),
+        "d/two:free": endpoints_doc(
+            "d/two:free",
+            endpoint("Slow", status=-5, uptime_30m=10.0),
+            endpoint("Fast", status=0, uptime_30m=97.0, uptime_1d=98.0),
+        ),
         "e/empty:free": endpoints_doc("e/empty:free"),
         "f/broken:free": error_reply(500, "Internal Server Error"),
         "g/notjson:free": reply("<html>bad gateway</html>"),
-        "h/nulls:free": endpoints_doc("h/nulls:free", endpoint("Nulls", status=0, uptime_30m=None, uptime_5m=None,
-                                                               uptime_1d=None)),
+        "h/nulls:free": endpoints_doc(
+            "h/nulls:free", endpoint("Nulls", status=0, uptime_30m=None, uptime_5m=None, uptime_1d=None)
+        ),
     }
     for model_id, answer in answers.items():
         fake_api.route(endpoints_path(model_id), hang() if model_id == hang_id else answer)
@@ -55,12 +76,24 @@ def test_a_sync_samples_every_free_model_and_classifies_each_answer(cli, fake_ap
     assert asked == sorted(endpoints_path(m) for m in MODELS if m != "openrouter/free")
     h = health_rows(cli, db_url)
     assert {m: r["state"] for m, r in h.items()} == {
-        "a/up:free": "up", "b/degraded:free": "degraded", "c/down:free": "down", "d/two:free": "up",
-        "e/empty:free": "down", "f/broken:free": "unknown", "g/notjson:free": "unknown", "h/nulls:free": "up",
+        "a/up:free": "up",
+        "b/degraded:free": "degraded",
+        "c/down:free": "down",
+        "d/two:free": "up",
+        "e/empty:free": "down",
+        "f/broken:free": "unknown",
+        "g/notjson:free": "unknown",
+        "h/nulls:free": "up",
         "openrouter/free": "unknown",
     }
     up = h["a/up:free"]
-    assert (up["status"], up["endpoints"], up["providers"], up["uptime_30m"], up["uptime_1d"]) == (0, 1, ["Alpha"], 99.8, 99.1)
+    assert (up["status"], up["endpoints"], up["providers"], up["uptime_30m"], up["uptime_1d"]) == (
+        0,
+        1,
+        ["Alpha"],
+        99.8,
+        99.1,
+    )
     assert (up["latency_p50_ms"], up["latency_p90_ms"], up["throughput_p50"]) == (812, 1500, 41.5)
     two = h["d/two:free"]  # the best endpoint speaks for the model: the one a request would reach
     assert (two["endpoints"], two["providers"], two["status"], two["uptime_30m"]) == (2, ["Fast", "Slow"], 0, 97.0)
@@ -82,8 +115,14 @@ def test_the_health_timeout_bounds_a_hanging_server_and_keeps_the_others(cli, fa
     h = health_rows(cli)
     assert h["c/down:free"]["state"] == "unknown"
     assert {m: r["state"] for m, r in h.items() if m != "c/down:free"} == {
-        "a/up:free": "up", "b/degraded:free": "degraded", "d/two:free": "up", "e/empty:free": "down",
-        "f/broken:free": "unknown", "g/notjson:free": "unknown", "h/nulls:free": "up", "openrouter/free": "unknown",
+        "a/up:free": "up",
+        "b/degraded:free": "degraded",
+        "d/two:free": "up",
+        "e/empty:free": "down",
+        "f/broken:free": "unknown",
+        "g/notjson:free": "unknown",
+        "h/nulls:free": "up",
+        "openrouter/free": "unknown",
     }
     samples = cli("health", "c/down:free", "--format", "json").json()
     assert "health timeout" in samples[0]["error"]
@@ -177,8 +216,11 @@ def test_the_key_is_sent_for_health_and_never_stored_or_shown(cli, fake_api, tmp
     assert len(calls) == 3 and all(c["headers"]["Authorization"] == f"Bearer {KEY}" for c in calls)
     h = health_rows(cli)
     # The bodies were read: the echoing one as what it says (degraded, 90%), the other as not JSON.
-    assert (h["a/echo:free"]["state"], h["a/echo:free"]["uptime_30m"], h["a/echo:free"]["providers"]) == \
-        ("degraded", 90.0, ["Echo"])
+    assert (h["a/echo:free"]["state"], h["a/echo:free"]["uptime_30m"], h["a/echo:free"]["providers"]) == (
+        "degraded",
+        90.0,
+        ["Echo"],
+    )
     samples = {m: cli("health", m, "--format", "json").json()[0]["error"] for m in ("b/notjson:free", "c/refused:free")}
     assert samples == {"b/notjson:free": "the answer is not JSON", "c/refused:free": "HTTP 401"}
     shown = out.out + out.err + caplog.text + cli("health", "--format", "json").out
@@ -310,8 +352,9 @@ def test_an_answer_larger_than_the_limit_is_unknown_however_valid():
     def answer(request):
         return httpx.Response(200, content=padded if "big" in str(request.url) else small)
 
-    big, fits = sample_models(["a/big:free", "a/fits:free"], api_url="http://api.test/api/v1/models",
-                              transport=httpx.MockTransport(answer))
+    big, fits = sample_models(
+        ["a/big:free", "a/fits:free"], api_url="http://api.test/api/v1/models", transport=httpx.MockTransport(answer)
+    )
     assert (big.state, big.error) == ("unknown", f"the answer is larger than {MAX_BODY} bytes")
     assert (fits.state, fits.uptime_30m) == ("up", 99.0)  # up to the limit, a body is read
 

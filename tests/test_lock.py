@@ -119,8 +119,9 @@ def test_a_second_sync_fails_at_once_naming_the_holder(db, holders):
 def test_cli_sync_exits_75_while_another_sync_runs(db, holders, answer_file):
     holder = holders(db)
     doc = answer_file(catalog_doc([model("a/one:free")]))
-    done = subprocess.run(catalog_cmd("sync", "--db", db, "--from-file", doc, "--no-render"),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        catalog_cmd("sync", "--db", db, "--from-file", doc, "--no-render"), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 75
     assert f"another sync is running (pid {holder.pid}, since " in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -196,7 +197,10 @@ def test_two_syncs_started_together_never_both_run(db, fake_api):
     answer = Gated(reply(catalog_doc([model("a/one:free"), model("b/two:free")])))
     fake_api.serve(answer)
     args = ("sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--timeout", "30")
-    procs = [subprocess.Popen(catalog_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(catalog_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     try:
         deadline = time.monotonic() + 30
         while all(p.poll() is None for p in procs) and time.monotonic() < deadline:

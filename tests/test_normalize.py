@@ -151,7 +151,11 @@ def _same_for_a_sync(entries: list) -> None:
 @pytest.mark.parametrize(
     "broken",
     [
-        {"id": 42}, {"id": ""}, "just a string", None, {"id": "a/\ud800"},
+        {"id": 42},
+        {"id": ""},
+        "just a string",
+        None,
+        {"id": "a/\ud800"},
         {"id": "a/bad", "context_length": "131072"},
         {"id": "a/bad", "context_length": 1.5},
         {"id": "a/bad", "pricing": ["0", "0"]},

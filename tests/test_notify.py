@@ -46,8 +46,15 @@ def sync(tmp_path, cfg, models, when):
 
     answer = tmp_path / f"answer-{when}.json"
     answer.write_text(json.dumps(catalog_doc(models)))
-    return run_once(Settings(db=REG, from_file=answer, config_path=cfg, render=False,
-                             observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z")))
+    return run_once(
+        Settings(
+            db=REG,
+            from_file=answer,
+            config_path=cfg,
+            render=False,
+            observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z"),
+        )
+    )
 
 
 def outbox(tmp_path):
@@ -81,7 +88,8 @@ def test_a_target_gets_only_the_kinds_it_asked_for(tmp_path, receiver):
     sync(tmp_path, cfg, [BASE[0], NEW], 3)
     (got,) = receiver.received
     assert [(e["kind"], e["model_id"], e["reason"]) for e in json.loads(got.body)["events"]] == [
-        ("removed", "qwen/qwen3-coder:free", "delisted")]
+        ("removed", "qwen/qwen3-coder:free", "delisted")
+    ]
 
 
 def test_a_failed_delivery_is_retried_on_the_next_sync_and_delivered_once(tmp_path, receiver, cli):
@@ -92,7 +100,11 @@ def test_a_failed_delivery_is_retried_on_the_next_sync_and_delivered_once(tmp_pa
     assert failed.run_id == 2 and failed.deliveries[0].error == "HTTP 500 Internal Server Error"
     assert outbox(tmp_path) == [("digest", 2, "pending", 1, "HTTP 500 Internal Server Error")]
     status = cli("status", "--db", REG, "--format", "json").json()["notifications"]
-    assert (status["pending"], status["failing"], status["last_error"]["error"]) == (1, 1, "HTTP 500 Internal Server Error")
+    assert (status["pending"], status["failing"], status["last_error"]["error"]) == (
+        1,
+        1,
+        "HTTP 500 Internal Server Error",
+    )
     pending = cli("notify", "--pending", "--db", REG, "--config", cfg, "--format", "json")
     assert pending.code == 0 and [(p["run_id"], p["attempts"]) for p in pending.json()] == [(2, 1)]
     assert "secret-path-123" not in pending.out and "http://127.0.0.1/…" in pending.out
@@ -182,18 +194,27 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
     assert cli("notify", "--test", "--config", config(tmp_path, "")).code != 0
 
 
-@pytest.mark.parametrize("body, message", [
-    ('[[notify.webhook]]\nurl = "ftp://x/y"\n', "`notify.webhook[0].url` must be an http:// or https:// URL"),
-    ('[[notify.webhook]]\nurl = "https://x/y"\nevents = ["gone"]\n', "`notify.webhook[0].events` has unknown kind 'gone'"),
-    ('[[notify.webhook]]\nurl = "https://x/y"\ntimeout = 0\n', "`notify.webhook[0].timeout` must be a number of seconds"),
-    ('[[notify.webhook]]\nurl = "https://x/y"\nsecrt_env = "A"\n', "unknown key `notify.webhook[0].secrt_env`"),
-    ('[[notify.apprise]]\nurl = "ntfy://t"\nsecret_env = "A"\n', "unknown key `notify.apprise[0].secret_env`"),
-    ('[notify]\nmax_age = 5\n', "`notify.max_age` must be a duration string"),
-    ('[feed]\nlimit = 0\n', "`feed.limit` must be a whole number of at least 1"),
-    ('[feed]\nlimit = 1001\n', "`feed.limit` must be at most 1000"),
-    ('[feed]\nurl = "free-models.atom"\n', "`feed.url` must be an http:// or https:// URL"),
-    ('[charts]\ndayz = 3\n', "unknown key `charts.dayz`"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('[[notify.webhook]]\nurl = "ftp://x/y"\n', "`notify.webhook[0].url` must be an http:// or https:// URL"),
+        (
+            '[[notify.webhook]]\nurl = "https://x/y"\nevents = ["gone"]\n',
+            "`notify.webhook[0].events` has unknown kind 'gone'",
+        ),
+        (
+            '[[notify.webhook]]\nurl = "https://x/y"\ntimeout = 0\n',
+            "`notify.webhook[0].timeout` must be a number of seconds",
+        ),
+        ('[[notify.webhook]]\nurl = "https://x/y"\nsecrt_env = "A"\n', "unknown key `notify.webhook[0].secrt_env`"),
+        ('[[notify.apprise]]\nurl = "ntfy://t"\nsecret_env = "A"\n', "unknown key `notify.apprise[0].secret_env`"),
+        ("[notify]\nmax_age = 5\n", "`notify.max_age` must be a duration string"),
+        ("[feed]\nlimit = 0\n", "`feed.limit` must be a whole number of at least 1"),
+        ("[feed]\nlimit = 1001\n", "`feed.limit` must be at most 1000"),
+        ('[feed]\nurl = "free-models.atom"\n', "`feed.url` must be an http:// or https:// URL"),
+        ("[charts]\ndayz = 3\n", "unknown key `charts.dayz`"),
+    ],
+)
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path, body, message):
     from catalog.errors import CatalogError
     from catalog.config.loader import load_config

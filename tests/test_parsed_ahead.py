@@ -16,9 +16,11 @@ from catalog.jobs.importer import import_answers
 from catalog.settings import Settings
 from conftest import capture_time, captures, rows
 
-HISTORY = ("SELECT e.observed_at, e.model_id, e.kind, e.reason, e.field, e.old, e.new FROM events e ORDER BY e.id",
-           "SELECT observed_at, status, error, catalog_size, free_count, skipped, payload_hash, added, returned, "
-           "removed, changed FROM runs ORDER BY id")
+HISTORY = (
+    "SELECT e.observed_at, e.model_id, e.kind, e.reason, e.field, e.old, e.new FROM events e ORDER BY e.id",
+    "SELECT observed_at, status, error, catalog_size, free_count, skipped, payload_hash, added, returned, "
+    "removed, changed FROM runs ORDER BY id",
+)
 
 
 def stamped_copies(folder: Path, sources: list[Path]) -> list[Path]:
@@ -67,8 +69,9 @@ def test_an_answer_that_cannot_be_read_raises_the_same_error(tmp_path):
         answers = answers_from_files(paths)
         paths[2].rename(paths[2].with_suffix(".gone"))  # listed, then gone before it is read
         with pytest.raises(FetchError) as info:
-            import_answers(Settings(db=str(tmp_path / f"{ahead}.db"), render=False),
-                           parsed_ahead(answers) if ahead else answers)
+            import_answers(
+                Settings(db=str(tmp_path / f"{ahead}.db"), render=False), parsed_ahead(answers) if ahead else answers
+            )
         messages.append(str(info.value))
         paths[2].with_suffix(".gone").rename(paths[2])
     assert messages[0] == messages[1] and "cannot read" in messages[0]

@@ -94,8 +94,7 @@ def test_version_columns_follow_the_record_fields():
 def test_the_query_commands_never_import_sqlalchemy_on_sqlite(cli, fake_api, tmp_path):
     db = str(tmp_path / "reg.db")
     build_registry(cli, fake_api, db)
-    commands = [["models"], ["models", "--all"], ["changes"], ["history", IDS[0]], ["health"],
-                ["health", IDS[1]]]
+    commands = [["models"], ["models", "--all"], ["changes"], ["history", IDS[0]], ["health"], ["health", IDS[1]]]
     script = (
         "import json, sys\n"
         "from catalog.cli import main\n"
@@ -105,8 +104,9 @@ def test_the_query_commands_never_import_sqlalchemy_on_sqlite(cli, fake_api, tmp
     )
     for command in commands:
         argv = [*command, "--db", db, "--format", "json"]
-        done = subprocess.run([sys.executable, "-c", script, json.dumps(argv)], capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(argv)], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, (command, done.stderr)
         body, _, loaded = done.stdout.rpartition("LOADED ")
         assert loaded.strip() == "[]", command

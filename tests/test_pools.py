@@ -69,8 +69,13 @@ def decision(pools, pool: str, mid: str):
 
 # A small catalog shaped like the seed's.
 SEED_LIKE = (
-    model("google/gemini-2.0-flash-exp:free", "Google: Gemini 2.0 Flash Experimental (free)", ctx=1048576,
-          inputs=("image", "text"), params=("tools",)),
+    model(
+        "google/gemini-2.0-flash-exp:free",
+        "Google: Gemini 2.0 Flash Experimental (free)",
+        ctx=1048576,
+        inputs=("image", "text"),
+        params=("tools",),
+    ),
     model("google/gemma-3-27b-it:free", "Google: Gemma 3 27B (free)", inputs=("image", "text"), params=("tools",)),
     model("qwen/qwen3-4b:free", "Qwen: Qwen3 4B (free)", ctx=40960, params=("reasoning", "tools")),
     model("meta-llama/llama-3.1-405b-instruct:free", "Meta: Llama 3.1 405B Instruct (free)"),
@@ -79,8 +84,15 @@ SEED_LIKE = (
     model("deepseek/deepseek-r1-0528:free", "DeepSeek: R1 0528 (free)", ctx=163840, params=("reasoning",)),
     model("qwen/qwen3-coder:free", "Qwen: Qwen3 Coder 480B A35B (free)", ctx=262000, params=("tools",)),
     model("mistralai/devstral-2512:free", "Mistral: Devstral 2 2512 (free)", ctx=262144, params=("tools",)),
-    model("qwen/qwen-2.5-vl-7b-instruct:free", "Qwen: Qwen2.5-VL 7B Instruct (free)", ctx=32768, inputs=("image", "text")),
-    model("black-forest-labs/flux-painter:free", "Flux painter (free)", inputs=("image", "text"), outputs=("image", "text")),
+    model(
+        "qwen/qwen-2.5-vl-7b-instruct:free", "Qwen: Qwen2.5-VL 7B Instruct (free)", ctx=32768, inputs=("image", "text")
+    ),
+    model(
+        "black-forest-labs/flux-painter:free",
+        "Flux painter (free)",
+        inputs=("image", "text"),
+        outputs=("image", "text"),
+    ),
     model("openrouter/free", "Free Models Router", ctx=200000, inputs=("image", "text"), params=("reasoning", "tools")),
 )
 
@@ -332,11 +344,13 @@ def test_pins_go_first_in_config_order_and_skip_the_rule():
 
 
 def test_exclusion_beats_a_pin_and_works_by_glob():
-    cfg = config(pools={
-        "exclude": ["google/*"],
-        "SMALL": {"pin": ["google/gemma-3-27b-it:free"]},
-        "LARGE": {"exclude": ["*405b*"]},
-    })
+    cfg = config(
+        pools={
+            "exclude": ["google/*"],
+            "SMALL": {"pin": ["google/gemma-3-27b-it:free"]},
+            "LARGE": {"exclude": ["*405b*"]},
+        }
+    )
     pools = build_pools(snapshot(*SEED_LIKE), cfg)
     assert all(not i.startswith("google/") for n in POOL_NAMES for i in pools.ids(n))
     assert "excluded by pools.exclude 'google/*'" in decision(pools, "SMALL", "google/gemma-3-27b-it:free").reason
@@ -420,14 +434,14 @@ def test_an_explicit_config_must_exist(tmp_path):
         ("[pools.SMAL]\ncap = 3\n", "`pools.SMAL`"),
         ("[pools.SMALL]\npins = []\n", "`pools.SMALL.pins`"),
         ("[rules]\nsmall_max = 3\n", "`rules.small_max`"),
-        ("[pools]\ncap = \"5\"\n", "`pools.cap`"),
+        ('[pools]\ncap = "5"\n', "`pools.cap`"),
         ("[pools]\ncap = 0\n", "`pools.cap`"),
         ("[pools]\ncap = true\n", "`pools.cap`"),
-        ("[pools]\nexclude = \"google/*\"\n", "`pools.exclude`"),
+        ('[pools]\nexclude = "google/*"\n', "`pools.exclude`"),
         ("[pools.LARGE]\npin = [1, 2]\n", "`pools.LARGE.pin`"),
-        ("[rules]\nsmall_max_b = \"big\"\n", "`rules.small_max_b`"),
+        ('[rules]\nsmall_max_b = "big"\n', "`rules.small_max_b`"),
         ("[rules]\nlarge_min_b = -1\n", "`rules.large_min_b`"),
-        ("[rules]\ncode_only = \"yes\"\n", "`rules.code_only`"),
+        ('[rules]\ncode_only = "yes"\n', "`rules.code_only`"),
         ("[rules]\ncode_fill = -1\n", "`rules.code_fill`"),
         ("pools = 3\n", "`pools`"),
     ],

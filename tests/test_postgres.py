@@ -24,8 +24,14 @@ DOC = catalog_doc([model("a/one:free"), model("b/two:free", context_length=32768
 
 def catalog(*args, env=None, timeout=60):
     """`catalog ARGS` in its own process, as a timer on another host would run it."""
-    return subprocess.run([sys.executable, "-m", "catalog", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "catalog", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def host_env(tmp_path, name: str) -> dict:
@@ -49,8 +55,14 @@ def test_two_hosts_at_once_one_runs_the_other_exits_75_naming_it(pg_server, pg_u
     argv = ("sync", "--db", pg_url, "--api-url", fake_api.url, "--no-render", "--timeout", "120")
     started = time.monotonic()
     hosts = [
-        subprocess.Popen([sys.executable, "-m", "catalog", *argv], env=host_env(tmp_path, name),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "catalog", *argv],
+            env=host_env(tmp_path, name),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         for name in ("host-a", "host-b")
     ]
     try:
@@ -124,7 +136,11 @@ def test_the_open_version_guard_refuses_a_second_open_version(cli, db_url, answe
     with writer(db_url) as engine:
         with pytest.raises(IntegrityError):
             with engine.begin() as conn:
-                conn.execute(insert(versions).values(model_id="a/one:free", valid_from_run=1, valid_from=datetime.now(timezone.utc)))
+                conn.execute(
+                    insert(versions).values(
+                        model_id="a/one:free", valid_from_run=1, valid_from=datetime.now(timezone.utc)
+                    )
+                )
 
 
 # ---------------------------------------------------------------- read-only queries
@@ -169,23 +185,32 @@ def test_query_runs_only_as_a_reader_role(cli, pg_server, pg_url, answer_file, t
         admin.execute(f"GRANT SELECT, INSERT ON runs TO {writer_role}")
         victim = admin.execute("SELECT pg_backend_pid()").fetchone()[0]
         reader = pg_server.url(database, user=role)
-        answer = cli("query", "--db", reader, "--format", "json",
-                     "SELECT id, context_length FROM free_models_now WHERE context_length >= :n ORDER BY id",
-                     "--param", "n=100000")
+        answer = cli(
+            "query",
+            "--db",
+            reader,
+            "--format",
+            "json",
+            "SELECT id, context_length FROM free_models_now WHERE context_length >= :n ORDER BY id",
+            "--param",
+            "n=100000",
+        )
         assert answer.code == 0, answer.err
         assert answer.json() == [{"id": "a/one:free", "context_length": 131072}]
         assert cli("query", "--db", reader, "--format", "json", "SELECT 'a%' AS p").json() == [{"p": "a%"}]
 
-        before = admin.execute("SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM events), "
-                               "(SELECT count(*) FROM runs)").fetchone()
+        before = admin.execute(
+            "SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM events), (SELECT count(*) FROM runs)"
+        ).fetchone()
         marker = tmp_path / "marker"
         for statement in WRITES:
             out = cli("query", "--db", reader, statement.format(marker=marker, victim=victim))
             assert out.code == 1 and out.err.count("\n") == 1, (statement, out.err)
             assert out.err.startswith("catalog: error: "), statement
         assert admin.execute("SELECT 1").fetchone() == (1,)  # not terminated
-        after = admin.execute("SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM events), "
-                              "(SELECT count(*) FROM runs)").fetchone()
+        after = admin.execute(
+            "SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM events), (SELECT count(*) FROM runs)"
+        ).fetchone()
         assert after == before and not marker.exists()
         assert admin.execute("SELECT to_regclass('evil')").fetchone() == (None,)
 
@@ -193,8 +218,14 @@ def test_query_runs_only_as_a_reader_role(cli, pg_server, pg_url, answer_file, t
     assert writer.code == 1 and f"role {writer_role} has INSERT on runs" in writer.err and "db reader-sql" in writer.err
     slow = cli("query", "--db", reader, "--timeout", "0.2", "SELECT pg_sleep(5)")
     assert slow.code == 1 and "ran longer than 0.2 s" in slow.err
-    for command in (("models",), ("changes",), ("history", "a/one:free"), ("status",), ("pools",),
-                    ("render", "--out", tmp_path / "out")):
+    for command in (
+        ("models",),
+        ("changes",),
+        ("history", "a/one:free"),
+        ("status",),
+        ("pools",),
+        ("render", "--out", tmp_path / "out"),
+    ):
         assert cli(*command, "--db", reader).code == 0, command
 
 
@@ -221,7 +252,10 @@ def test_import_backfills_postgresql_and_skips_what_it_has(cli, pg_url, answer_f
     again = cli("import", "--db", pg_url, first, second, "--no-render")
     assert again.code == 0 and "2 already imported" in again.out
     assert [e["observed_at"] for e in cli("changes", "--db", pg_url, "--format", "json").json()] == [
-        "2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"]
+        "2026-01-02T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    ]
 
 
 # ---------------------------------------------------------------- clocks
@@ -229,10 +263,19 @@ def test_import_backfills_postgresql_and_skips_what_it_has(cli, pg_url, answer_f
 
 def test_a_live_sync_behind_the_registry_is_recorded_at_its_time(cli, db_url, answer_file):
     future = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
-    first = cli("sync", "--db", db_url, "--from-file", answer_file(DOC), "--observed-at", format_time(future), "--no-render")
+    first = cli(
+        "sync", "--db", db_url, "--from-file", answer_file(DOC), "--observed-at", format_time(future), "--no-render"
+    )
     assert first.code == 0, first.err
-    live = cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model("a/one:free")])),
-               "--allow-mass-removal", "--no-render")
+    live = cli(
+        "sync",
+        "--db",
+        db_url,
+        "--from-file",
+        answer_file(catalog_doc([model("a/one:free")])),
+        "--allow-mass-removal",
+        "--no-render",
+    )
     assert live.code == 0, live.err
     assert live.err.count("\n") == 1 and "behind the newest run in the registry" in live.err
     status = cli("status", "--db", db_url, "--format", "json").json()
@@ -241,8 +284,16 @@ def test_a_live_sync_behind_the_registry_is_recorded_at_its_time(cli, db_url, an
     assert "clock skew" in cli("status", "--db", db_url).out
     removed = cli("changes", "--db", db_url, "--kind", "removed", "--format", "json").json()
     assert [(e["model_id"], e["observed_at"]) for e in removed] == [("b/two:free", format_time(future))]
-    earlier = cli("sync", "--db", db_url, "--from-file", answer_file(DOC), "--no-render",
-                  "--observed-at", format_time(future - timedelta(seconds=1)))
+    earlier = cli(
+        "sync",
+        "--db",
+        db_url,
+        "--from-file",
+        answer_file(DOC),
+        "--no-render",
+        "--observed-at",
+        format_time(future - timedelta(seconds=1)),
+    )
     assert earlier.code == 2 and "earlier than the newest successful run" in earlier.err
 
 
@@ -259,14 +310,22 @@ def test_from_file_is_observed_when_synced_not_at_its_mtime(cli, db_url, answer_
 
 
 def test_wide_integers_nul_and_long_text_store_alike(cli, db_url, answer_file):
-    wide = model("w/wide:free", context_length=2**40, created=2**33, name="nul\x00name", description="x" * 200_000,
-                 top_provider={"max_completion_tokens": 2**35}, supported_parameters=["to\x00ols"])
+    wide = model(
+        "w/wide:free",
+        context_length=2**40,
+        created=2**33,
+        name="nul\x00name",
+        description="x" * 200_000,
+        top_provider={"max_completion_tokens": 2**35},
+        supported_parameters=["to\x00ols"],
+    )
     assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([wide])), "--no-render").code == 0
     row = cli("models", "--db", db_url, "--format", "json").json()[0]
     assert (row["context_length"], row["max_completion_tokens"], row["name"]) == (2**40, 2**35, "nulname")
     # Read with plain SQL on each engine (`catalog query` on PostgreSQL needs a reader role).
-    assert rows(db_url, "SELECT created, length(description), context_length, max_completion_tokens, name "
-                        "FROM model_versions") == [(2**33, 200_000, 2**40, 2**35, "nulname")]
+    assert rows(
+        db_url, "SELECT created, length(description), context_length, max_completion_tokens, name FROM model_versions"
+    ) == [(2**33, 200_000, 2**40, 2**35, "nulname")]
     history = cli("history", "--db", db_url, "w/wide:free", "--format", "json").json()
     assert [e["kind"] for e in history] == ["added"]
     assert json.loads(cli("models", "--db", db_url, "--all", "--format", "json").out)[0]["is_free"] is True
@@ -313,7 +372,9 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
         deadline = time.monotonic() + 30
         try:
             while not stop.is_set() and time.monotonic() < deadline:
-                if scalar(pg_server, pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+                if scalar(
+                    pg_server, pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                ):
                     seen_waiting.set()
                     break
                 time.sleep(0.01)
@@ -337,6 +398,11 @@ def test_snapshots_list_models_by_code_point_whatever_the_collation(cli, db_url,
     from catalog.registry.reads import load_snapshot
 
     ids = ["a/x:free", "a/x-1:free", "a/X:free", "a/x1:free", "a/\u00e9:free", "a/z:free", "a/x_2:free"]
-    assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model(i) for i in ids])), "--no-render").code == 0
+    assert (
+        cli(
+            "sync", "--db", db_url, "--from-file", answer_file(catalog_doc([model(i) for i in ids])), "--no-render"
+        ).code
+        == 0
+    )
     with read_connection(db_url) as conn:
         assert [m.record.id for m in load_snapshot(conn).models] == sorted(ids)

@@ -13,7 +13,17 @@ import pytest
 
 from conftest import REPO, rows
 from fakeapi import (
-    Answer, Stream, Trickle, catalog_doc, chunk, completion_stream, endpoint, endpoints_doc, endpoints_path, hang, model,
+    Answer,
+    Stream,
+    Trickle,
+    catalog_doc,
+    chunk,
+    completion_stream,
+    endpoint,
+    endpoints_doc,
+    endpoints_path,
+    hang,
+    model,
     reply,
 )
 
@@ -24,39 +34,114 @@ CHAT = "/api/v1/chat/completions"
 KEY_PATH = "/api/v1/key"
 
 # Bodies shaped like the real ones in shared/openrouter/chat-errors.md.
-SHARED_POOL_429 = {"error": {"message": "Provider returned error", "code": 429, "metadata": {
-    "raw": "google/gemma-4-31b-it:free is temporarily rate-limited upstream. Please retry shortly, or add your own key",
-    "provider_name": "Google AI Studio", "is_byok": False, "provider_error_code": "429",
-    "limit_source": "upstream_provider_shared_pool"}}}
-OLD_SHARED_POOL_429 = {"message": "Provider returned error", "code": 429, "metadata": {
-    "raw": "google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.", "provider_name": "Google AI Studio"}}
-DAILY_429 = {"error": {"message": "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
-                       "code": 429, "metadata": {"headers": {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0",
-                                                             "X-RateLimit-Reset": "1788825600000"},
-                                                 "limit_source": "openrouter_free_tier_daily"}}}
-OLD_DAILY_429 = {"error": {"message": "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
-                           "code": 429, "metadata": {"headers": {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0"}}}}
+SHARED_POOL_429 = {
+    "error": {
+        "message": "Provider returned error",
+        "code": 429,
+        "metadata": {
+            "raw": "google/gemma-4-31b-it:free is temporarily rate-limited upstream. Please retry shortly, or add your own key",
+            "provider_name": "Google AI Studio",
+            "is_byok": False,
+            "provider_error_code": "429",
+            "limit_source": "upstream_provider_shared_pool",
+        },
+    }
+}
+OLD_SHARED_POOL_429 = {
+    "message": "Provider returned error",
+    "code": 429,
+    "metadata": {
+        "raw": "google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.",
+        "provider_name": "Google AI Studio",
+    },
+}
+DAILY_429 = {
+    "error": {
+        "message": "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
+        "code": 429,
+        "metadata": {
+            "headers": {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1788825600000"},
+            "limit_source": "openrouter_free_tier_daily",
+        },
+    }
+}
+OLD_DAILY_429 = {
+    "error": {
+        "message": "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
+        "code": 429,
+        "metadata": {"headers": {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0"}},
+    }
+}
 PER_MINUTE_429 = {"error": {"message": "Rate limit exceeded: free-models-per-min.", "code": 429}}
-GUARDRAIL_404 = {"error": {"message": "0 endpoints out of 1 requested are available matching your guardrail restrictions and data policy. We removed them for the following reasons (an endpoint may have matched multiple reasons):\nFree model training violation (guardrail): 1 endpoint excluded",
-                           "code": 404, "metadata": {"input_endpoint_count": 1, "ineligibility_reasons": [
-                               {"reason": "free-model-training-violation-by-guardrail", "endpoint_count": 1}],
-                               "failed_routing_step": "Filter by Guardrails"}}}
-PRIVACY_404_2026_09 = {"error": {"message": "No endpoints available matching your guardrail restrictions\nand data policy. Configure: https://openrouter.ai/settings/privacy", "code": 404}}
-PRIVACY_404_OLD = {"error": {"message": "No endpoints found matching your data policy (Free model training). Configure: https://openrouter.ai/settings/privacy", "code": 404}}
+GUARDRAIL_404 = {
+    "error": {
+        "message": "0 endpoints out of 1 requested are available matching your guardrail restrictions and data policy. We removed them for the following reasons (an endpoint may have matched multiple reasons):\nFree model training violation (guardrail): 1 endpoint excluded",
+        "code": 404,
+        "metadata": {
+            "input_endpoint_count": 1,
+            "ineligibility_reasons": [{"reason": "free-model-training-violation-by-guardrail", "endpoint_count": 1}],
+            "failed_routing_step": "Filter by Guardrails",
+        },
+    }
+}
+PRIVACY_404_2026_09 = {
+    "error": {
+        "message": "No endpoints available matching your guardrail restrictions\nand data policy. Configure: https://openrouter.ai/settings/privacy",
+        "code": 404,
+    }
+}
+PRIVACY_404_OLD = {
+    "error": {
+        "message": "No endpoints found matching your data policy (Free model training). Configure: https://openrouter.ai/settings/privacy",
+        "code": 404,
+    }
+}
 GONE_404 = {"error": {"message": "No endpoints found for nex-agi/nex-n2.5-pro:free.", "code": 404}}
-NOT_FREE_404 = {"error": {"message": "This model is unavailable for free. The paid version is available now - use this slug instead: z-ai/glm-5.2", "code": 404}}
-TOOLS_404 = {"error": {"message": "No endpoints found that support tool use. Try disabling \"read\".", "code": 404,
-                       "metadata": {"failed_routing_step": "Filter by Tool Compatibility"}}}
+NOT_FREE_404 = {
+    "error": {
+        "message": "This model is unavailable for free. The paid version is available now - use this slug instead: z-ai/glm-5.2",
+        "code": 404,
+    }
+}
+TOOLS_404 = {
+    "error": {
+        "message": 'No endpoints found that support tool use. Try disabling "read".',
+        "code": 404,
+        "metadata": {"failed_routing_step": "Filter by Tool Compatibility"},
+    }
+}
 INVALID_400 = {"error": {"message": "minimax-m2.5:free is not a valid model ID", "code": 400}, "user_id": "user_x"}
-GATED_403 = {"error": {"message": "thinkingmachines/inkling:free is only available on agentic harnesses. Try plugging it into a coding agent or productivity app listed on https://openrouter.ai/apps",
-                       "code": 403, "metadata": {"routing_funnel": [{"step": "Initial Endpoints", "endpoint_count": 1}],
-                                                 "failed_routing_step": "Gate Free Endpoints by Agentic Harness"}}}
-REGION_403 = {"error": {"message": "This model is not available in your region.", "code": 403, "metadata": {
-    "failed_routing_step": "Gate Endpoints with Geo Restrictions"}}}
-CREDITS_402 = {"error": {"message": "Insufficient credits. Add more using https://openrouter.ai/settings/credits", "code": 402,
-                         "metadata": {"limit_source": "openrouter_credits"}}}
-CONTEXT_400 = {"error": {"message": "This endpoint's maximum context length is 16384 tokens. However, you requested about 26265 tokens.",
-                         "code": 400, "metadata": {"provider_name": None}}}
+GATED_403 = {
+    "error": {
+        "message": "thinkingmachines/inkling:free is only available on agentic harnesses. Try plugging it into a coding agent or productivity app listed on https://openrouter.ai/apps",
+        "code": 403,
+        "metadata": {
+            "routing_funnel": [{"step": "Initial Endpoints", "endpoint_count": 1}],
+            "failed_routing_step": "Gate Free Endpoints by Agentic Harness",
+        },
+    }
+}
+REGION_403 = {
+    "error": {
+        "message": "This model is not available in your region.",
+        "code": 403,
+        "metadata": {"failed_routing_step": "Gate Endpoints with Geo Restrictions"},
+    }
+}
+CREDITS_402 = {
+    "error": {
+        "message": "Insufficient credits. Add more using https://openrouter.ai/settings/credits",
+        "code": 402,
+        "metadata": {"limit_source": "openrouter_credits"},
+    }
+}
+CONTEXT_400 = {
+    "error": {
+        "message": "This endpoint's maximum context length is 16384 tokens. However, you requested about 26265 tokens.",
+        "code": 400,
+        "metadata": {"provider_name": None},
+    }
+}
 
 
 @pytest.mark.parametrize(
@@ -100,7 +185,19 @@ def events(*lines: str) -> list[str]:
     [
         ([": OPENROUTER PROCESSING", chunk("o"), chunk("k", finish="stop"), "data: [DONE]"], "ok"),
         ([chunk(reasoning="thinking"), chunk(finish="length"), "data: [DONE]"], "ok"),
-        ([chunk(""), "data: " + json.dumps({"choices": [], "error": {"code": 502, "message": "Worker local total request limit reached (33/32)"}})], "error"),
+        (
+            [
+                chunk(""),
+                "data: "
+                + json.dumps(
+                    {
+                        "choices": [],
+                        "error": {"code": 502, "message": "Worker local total request limit reached (33/32)"},
+                    }
+                ),
+            ],
+            "error",
+        ),
         ([chunk("x"), chunk(finish="error")], "error"),
         ([chunk(finish="length"), "data: [DONE]"], "error"),
         ([": OPENROUTER PROCESSING", "data: [DONE]"], "error"),
@@ -114,8 +211,12 @@ def test_streams_are_read_to_an_outcome(lines, outcome):
 
 def test_time_to_first_token_is_the_first_content_or_reasoning():
     ticks = iter([0.1, 0.4, 0.9, 1.0, 1.2, 1.3])
-    result = stream_outcome([": OPENROUTER PROCESSING", chunk(""), chunk("ok"), chunk(finish="stop"), "data: [DONE]"],
-                            0.0, 10.0, clock=lambda: next(ticks))
+    result = stream_outcome(
+        [": OPENROUTER PROCESSING", chunk(""), chunk("ok"), chunk(finish="stop"), "data: [DONE]"],
+        0.0,
+        10.0,
+        clock=lambda: next(ticks),
+    )
     assert (result.outcome, result.ttft_ms) == ("ok", 900.0)
 
 
@@ -175,22 +276,51 @@ def test_every_outcome_is_recorded(cli, probing, tmp_path):
         "a/alpha-70b:free": reply(SHARED_POOL_429, status=429),
         "b/beta-70b:free": reply(GUARDRAIL_404, status=404),
         "c/gamma-8b:free": reply(GATED_403, status=403),
-        "d/delta-8b:free": Stream([chunk("o"), "data: " + json.dumps({"choices": [{"delta": {}, "finish_reason": "error"}],
-                                                                       "error": {"code": 502, "message": "upstream died"}})]),
+        "d/delta-8b:free": Stream(
+            [
+                chunk("o"),
+                "data: "
+                + json.dumps(
+                    {
+                        "choices": [{"delta": {}, "finish_reason": "error"}],
+                        "error": {"code": 502, "message": "upstream died"},
+                    }
+                ),
+            ]
+        ),
         "e/gone:free": reply(GONE_404, status=404),
         "f/hang:free": hang(),
         "g/ok:free": completion_stream(),
     }
     probing.route(CHAT, *cases.values())
-    args = ["probe", "--db", probing.db, "--api-url", probing.url, "--budget", "20", "--timeout", "0.5", "--format", "json", "--no-render"]
+    args = [
+        "probe",
+        "--db",
+        probing.db,
+        "--api-url",
+        probing.url,
+        "--budget",
+        "20",
+        "--timeout",
+        "0.5",
+        "--format",
+        "json",
+        "--no-render",
+    ]
     for m in cases:
         args += ["--model", m]
     out = cli(*args)
     assert out.code == 0, out.err
     got = {r["model_id"]: r["outcome"] for r in out.json()}
-    assert got == {"a/alpha-70b:free": "rate_limited", "b/beta-70b:free": "blocked_by_account",
-                   "c/gamma-8b:free": "gated", "d/delta-8b:free": "error", "e/gone:free": "unavailable",
-                   "f/hang:free": "timeout", "g/ok:free": "ok"}
+    assert got == {
+        "a/alpha-70b:free": "rate_limited",
+        "b/beta-70b:free": "blocked_by_account",
+        "c/gamma-8b:free": "gated",
+        "d/delta-8b:free": "error",
+        "e/gone:free": "unavailable",
+        "f/hang:free": "timeout",
+        "g/ok:free": "ok",
+    }
     assert rows(probing.db, "select count(*) from probe_results") == [(7,)]
 
 
@@ -205,7 +335,18 @@ def test_a_quota_answer_stops_the_run(cli, probing, body):
 
 def test_no_retry_of_a_rate_limited_probe(cli, probing):
     probing.route(CHAT, reply(SHARED_POOL_429, status=429))
-    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--model", "a/alpha-70b:free", "--format", "json", "--no-render")
+    out = cli(
+        "probe",
+        "--db",
+        probing.db,
+        "--api-url",
+        probing.url,
+        "--model",
+        "a/alpha-70b:free",
+        "--format",
+        "json",
+        "--no-render",
+    )
     assert [r["outcome"] for r in out.json()] == ["rate_limited"] and len(chat_models(probing)) == 1
 
 
@@ -265,11 +406,26 @@ def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
     meeting = MeetInside(completion_stream())
     probing.route(CHAT, meeting)
     env = {**os.environ, "OPENROUTER_API_KEY": KEY, "PYTHONPATH": str(REPO)}
-    args = [sys.executable, "-m", "catalog", "probe", "--db", probing.db, "--api-url", probing.url,
-            "--budget", "3", "--no-render", "--format", "json"]
+    args = [
+        sys.executable,
+        "-m",
+        "catalog",
+        "probe",
+        "--db",
+        probing.db,
+        "--api-url",
+        probing.url,
+        "--budget",
+        "3",
+        "--no-render",
+        "--format",
+        "json",
+    ]
     for m in POOLED:
         args += ["--model", m]
-    procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path) for _ in range(2)]
+    procs = [
+        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path) for _ in range(2)
+    ]
     try:
         outs = [p.communicate(timeout=90) for p in procs]
     finally:
@@ -287,8 +443,13 @@ def test_the_budget_holds_across_two_processes_at_once(probing, tmp_path):
 
 
 def test_the_key_never_reaches_output_logs_or_registry(cli, probing, tmp_path, caplog):
-    leak = {"error": {"message": f"Provider returned error for key {KEY}", "code": 429,
-                      "metadata": {"raw": f"Bearer {KEY}", "limit_source": "upstream_provider_shared_pool"}}}
+    leak = {
+        "error": {
+            "message": f"Provider returned error for key {KEY}",
+            "code": 429,
+            "metadata": {"raw": f"Bearer {KEY}", "limit_source": "upstream_provider_shared_pool"},
+        }
+    }
     probing.route(CHAT, reply(leak, status=429), Stream(["data: " + json.dumps({"error": {"message": f"boom {KEY}"}})]))
     out = cli("probe", "--db", probing.db, "--api-url", probing.url, "-v", "--format", "csv")
     assert out.code == 0
@@ -297,7 +458,9 @@ def test_the_key_never_reaches_output_logs_or_registry(cli, probing, tmp_path, c
     texts = out.out + out.err + sync.out + sync.err + caplog.text
     texts += (tmp_path / "generated" / "free-models.md").read_text()
     assert KEY not in texts
-    stored = " ".join(str(r) for table in ("runs", "probes", "health_checks") for r in rows(probing.db, f"select * from {table}"))
+    stored = " ".join(
+        str(r) for table in ("runs", "probes", "health_checks") for r in rows(probing.db, f"select * from {table}")
+    )
     assert KEY not in stored and "***" in stored
     if not probing.db.startswith("postgresql"):
         assert KEY.encode() not in Path(probing.db).read_bytes()
@@ -326,8 +489,10 @@ def test_sync_probe_without_a_key_still_syncs(cli, fake_api, monkeypatch):
 
 
 def test_probe_pool_names_are_checked_against_the_config(cli, probing, tmp_path):
-    (tmp_path / "catalog.toml").write_text('[pools.TINY]\nmax_b = 8\n')
-    out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--pool", "TINY", "--format", "json", "--no-render")
+    (tmp_path / "catalog.toml").write_text("[pools.TINY]\nmax_b = 8\n")
+    out = cli(
+        "probe", "--db", probing.db, "--api-url", probing.url, "--pool", "TINY", "--format", "json", "--no-render"
+    )
     assert out.code == 0, out.err
     assert set(chat_models(probing)) == {"c/gamma-8b:free", "d/delta-8b:free"}
     out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--pool", "HUGE")
@@ -367,13 +532,16 @@ def test_a_stream_that_keeps_trickling_past_the_deadline_is_a_timeout(fake_api, 
     # The same stream, read with time to spare, is an answer: the deadline made the difference.
     monkeypatch.setattr(probe, "monotonic", StepClock(0.001))
     with httpx.Client() as client:
-        assert probe.probe_once(client, fake_api.url.rsplit("/api/", 1)[0] + CHAT, "a/b:free", timeout=30).outcome == "ok"
+        assert (
+            probe.probe_once(client, fake_api.url.rsplit("/api/", 1)[0] + CHAT, "a/b:free", timeout=30).outcome == "ok"
+        )
 
 
 def test_reasoning_content_alone_is_a_first_token():
     """Some providers stream their thinking as `reasoning_content` (not `reasoning`) before any content."""
-    thinking = "data: " + json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "",
-                                                                        "reasoning_content": "Let me think"}}]})
+    thinking = "data: " + json.dumps(
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "reasoning_content": "Let me think"}}]}
+    )
     ticks = iter([0.2, 0.5, 0.7, 0.8])
     result = stream_outcome([thinking, chunk(finish="length"), "data: [DONE]"], 0.0, 10.0, clock=lambda: next(ticks))
     assert (result.outcome, result.ttft_ms) == ("ok", 200.0)
@@ -381,32 +549,59 @@ def test_reasoning_content_alone_is_a_first_token():
 
 def test_a_whole_json_completion_is_read_from_its_message(cli, probing):
     """A server that answers the completion at once (plain JSON, `choices[0].message`, no `delta`)."""
-    whole = {"id": "gen-1", "object": "chat.completion", "model": "a/alpha-70b:free",
-             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}]}
+    whole = {
+        "id": "gen-1",
+        "object": "chat.completion",
+        "model": "a/alpha-70b:free",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+    }
     probing.route(CHAT, reply(whole))
     out = cli("probe", "--db", probing.db, "--api-url", probing.url, "--budget", "1", "--format", "json", "--no-render")
     assert out.code == 0, out.err
     (result,) = out.json()
     assert (result["outcome"], result["http_status"]) == ("ok", 200), result
-    empty = {**whole, "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": ""}}]}
+    empty = {
+        **whole,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": ""}}],
+    }
     assert json_outcome(empty, 0.0, 1.0).outcome == "error" and json_outcome(whole, 0.0, 1.0).outcome == "ok"
 
 
 # A 404 naming the model as gone, with a routing step in its metadata (newer bodies carry one on most
 # refusals): the model is gone, not a filter of this request.
-GONE_WITH_STEP_404 = {"error": {"message": "No endpoints found for nex-agi/nex-n2.5-pro:free.", "code": 404,
-                                "metadata": {"failed_routing_step": "Initial Endpoints"}}}
+GONE_WITH_STEP_404 = {
+    "error": {
+        "message": "No endpoints found for nex-agi/nex-n2.5-pro:free.",
+        "code": 404,
+        "metadata": {"failed_routing_step": "Initial Endpoints"},
+    }
+}
 # A refusal by the account's settings told only by `ineligibility_reasons` (the values seen in
 # shared/openrouter/chat-errors.md §3), with none of the known wordings and no guardrail step.
-ACCOUNT_ZDR_404 = {"error": {"message": "0 endpoints out of 1 requested are available. We removed them for the "
-                                        "following reasons:\nZDR violation (account settings): 1 endpoint excluded",
-                             "code": 404, "metadata": {"input_endpoint_count": 1, "ineligibility_reasons": [
-                                 {"reason": "paid-model-training-violation-by-account", "endpoint_count": 1,
-                                  "configure_url": "https://openrouter.ai/settings/privacy"}]}}}
+ACCOUNT_ZDR_404 = {
+    "error": {
+        "message": "0 endpoints out of 1 requested are available. We removed them for the "
+        "following reasons:\nZDR violation (account settings): 1 endpoint excluded",
+        "code": 404,
+        "metadata": {
+            "input_endpoint_count": 1,
+            "ineligibility_reasons": [
+                {
+                    "reason": "paid-model-training-violation-by-account",
+                    "endpoint_count": 1,
+                    "configure_url": "https://openrouter.ai/settings/privacy",
+                }
+            ],
+        },
+    }
+}
 
 
 def test_no_endpoints_found_for_the_model_is_unavailable_even_with_a_routing_step():
-    assert classify_error(404, GONE_WITH_STEP_404) == ("unavailable", "No endpoints found for nex-agi/nex-n2.5-pro:free.")
+    assert classify_error(404, GONE_WITH_STEP_404) == (
+        "unavailable",
+        "No endpoints found for nex-agi/nex-n2.5-pro:free.",
+    )
     assert classify_error(404, TOOLS_404)[0] == "error"  # a step without that wording stays this request's
 
 

@@ -34,7 +34,7 @@ def build_registry(path: Path) -> None:
     conn.execute("CREATE INDEX ix_models_context_length ON models (context_length)")
     conn.executemany(
         "INSERT INTO models VALUES (?, ?, ?)",
-        [("qwen/qwen3:free", 131072, "通义, \"quoted\""), ("z-ai/glm:free", 32768, None), ("a/b:free", 131072, "x\ny")],
+        [("qwen/qwen3:free", 131072, '通义, "quoted"'), ("z-ai/glm:free", 32768, None), ("a/b:free", 131072, "x\ny")],
     )
     conn.commit()
     conn.close()
@@ -306,11 +306,17 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         pytest.skip("running as root without setpriv: cannot drop privileges to test permissions")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     probe = subprocess.run(
-        prefix + [sys.executable, "-c", "import catalog.registry.readonly"], env=env, cwd="/", capture_output=True, text=True,
+        prefix + [sys.executable, "-c", "import catalog.registry.readonly"],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     if probe.returncode != 0:
-        pytest.skip(f"the unprivileged user cannot run {sys.executable} or import catalog: {probe.stderr.strip()[-200:]}")
+        pytest.skip(
+            f"the unprivileged user cannot run {sys.executable} or import catalog: {probe.stderr.strip()[-200:]}"
+        )
     # tmp_path's parents are private to root; this folder must be reachable by the other user.
     outer = Path(tempfile.mkdtemp(prefix="catalog-ro-"))
     try:
@@ -324,17 +330,31 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
             "print(json.dumps(conn.execute('SELECT id FROM models ORDER BY id').fetchall()))\n"
         )
         result = subprocess.run(
-            prefix + [sys.executable, "-c", code, str(path)], env=env, cwd="/", capture_output=True, text=True, timeout=60
+            prefix + [sys.executable, "-c", code, str(path)],
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == [["a/b:free"], ["qwen/qwen3:free"], ["z-ai/glm:free"]]
         assert fingerprint(path.parent) == before  # no -shm, no -wal, same bytes
         # Without the fallback SQLite refuses outright: proof that this setup is the hard case.
         plain = subprocess.run(
-            prefix + [sys.executable, "-c", "import sqlite3, sys\n"
-                      "sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True).execute('SELECT 1 FROM models').fetchall()",
-                      str(path)],
-            env=env, cwd="/", capture_output=True, text=True, timeout=60,
+            prefix
+            + [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys\n"
+                "sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True).execute('SELECT 1 FROM models').fetchall()",
+                str(path),
+            ],
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert plain.returncode != 0
     finally:
@@ -350,7 +370,10 @@ def catalog(*args: str, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("CATALOG_DB", None)
     return subprocess.run(
-        [sys.executable, "-m", "catalog", "query", *args], cwd=REPO, env=env, capture_output=True,
+        [sys.executable, "-m", "catalog", "query", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
         **{"timeout": 120, **kwargs},
     )
 
@@ -368,7 +391,12 @@ def test_cli_json_output_parses(registry):
 
 def test_cli_csv_output_parses(registry):
     result = catalog(
-        "--db", f"sqlite:///{registry}", "--format", "csv", "--param", "n=131072",
+        "--db",
+        f"sqlite:///{registry}",
+        "--format",
+        "csv",
+        "--param",
+        "n=131072",
         "SELECT id, context_length, note FROM models WHERE context_length = :n ORDER BY id",
     )
     assert result.returncode == 0, result.stderr
@@ -402,7 +430,10 @@ def test_cli_output_into_a_closed_pipe_exits_quietly(registry):
     many = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 200000) SELECT x FROM c"
     process = subprocess.Popen(
         [sys.executable, "-m", "catalog", "query", "--db", str(registry), "--format", "csv", many],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert process.stdout.readline() == b"x\r\n"
     process.stdout.close()  # far more than a pipe buffer is still to come

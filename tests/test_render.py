@@ -61,19 +61,42 @@ def snapshot(*models, events=(), observed=T0, source="https://openrouter.ai/api/
 
 
 def event(kind, mid, *, days_ago=1, reason=None, field=None, old=None, new=None):
-    return EventRecord(run_id=1, observed_at=T0 - timedelta(days=days_ago), model_id=mid, kind=kind,
-                       reason=reason, field=field, old=old, new=new)
+    return EventRecord(
+        run_id=1,
+        observed_at=T0 - timedelta(days=days_ago),
+        model_id=mid,
+        kind=kind,
+        reason=reason,
+        field=field,
+        old=old,
+        new=new,
+    )
 
 
 BASIC = (
-    model("google/gemini-2.0-flash-exp:free", "Google: Gemini 2.0 Flash Experimental (free)", ctx=1048576,
-          inputs=("image", "text"), params=("tools",)),
+    model(
+        "google/gemini-2.0-flash-exp:free",
+        "Google: Gemini 2.0 Flash Experimental (free)",
+        ctx=1048576,
+        inputs=("image", "text"),
+        params=("tools",),
+    ),
     model("google/gemma-3-27b-it:free", "Google: Gemma 3 27B (free)", inputs=("image", "text")),
     model("meta-llama/llama-3.1-405b-instruct:free", "Meta: Llama 3.1 405B Instruct (free)"),
-    model("deepseek/deepseek-r1-0528:free", "DeepSeek: R1 0528 (free)", ctx=163840, params=("reasoning",),
-          expires="2026-02-10"),
-    model("qwen/qwen3-coder:free", "Qwen: Qwen3 Coder 480B A35B (free)", ctx=262000, params=("tools",),
-          expires="2098-12-31"),
+    model(
+        "deepseek/deepseek-r1-0528:free",
+        "DeepSeek: R1 0528 (free)",
+        ctx=163840,
+        params=("reasoning",),
+        expires="2026-02-10",
+    ),
+    model(
+        "qwen/qwen3-coder:free",
+        "Qwen: Qwen3 Coder 480B A35B (free)",
+        ctx=262000,
+        params=("tools",),
+        expires="2098-12-31",
+    ),
     model("qwen/qwen3-4b:free", "Qwen: Qwen3 4B (free)", ctx=40960, expires="not a date"),
 )
 
@@ -100,7 +123,7 @@ HOSTILE_IDS = [
     "evil/pipe|id:free",
     "evil/new\nline:free",
     "evil/back`tick``s:free",
-    'evil/quote"s\'s:free',
+    "evil/quote\"s's:free",
     "evil/close*/comment:free",
     "evil/tmpl${x}:free",
     "evil/</script>:free",
@@ -209,9 +232,7 @@ def outside_fences(md: str) -> str:
 
 
 def no_invisible_characters(text: str) -> bool:
-    return not any(
-        unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch != "\n" for ch in text
-    )
+    return not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch != "\n" for ch in text)
 
 
 # ---------------------------------------------------------------- filters
@@ -220,8 +241,16 @@ def no_invisible_characters(text: str) -> bool:
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (131072, "131K"), (163840, "163K"), (32768, "32K"), (8192, "8K"), (262000, "262K"),
-        (1048576, "1M"), (1_000_000, "1M"), (2_000_000, "2M"), (1_500_000, "1.5M"), (999, "999"),
+        (131072, "131K"),
+        (163840, "163K"),
+        (32768, "32K"),
+        (8192, "8K"),
+        (262000, "262K"),
+        (1048576, "1M"),
+        (1_000_000, "1M"),
+        (2_000_000, "2M"),
+        (1_500_000, "1.5M"),
+        (999, "999"),
         (None, "—"),
     ],
 )
@@ -281,13 +310,16 @@ def test_files_and_the_generated_line():
 
 
 def test_the_page_has_the_seed_sections():
-    snap = snapshot(*BASIC, events=[
-        event("added", "qwen/qwen3-4b:free", days_ago=1),
-        event("removed", "mistralai/devstral-2512:free", reason="delisted", days_ago=2),
-        event("returned", "google/gemma-3-27b-it:free", days_ago=3),
-        event("changed", "qwen/qwen3-coder:free", field="context_length", old=262144, new=1048576, days_ago=4),
-        event("changed", "qwen/qwen3-coder:free", field="description", old="a", new="b", days_ago=4),
-    ])
+    snap = snapshot(
+        *BASIC,
+        events=[
+            event("added", "qwen/qwen3-4b:free", days_ago=1),
+            event("removed", "mistralai/devstral-2512:free", reason="delisted", days_ago=2),
+            event("returned", "google/gemma-3-27b-it:free", days_ago=3),
+            event("changed", "qwen/qwen3-coder:free", field="context_length", old=262144, new=1048576, days_ago=4),
+            event("changed", "qwen/qwen3-coder:free", field="description", old="a", new="b", days_ago=4),
+        ],
+    )
     md = render_all(snap)["free-models.md"]
     assert "**Free catalog last changed**: 2026-01-24 08:00 UTC" in md
     assert "**Free models**: 6" in md
@@ -516,7 +548,9 @@ def tsc() -> str:
         try:
             subprocess.run(
                 ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", "--silent", "typescript@5"],
-                check=True, capture_output=True, timeout=300,
+                check=True,
+                capture_output=True,
+                timeout=300,
             )
         except (subprocess.SubprocessError, OSError) as exc:
             pytest.skip(f"could not install typescript with npm: {exc}")
@@ -531,7 +565,9 @@ def compile_and_load(tsc: str, ts_text: str, folder: Path) -> dict:
     source.write_text(ts_text, encoding="utf-8")
     result = subprocess.run(
         [tsc, "--strict", "--target", "es2020", "--module", "commonjs", "--outDir", str(folder / "out"), str(source)],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     script = (
@@ -539,8 +575,13 @@ def compile_and_load(tsc: str, ts_text: str, folder: Path) -> dict:
         "process.stdout.write(JSON.stringify({pools: m.FREE_MODEL_POOLS, fallbacks: m.FREE_MODEL_FALLBACKS,"
         " routing: m.freeModelRouting('SMALL'), catalog: m.FREE_MODEL_CATALOG}));"
     )
-    loaded = subprocess.run(["node", "-e", script, str(folder / "out/free-model-pool.js")],
-                            capture_output=True, text=True, timeout=60, check=True)
+    loaded = subprocess.run(
+        ["node", "-e", script, str(folder / "out/free-model-pool.js")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(loaded.stdout)
 
 
@@ -598,9 +639,18 @@ def test_real_capture_pools_hold_only_free_models_and_follow_the_config():
         assert pools.ids(name) and set(pools.ids(name)) <= free and len(pools.ids(name)) <= 5
     assert pools.ids("CODE")[0] == "qwen/qwen3-coder:free"
     assert "google/gemini-2.0-flash-exp:free" in pools.ids("VISION")
-    pinned = build_pools(snap, parse_config({
-        "pools": {"cap": 3, "exclude": ["openai/*"], "LARGE": {"pin": ["meta-llama/llama-3.1-405b-instruct:free"]}},
-    }))
+    pinned = build_pools(
+        snap,
+        parse_config(
+            {
+                "pools": {
+                    "cap": 3,
+                    "exclude": ["openai/*"],
+                    "LARGE": {"pin": ["meta-llama/llama-3.1-405b-instruct:free"]},
+                },
+            }
+        ),
+    )
     assert pinned.ids("LARGE")[0] == "meta-llama/llama-3.1-405b-instruct:free"
     assert all(len(pinned.ids(n)) <= 3 for n in POOL_NAMES)
     assert not any(i.startswith("openai/") for n in POOL_NAMES for i in pinned.ids(n))
@@ -628,13 +678,26 @@ def test_routers_in_a_real_capture_stay_out_of_the_pools():
 
 ANSWER = {
     "data": [
-        {"id": "google/gemma-3-27b-it:free", "name": "Google: Gemma 3 27B (free)", "context_length": 131072,
-         "architecture": {"input_modalities": ["text", "image"], "output_modalities": ["text"]},
-         "pricing": {"prompt": "0", "completion": "0"}, "supported_parameters": ["tools"]},
-        {"id": "meta-llama/llama-3.1-405b-instruct:free", "name": "Meta: Llama 3.1 405B Instruct (free)",
-         "context_length": 131072, "pricing": {"prompt": "0", "completion": "0"}},
-        {"id": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "context_length": 128000,
-         "pricing": {"prompt": "0.0000025", "completion": "0.00001"}},
+        {
+            "id": "google/gemma-3-27b-it:free",
+            "name": "Google: Gemma 3 27B (free)",
+            "context_length": 131072,
+            "architecture": {"input_modalities": ["text", "image"], "output_modalities": ["text"]},
+            "pricing": {"prompt": "0", "completion": "0"},
+            "supported_parameters": ["tools"],
+        },
+        {
+            "id": "meta-llama/llama-3.1-405b-instruct:free",
+            "name": "Meta: Llama 3.1 405B Instruct (free)",
+            "context_length": 131072,
+            "pricing": {"prompt": "0", "completion": "0"},
+        },
+        {
+            "id": "openai/gpt-4o",
+            "name": "OpenAI: GPT-4o",
+            "context_length": 128000,
+            "pricing": {"prompt": "0.0000025", "completion": "0.00001"},
+        },
     ]
 }
 

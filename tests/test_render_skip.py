@@ -55,8 +55,7 @@ class Registry:
         file byte-identical: the skip (or the render) produced what a full render produces."""
         before = len(self.generations)
         path = self.paths.setdefault(len(answer), self.answer_file(catalog_doc(answer)))
-        out = self.cli("sync", "--db", "r.db", "--from-file", path,
-                       "--observed-at", observed, *OUT, *self.extra)
+        out = self.cli("sync", "--db", "r.db", "--from-file", path, "--observed-at", observed, *OUT, *self.extra)
         assert out.code == 0, out.err
         rendered = len(self.generations) > before
         synced = files(self.tmp / "out")
@@ -118,8 +117,10 @@ def test_a_probe_result_and_its_expiry_render_in_full(registry, tmp_path):
     assert registry.sync("2026-01-10T08:00:00Z")
     conn = sqlite3.connect(tmp_path / "r.db")
     with conn:
-        conn.execute("INSERT INTO probes (probed_at, model_id, outcome, http_status) "
-                     "VALUES ('2026-01-10T08:30:00Z', 'a/alpha-8b:free', 'unavailable', 503)")
+        conn.execute(
+            "INSERT INTO probes (probed_at, model_id, outcome, http_status) "
+            "VALUES ('2026-01-10T08:30:00Z', 'a/alpha-8b:free', 'unavailable', 503)"
+        )
     conn.close()
     assert registry.sync("2026-01-10T09:00:00Z")  # a new probe: alpha is out of the pools
     assert not registry.sync("2026-01-10T10:00:00Z")

@@ -50,7 +50,9 @@ def test_free_set_and_context_at_every_capture(replayed, cli):
         expected, _ = independent_free(path)
         got = cli("models", "--db", db, "--format", "json", "--at", capture_time(path)).json()
         assert {m["id"] for m in got} == set(expected), path.name
-        assert {m["id"]: m["context_length"] for m in got} == {i: m.get("context_length") for i, m in expected.items()}, path.name
+        assert {m["id"]: m["context_length"] for m in got} == {
+            i: m.get("context_length") for i, m in expected.items()
+        }, path.name
 
 
 def test_events_match_the_captures_differences(replayed, cli):
@@ -76,7 +78,9 @@ def test_events_match_the_captures_differences(replayed, cli):
             expected.add((mid, "removed", "now_paid" if mid in listed else "delisted", None, None))
         for mid in free.keys() & previous.keys():
             if previous[mid].get("context_length") != free[mid].get("context_length"):
-                expected.add((mid, "changed", None, previous[mid].get("context_length"), free[mid].get("context_length")))
+                expected.add(
+                    (mid, "changed", None, previous[mid].get("context_length"), free[mid].get("context_length"))
+                )
         assert by_time.get(capture_time(path), set()) == expected, path.name
         ever_free |= free.keys()
         last_free_state.update(free)
@@ -88,7 +92,9 @@ def test_real_history_holds_the_known_events(replayed, cli):
     db, _ = replayed
     history = cli("history", "--db", db, "--format", "json", "qwen/qwen3-4b:free").json()
     assert [e["kind"] for e in history][:3] == ["added", "removed", "returned"]
-    coder = cli("changes", "--db", db, "--format", "json", "--model", "qwen/qwen3-coder:free", "--field", "context_length").json()
+    coder = cli(
+        "changes", "--db", db, "--format", "json", "--model", "qwen/qwen3-coder:free", "--field", "context_length"
+    ).json()
     assert len(coder) == 2 and coder[0]["old"] == coder[1]["new"]  # changed, then changed back
     molmo = cli("history", "--db", db, "--format", "json", "allenai/molmo-2-8b").json()
     assert [(e["kind"], e["reason"]) for e in molmo] == [("added", None), ("removed", "delisted")]

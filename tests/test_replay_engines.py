@@ -18,7 +18,9 @@ def replay(db: str, out) -> None:
     paths = all_captures()
     for i, path in enumerate(paths):
         last = i == len(paths) - 1  # render once, after the newest capture
-        run_once(Settings(db=db, from_file=path, observed_at=parse_time_arg(capture_time(path)), render=last, out_dir=out))
+        run_once(
+            Settings(db=db, from_file=path, observed_at=parse_time_arg(capture_time(path)), render=last, out_dir=out)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +63,24 @@ def test_changes_and_every_history_are_identical(cli, engines):
 
 def test_rendered_files_and_pools_are_identical(cli, engines):
     folder, _ = engines
+
     def read(name: str) -> dict[str, bytes]:  # the "Rebuild: catalog render --out DIR" line names each folder
         out = folder / f"out-{name}"
         # Each registry is its own feed: its id hashes the first run's start (a wall-clock time).
-        return {p.name: re.sub(rb"registry/[0-9a-f]{16}", b"registry/ID", p.read_bytes().replace(str(out).encode(), b"OUT"))
-                for p in out.iterdir()}
+        return {
+            p.name: re.sub(rb"registry/[0-9a-f]{16}", b"registry/ID", p.read_bytes().replace(str(out).encode(), b"OUT"))
+            for p in out.iterdir()
+        }
 
     files = {name: read(name) for name in ("sqlite", "postgresql")}
-    assert sorted(files["sqlite"]) == ["free-model-pool.json", "free-model-pool.ts", "free-models-count.svg",
-                                       "free-models-timeline.svg", "free-models.atom", "free-models.md"]
+    assert sorted(files["sqlite"]) == [
+        "free-model-pool.json",
+        "free-model-pool.ts",
+        "free-models-count.svg",
+        "free-models-timeline.svg",
+        "free-models.atom",
+        "free-models.md",
+    ]
     assert files["sqlite"] == files["postgresql"]
     sqlite, postgresql = both(cli, engines, "pools", "--format", "json", "--explain")
     assert sqlite == postgresql

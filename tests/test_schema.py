@@ -41,7 +41,17 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
     first = answer_file(catalog_doc([model("a/b:free"), model("c/d:free", context_length=8192)]))
     second = answer_file(catalog_doc([model("a/b:free", context_length=200000)]))
     cli("sync", "--db", "v.db", "--from-file", first, "--observed-at", "2026-01-01", "--no-render")
-    cli("sync", "--db", "v.db", "--from-file", second, "--observed-at", "2026-01-02", "--no-render", "--allow-mass-removal")
+    cli(
+        "sync",
+        "--db",
+        "v.db",
+        "--from-file",
+        second,
+        "--observed-at",
+        "2026-01-02",
+        "--no-render",
+        "--allow-mass-removal",
+    )
     db = tmp_path / "v.db"
     assert rows(db, "select id, context_length from free_models_now") == [("a/b:free", 200000)]
     assert rows(db, "select model_id, kind, reason, run_source from change_events where kind = 'removed'") == [
@@ -50,7 +60,14 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
     assert rows(db, "select count(*), sum(added), sum(removed) from sync_runs where status = 'ok'") == [(2, 2, 1)]
     with sqlite3.connect(db) as conn:
         names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'view'")}
-    assert names == {"free_models_now", "change_events", "sync_runs", "health_samples", "probe_results", "model_health_now"}
+    assert names == {
+        "free_models_now",
+        "change_events",
+        "sync_runs",
+        "health_samples",
+        "probe_results",
+        "model_health_now",
+    }
 
 
 def test_the_readers_head_revision_is_the_scripts_head():

@@ -114,22 +114,29 @@ def hostile_answer(version: int) -> dict:
     fields and delists one hostile id, so the "Recent changes" table carries hostile text too."""
     entries = []
     for i, name in enumerate(HOSTILE_NAMES):
-        entries.append(model(
-            f"evil/name-{i:02d}:free", name=name,
-            description=HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)],
-            canonical_slug=name[:200], hugging_face_id=name[:200],
-            supported_parameters=["tools", name[:100]],
-            architecture={"input_modalities": ["text", name[:50]]},
-            expiration_date="2026-12-01" if i % 5 == 0 else name[:60],
-            context_length=131072 if version == 1 else 65536 + i,
-        ))
+        entries.append(
+            model(
+                f"evil/name-{i:02d}:free",
+                name=name,
+                description=HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)],
+                canonical_slug=name[:200],
+                hugging_face_id=name[:200],
+                supported_parameters=["tools", name[:100]],
+                architecture={"input_modalities": ["text", name[:50]]},
+                expiration_date="2026-12-01" if i % 5 == 0 else name[:60],
+                context_length=131072 if version == 1 else 65536 + i,
+            )
+        )
     for i, mid in enumerate(IDS):
         if version == 2 and i == 0:
             continue  # delisted
-        entries.append(model(
-            mid, name=f"Hostile id {i}: {HOSTILE_NAMES[i % len(HOSTILE_NAMES)][:80]}",
-            pricing={"prompt": "0", "completion": "0" if version == 1 else "0.0", "evil|`x`\n": "1"},
-        ))
+        entries.append(
+            model(
+                mid,
+                name=f"Hostile id {i}: {HOSTILE_NAMES[i % len(HOSTILE_NAMES)][:80]}",
+                pricing={"prompt": "0", "completion": "0" if version == 1 else "0.0", "evil|`x`\n": "1"},
+            )
+        )
     entries.append(model("openai/gpt-4o", prompt="0.0000025", completion="0.00001"))
     return catalog_doc(entries, total_count=len(entries), note="{{ 7*7 }}")
 
@@ -151,8 +158,14 @@ def hostile_sync(cli, fake_api, tmp_path) -> tuple[str, dict[str, str]]:
 def test_hostile_text_never_breaks_the_generated_files(cli, fake_api, tmp_path):
     source, files = hostile_sync(cli, fake_api, tmp_path)
     md, doc = files["free-models.md"], json.loads(files["free-model-pool.json"])
-    assert sorted(files) == ["free-model-pool.json", "free-model-pool.ts", "free-models-count.svg",
-                             "free-models-timeline.svg", "free-models.atom", "free-models.md"]
+    assert sorted(files) == [
+        "free-model-pool.json",
+        "free-model-pool.ts",
+        "free-models-count.svg",
+        "free-models-timeline.svg",
+        "free-models.atom",
+        "free-models.md",
+    ]
     for name in ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg"):
         import xml.etree.ElementTree as ET
 
@@ -170,7 +183,7 @@ def test_hostile_text_never_breaks_the_generated_files(cli, fake_api, tmp_path):
     listed = sorted(cell for cells in full_list(md).values() for cell in cells)
     assert listed == sorted(md_code(mid) for mid in free)
     # The hostile changes and removal reached the page's "Recent changes" table.
-    recent = md[md.index("## 🕒"):]
+    recent = md[md.index("## 🕒") :]
     assert md_code(IDS[0]) in recent and "no longer listed" in recent
     # The JSON file carries every value exactly.
     # (NUL is dropped on store, on every engine: PostgreSQL's text type cannot hold it.)
@@ -218,8 +231,14 @@ def test_lone_surrogates_in_api_text_do_not_break_a_sync(cli, fake_api, tmp_path
 
 @pytest.mark.parametrize(
     "url",
-    ["file:///etc/passwd", "ftp://127.0.0.1/api/v1/models", "javascript:alert(1)", "gopher://127.0.0.1:70/x",
-     "data:application/json,{\"data\":[]}", "127.0.0.1/api/v1/models"],
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/api/v1/models",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/x",
+        'data:application/json,{"data":[]}',
+        "127.0.0.1/api/v1/models",
+    ],
 )
 def test_only_http_and_https_sources(cli, tmp_path, url):
     done = sync(cli, url)

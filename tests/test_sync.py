@@ -32,13 +32,19 @@ def test_first_then_changed_sync(cli, fake_api, tmp_path, db_url):
     assert first.out.startswith("4 models, 3 free: +3 added, 0 returned, -0 removed, 0 changed (")
     assert first.err == ""
 
-    fake_api.serve(catalog_doc([
-        model("google/gemma-3-27b-it:free", context_length=96000),   # context changed
-        model("qwen/qwen3-coder:free", context_length=262144),
-        model("meta-llama/llama-3.3-70b-instruct:free", prompt="0.1", completion="0.1"),  # priced, free by its suffix
-        model("openai/gpt-4o", prompt="0", completion="0"),            # now free by price
-        model("deepseek/deepseek-r1-0528:free"),
-    ]))
+    fake_api.serve(
+        catalog_doc(
+            [
+                model("google/gemma-3-27b-it:free", context_length=96000),  # context changed
+                model("qwen/qwen3-coder:free", context_length=262144),
+                model(
+                    "meta-llama/llama-3.3-70b-instruct:free", prompt="0.1", completion="0.1"
+                ),  # priced, free by its suffix
+                model("openai/gpt-4o", prompt="0", completion="0"),  # now free by price
+                model("deepseek/deepseek-r1-0528:free"),
+            ]
+        )
+    )
     second = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00:00Z", db=db_url)
     assert second.code == 0, second.err
     assert second.out.startswith("5 models, 5 free: +2 added, 0 returned, -0 removed, 4 changed")
@@ -86,7 +92,9 @@ def test_removed_and_returned_with_time_travel(cli, fake_api, db_url):
 def test_unchanged_answer_adds_only_a_run_row(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api, db=db_url).code == 0
-    counts = lambda: [rows(db_url, f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")]  # noqa: E731
+    counts = lambda: [
+        rows(db_url, f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")
+    ]  # noqa: E731
     before = counts()
     again = sync(cli, fake_api, db=db_url)
     assert again.code == 0 and "+0 added" in again.out and "3 free" in again.out
@@ -217,5 +225,8 @@ def test_summary_counts_are_stored_per_run(cli, fake_api, tmp_path, db_url):
     body = json.dumps(catalog_doc(BASE)).encode()
     fake_api.serve(body)
     sync(cli, fake_api, db=db_url)
-    run = rows(db_url, "select catalog_size, free_count, added, returned, removed, changed, skipped, payload_hash, status, source from runs")[0]
+    run = rows(
+        db_url,
+        "select catalog_size, free_count, added, returned, removed, changed, skipped, payload_hash, status, source from runs",
+    )[0]
     assert run == (4, 3, 3, 0, 0, 0, 0, hashlib.sha256(body).hexdigest(), "ok", fake_api.url)

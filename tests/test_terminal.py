@@ -29,16 +29,20 @@ from test_import import needs_git, scraped_repo
 
 REPO = Path(__file__).resolve().parents[1]
 LONG_ID = "cognitivecomputations/dolphin-mistral-24b-venice-edition-preview:free"  # 69 characters
-DAY1 = catalog_doc([
-    model("google/gemma-3-27b-it:free", context_length=131072, name="Google: Gemma 3 27B (free) 通义千问"),
-    model("qwen/qwen3-4b:free", context_length=40960),
-    model(LONG_ID, context_length=32768),
-])
-DAY2 = catalog_doc([
-    model("google/gemma-3-27b-it:free", context_length=96000, name="Google: Gemma 3 27B (free) 通义千问"),
-    model(LONG_ID, context_length=32768),
-    model("google/gemini-2.0-flash-exp:free", context_length=1048576),
-])
+DAY1 = catalog_doc(
+    [
+        model("google/gemma-3-27b-it:free", context_length=131072, name="Google: Gemma 3 27B (free) 通义千问"),
+        model("qwen/qwen3-4b:free", context_length=40960),
+        model(LONG_ID, context_length=32768),
+    ]
+)
+DAY2 = catalog_doc(
+    [
+        model("google/gemma-3-27b-it:free", context_length=96000, name="Google: Gemma 3 27B (free) 通义千问"),
+        model(LONG_ID, context_length=32768),
+        model("google/gemini-2.0-flash-exp:free", context_length=1048576),
+    ]
+)
 DAY3 = catalog_doc(DAY1["data"] + [model("google/gemini-2.0-flash-exp:free", context_length=1048576)])
 WIDTHS = (80, 120)
 
@@ -64,8 +68,12 @@ def run(args, *, columns=80, tty=("stdout",), env=None, cwd=None):
     environment.update({"TERM": "xterm", "PYTHONPATH": str(REPO), **(env or {})})
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "catalog", *map(str, args)], stdin=subprocess.DEVNULL, env=environment, cwd=cwd,
-            stdout=follower if "stdout" in tty else out_file, stderr=follower if "stderr" in tty else err_file,
+            [sys.executable, "-m", "catalog", *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            env=environment,
+            cwd=cwd,
+            stdout=follower if "stdout" in tty else out_file,
+            stderr=follower if "stderr" in tty else err_file,
         )
         os.close(follower)
         screen = b""
@@ -118,7 +126,14 @@ def test_models_shows_its_default_columns_within_the_width(registry, columns):
     assert_fits(out, columns)
     assert header(out) == ["id", "context", "vendor", "free_since", "health"]
     body = {line.split()[0].rstrip("…"): line.split() for line in lines(out)[2:]}
-    assert next(v for k, v in body.items() if k.startswith("google/gemini"))[1:] == ["1M", "google", "2026-01-08", "00:00", "⚪", "unknown"]
+    assert next(v for k, v in body.items() if k.startswith("google/gemini"))[1:] == [
+        "1M",
+        "google",
+        "2026-01-08",
+        "00:00",
+        "⚪",
+        "unknown",
+    ]
     assert next(v for k, v in body.items() if k.startswith("google/gemma-3-27"))[1:3] == ["131K", "google"]
     long_row = next(line for line in lines(out) if line.startswith("cognitive"))
     # Whether a long id is cut to fit is not promised (a later change may show ids whole): what is,
@@ -148,8 +163,22 @@ def test_changes_and_history_fit_and_colour_the_kinds(registry, columns):
     assert "delisted" in lines(out)[3]
 
 
-WIDE_HEADERS = ["id", "name", "vendor", "context", "max_output", "input", "output", "expires", "first_seen",
-                "free_since", "health", "uptime_1d", "avail_7d", "p50_ms"]
+WIDE_HEADERS = [
+    "id",
+    "name",
+    "vendor",
+    "context",
+    "max_output",
+    "input",
+    "output",
+    "expires",
+    "first_seen",
+    "free_since",
+    "health",
+    "uptime_1d",
+    "avail_7d",
+    "p50_ms",
+]
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
@@ -169,8 +198,11 @@ def test_wide_lists_all_fourteen_columns_one_row_per_model(registry, columns):
     assert len(lines(out)[1].split()) == (16 if columns == 80 else 19)
 
 
-@pytest.mark.xfail(strict=True, reason="--wide cuts every column to the window today; it should show every column "
-                                       "whole, lines as long as needed (a later issue)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="--wide cuts every column to the window today; it should show every column "
+    "whole, lines as long as needed (a later issue)",
+)
 @pytest.mark.parametrize("columns", WIDTHS)
 def test_wide_shows_every_column_whole(registry, columns):
     code, out, _ = run(["models", "--db", registry, "--wide"], columns=columns)
@@ -196,8 +228,10 @@ def test_columns_picks_any_by_header_or_name_in_order(registry, columns):
 def test_an_unknown_column_is_one_line_naming_the_valid_ones(registry):
     code, out, err = run(["models", "--db", registry, "--columns", "id,healthy"], tty=("stdout",))
     assert code == 2 and out == ""
-    assert lines(err) == ["catalog: error: unknown column 'healthy'; choose from id, name, vendor, context, max_output, "
-                          "input, output, expires, first_seen, free_since, health, uptime_1d, avail_7d, p50_ms"]
+    assert lines(err) == [
+        "catalog: error: unknown column 'healthy'; choose from id, name, vendor, context, max_output, "
+        "input, output, expires, first_seen, free_since, health, uptime_1d, avail_7d, p50_ms"
+    ]
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
@@ -207,7 +241,9 @@ def test_query_pools_and_status_fit_the_terminal(registry, columns):
     assert code == 0, err
     assert_fits(out, columns)
     assert header(out) == ["id", "description", "supported_parameters", "pricing"]
-    code, out, _ = run(["query", "--db", registry, "SELECT max(context_length) AS n FROM model_versions"], columns=columns)
+    code, out, _ = run(
+        ["query", "--db", registry, "SELECT max(context_length) AS n FROM model_versions"], columns=columns
+    )
     assert lines(out)[2].strip() == "1048576"  # SQL's own values: no 1M here
     code, out, err = run(["pools", "--db", registry], columns=columns)
     assert code == 0, err
@@ -240,7 +276,13 @@ def test_columns_env_wins_over_the_window_size(registry):
 @pytest.mark.parametrize("how", [{"env": {"NO_COLOR": "1"}}, {"flag": "--no-color"}, {"env": {"TERM": "dumb"}}])
 def test_no_escape_codes_with_no_color(registry, how):
     flag = [how["flag"]] if "flag" in how else []
-    for command in (["changes"], ["history", "qwen/qwen3-4b:free"], ["status", "--max-age", "1h"], ["models"], ["pools"]):
+    for command in (
+        ["changes"],
+        ["history", "qwen/qwen3-4b:free"],
+        ["status", "--max-age", "1h"],
+        ["models"],
+        ["pools"],
+    ):
         code, out, _ = run([*command, "--db", registry, *flag], env=how.get("env"))
         assert "\x1b" not in out
         assert len(lines(out)) > 2
@@ -253,40 +295,94 @@ def test_no_escape_codes_with_no_color(registry, how):
 
 # What the three syncs of `registry` leave, worked out by hand from DAY1..DAY3: the models free now,
 # in id order, every column in the row's own names, raw values (what JSON, CSV and Markdown carry).
-MODEL_NAMES = ["id", "name", "vendor", "context_length", "max_completion_tokens", "input_modalities",
-               "output_modalities", "expiration_date", "first_seen_free", "free_since", "health", "uptime_1d",
-               "availability_7d", "latency_p50_ms"]
+MODEL_NAMES = [
+    "id",
+    "name",
+    "vendor",
+    "context_length",
+    "max_completion_tokens",
+    "input_modalities",
+    "output_modalities",
+    "expiration_date",
+    "first_seen_free",
+    "free_since",
+    "health",
+    "uptime_1d",
+    "availability_7d",
+    "latency_p50_ms",
+]
 
 
 def free_model(mid, name, vendor, context, first_seen, free_since):
-    return dict(zip(MODEL_NAMES, [mid, name, vendor, context, None, ["text"], ["text"], None, first_seen, free_since,
-                                  "unknown", None, None, None]))
+    return dict(
+        zip(
+            MODEL_NAMES,
+            [
+                mid,
+                name,
+                vendor,
+                context,
+                None,
+                ["text"],
+                ["text"],
+                None,
+                first_seen,
+                free_since,
+                "unknown",
+                None,
+                None,
+                None,
+            ],
+        )
+    )
 
 
 EXPECTED_MODELS = [
-    free_model(LONG_ID, "Cognitivecomputations: dolphin-mistral-24b-venice-edition-preview (free)",
-               "cognitivecomputations", 32768, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
-    free_model("google/gemini-2.0-flash-exp:free", "Google: gemini-2.0-flash-exp (free)", "google", 1048576,
-               "2026-01-08T00:00:00Z", "2026-01-08T00:00:00Z"),
-    free_model("google/gemma-3-27b-it:free", "Google: Gemma 3 27B (free) 通义千问", "google", 131072,
-               "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
-    free_model("qwen/qwen3-4b:free", "Qwen: qwen3-4b (free)", "qwen", 40960,
-               "2026-01-01T00:00:00Z", "2026-01-09T06:30:00Z"),  # removed on day 2, back on day 3
+    free_model(
+        LONG_ID,
+        "Cognitivecomputations: dolphin-mistral-24b-venice-edition-preview (free)",
+        "cognitivecomputations",
+        32768,
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    ),
+    free_model(
+        "google/gemini-2.0-flash-exp:free",
+        "Google: gemini-2.0-flash-exp (free)",
+        "google",
+        1048576,
+        "2026-01-08T00:00:00Z",
+        "2026-01-08T00:00:00Z",
+    ),
+    free_model(
+        "google/gemma-3-27b-it:free",
+        "Google: Gemma 3 27B (free) 通义千问",
+        "google",
+        131072,
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    ),
+    free_model(
+        "qwen/qwen3-4b:free", "Qwen: qwen3-4b (free)", "qwen", 40960, "2026-01-01T00:00:00Z", "2026-01-09T06:30:00Z"
+    ),  # removed on day 2, back on day 3
 ]
 EVENT_NAMES = ["observed_at", "model_id", "kind", "reason", "field", "old", "new", "run_id"]
 DAY_1, DAY_2, DAY_3 = "2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z", "2026-01-09T06:30:00Z"
-EXPECTED_EVENTS = [dict(zip(EVENT_NAMES, values)) for values in [  # newest first
-    (DAY_3, "qwen/qwen3-4b:free", "returned", None, None, None, None, 3),
-    (DAY_3, "google/gemma-3-27b-it:free", "changed", None, "top_provider.context_length", 96000, 131072, 3),
-    (DAY_3, "google/gemma-3-27b-it:free", "changed", None, "context_length", 96000, 131072, 3),
-    (DAY_2, "qwen/qwen3-4b:free", "removed", "delisted", None, None, None, 2),
-    (DAY_2, "google/gemma-3-27b-it:free", "changed", None, "top_provider.context_length", 131072, 96000, 2),
-    (DAY_2, "google/gemma-3-27b-it:free", "changed", None, "context_length", 131072, 96000, 2),
-    (DAY_2, "google/gemini-2.0-flash-exp:free", "added", None, None, None, None, 2),
-    (DAY_1, "qwen/qwen3-4b:free", "added", None, None, None, None, 1),
-    (DAY_1, "google/gemma-3-27b-it:free", "added", None, None, None, None, 1),
-    (DAY_1, LONG_ID, "added", None, None, None, None, 1),
-]]
+EXPECTED_EVENTS = [
+    dict(zip(EVENT_NAMES, values))
+    for values in [  # newest first
+        (DAY_3, "qwen/qwen3-4b:free", "returned", None, None, None, None, 3),
+        (DAY_3, "google/gemma-3-27b-it:free", "changed", None, "top_provider.context_length", 96000, 131072, 3),
+        (DAY_3, "google/gemma-3-27b-it:free", "changed", None, "context_length", 96000, 131072, 3),
+        (DAY_2, "qwen/qwen3-4b:free", "removed", "delisted", None, None, None, 2),
+        (DAY_2, "google/gemma-3-27b-it:free", "changed", None, "top_provider.context_length", 131072, 96000, 2),
+        (DAY_2, "google/gemma-3-27b-it:free", "changed", None, "context_length", 131072, 96000, 2),
+        (DAY_2, "google/gemini-2.0-flash-exp:free", "added", None, None, None, None, 2),
+        (DAY_1, "qwen/qwen3-4b:free", "added", None, None, None, None, 1),
+        (DAY_1, "google/gemma-3-27b-it:free", "added", None, None, None, None, 1),
+        (DAY_1, LONG_ID, "added", None, None, None, None, 1),
+    ]
+]
 
 
 def plain_text(value) -> str:
@@ -340,8 +436,10 @@ def test_the_json_csv_and_markdown_of_every_reader_hold_the_registry_s_rows(cli,
     import csv
     import io
 
-    for command, names, expected in (("models", MODEL_NAMES, EXPECTED_MODELS),
-                                     ("changes", EVENT_NAMES, EXPECTED_EVENTS)):
+    for command, names, expected in (
+        ("models", MODEL_NAMES, EXPECTED_MODELS),
+        ("changes", EVENT_NAMES, EXPECTED_EVENTS),
+    ):
         assert json.loads(cli(command, "--db", registry, "--format", "json").out) == expected, command
         text_rows = [[plain_text(row[n]) for n in names] for row in expected]
         got_csv = list(csv.reader(io.StringIO(cli(command, "--db", registry, "--format", "csv").out, newline="")))
@@ -350,16 +448,25 @@ def test_the_json_csv_and_markdown_of_every_reader_hold_the_registry_s_rows(cli,
         assert md[0] == "| " + " | ".join(names) + " |" and md[1] == "| " + " | ".join(["---"] * len(names)) + " |"
         assert md[2:] == ["| " + " | ".join(cells) + " |" for cells in text_rows], command
     assert {m["id"]: m["context_length"] for m in json.loads(cli("models", "--db", registry).out)}[
-        "google/gemini-2.0-flash-exp:free"] == 1048576  # piped: JSON with raw values
+        "google/gemini-2.0-flash-exp:free"
+    ] == 1048576  # piped: JSON with raw values
 
 
 def test_json_output_and_help_import_no_table_or_progress_code(registry):
-    probe = ("import sys\nfrom catalog.cli import main\nsys.stdout = open('/dev/null', 'w')\n"
-             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-             "sys.__stdout__.write(' '.join(sorted(m for m in sys.modules if m.startswith(('catalog.display.termtable', 'catalog.display.progress', 'catalog.output.render', 'rich')))))")
+    probe = (
+        "import sys\nfrom catalog.cli import main\nsys.stdout = open('/dev/null', 'w')\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "sys.__stdout__.write(' '.join(sorted(m for m in sys.modules if m.startswith(('catalog.display.termtable', 'catalog.display.progress', 'catalog.output.render', 'rich')))))"
+    )
     for args in (["--help"], ["models", "--db", str(registry), "--format", "json"]):
-        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True,
-                              env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+            timeout=60,
+        )
         assert done.stdout == ""
 
 
@@ -378,8 +485,13 @@ def test_import_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
     assert "importing  4/4 commits  100%" in screen
     assert screen.endswith("\r")  # the line is wiped at the end
     assert len(lines(out)) == 1 and out.startswith("4 answers: 4 imported;")
-    piped = subprocess.run([sys.executable, "-m", "catalog", *map(str, args[:2]), tmp_path / "q.db", *map(str, args[3:])],
-                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
+    piped = subprocess.run(
+        [sys.executable, "-m", "catalog", *map(str, args[:2]), tmp_path / "q.db", *map(str, args[3:])],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60,
+    )
     assert piped.returncode == 0
     assert piped.stderr == ""
     assert len(piped.stdout.splitlines()) == 1 and piped.stdout.startswith("4 answers: 4 imported")
@@ -464,13 +576,20 @@ def test_health_refresh_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_
     for m in ids:
         fake_api.route(endpoints_path(m), endpoints_doc(m, endpoint()))
     db = tmp_path / "h.db"
-    code, _, screen = run(["sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health"], tty=("stderr",))
+    code, _, screen = run(
+        ["sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health"], tty=("stderr",)
+    )
     assert code == 0, screen
     args = ["health", "--refresh", "--db", db, "--api-url", fake_api.url, "--no-render"]
     code, out, screen = run(args, tty=("stderr",))
     assert code == 0, screen
     assert "health  5/5 models  100%" in screen and screen.endswith("\r")
     assert out.startswith("health: 5 up, 0 degraded, 0 down, 0 unknown")
-    piped = subprocess.run([sys.executable, "-m", "catalog", *map(str, args)], capture_output=True, text=True,
-                           env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
+    piped = subprocess.run(
+        [sys.executable, "-m", "catalog", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60,
+    )
     assert piped.returncode == 0 and piped.stderr == ""

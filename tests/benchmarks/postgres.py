@@ -38,8 +38,14 @@ DOC = catalog_doc([model("a/one:free"), model("b/two:free")])
 
 def spawn(argv: list[str], lock_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "CATALOG_LOCK_DIR": str(lock_dir)}
-    return subprocess.Popen([sys.executable, "-m", "catalog", *argv], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "catalog", *argv],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def race(server, work: Path, n: int) -> dict:
@@ -68,8 +74,13 @@ def race(server, work: Path, n: int) -> dict:
             if after.returncode != 75:
                 break
         freed = time.monotonic() - killed
-    return {"loser_exit": code, "loser_seconds": to_75, "message": err, "next_ok": after.returncode == 0,
-            "kill_to_next_ok_seconds": freed}
+    return {
+        "loser_exit": code,
+        "loser_seconds": to_75,
+        "message": err,
+        "next_ok": after.returncode == 0,
+        "kill_to_next_ok_seconds": freed,
+    }
 
 
 def _folder(work: Path, name: str) -> Path:
@@ -105,9 +116,11 @@ def main() -> int:
         server.stop()
     worst = max(r["loser_seconds"] for r in races)
     ok = all(r["loser_exit"] == 75 and r["next_ok"] for r in races) and worst <= LOSER_GOAL_S
-    print(f"two-host races: {len(races)}; loser exits 75 after median {statistics.median(r['loser_seconds'] for r in races):.2f} s, "
-          f"worst {worst:.2f} s (goal <= {LOSER_GOAL_S:g} s); SIGKILL to next successful sync: median "
-          f"{statistics.median(r['kill_to_next_ok_seconds'] for r in races):.2f} s")
+    print(
+        f"two-host races: {len(races)}; loser exits 75 after median {statistics.median(r['loser_seconds'] for r in races):.2f} s, "
+        f"worst {worst:.2f} s (goal <= {LOSER_GOAL_S:g} s); SIGKILL to next successful sync: median "
+        f"{statistics.median(r['kill_to_next_ok_seconds'] for r in races):.2f} s"
+    )
     print(f"  loser's line: {races[0]['message']}")
     print(f"replay of the real captures: SQLite {replays['sqlite']:.2f} s, PostgreSQL {replays['postgresql']:.2f} s")
     print(("PASS" if ok else "FAIL") + f": a second host exits 75 within {LOSER_GOAL_S:g} s, naming the holder")

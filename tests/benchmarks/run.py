@@ -131,20 +131,113 @@ def _fakeapi():
     return module
 
 
-VENDORS = ("google", "meta-llama", "qwen", "mistralai", "deepseek", "nvidia", "microsoft", "openai",
-           "z-ai", "moonshotai", "tngtech", "arcee-ai", "cognitivecomputations", "nousresearch",
-           "allenai", "ibm-granite", "amazon", "baidu", "tencent", "minimax", "x-ai", "cohere")
-FAMILIES = ("gemma", "llama", "qwen3", "mistral-small", "deepseek-r1", "nemotron", "phi", "gpt-oss",
-            "glm", "kimi", "chimera", "trinity", "dolphin", "hermes", "olmo", "granite", "nova")
+VENDORS = (
+    "google",
+    "meta-llama",
+    "qwen",
+    "mistralai",
+    "deepseek",
+    "nvidia",
+    "microsoft",
+    "openai",
+    "z-ai",
+    "moonshotai",
+    "tngtech",
+    "arcee-ai",
+    "cognitivecomputations",
+    "nousresearch",
+    "allenai",
+    "ibm-granite",
+    "amazon",
+    "baidu",
+    "tencent",
+    "minimax",
+    "x-ai",
+    "cohere",
+)
+FAMILIES = (
+    "gemma",
+    "llama",
+    "qwen3",
+    "mistral-small",
+    "deepseek-r1",
+    "nemotron",
+    "phi",
+    "gpt-oss",
+    "glm",
+    "kimi",
+    "chimera",
+    "trinity",
+    "dolphin",
+    "hermes",
+    "olmo",
+    "granite",
+    "nova",
+)
 VARIANTS = ("instruct", "chat", "it", "coder", "thinking", "preview", "vl", "base")
-WORDS = ("model", "reasoning", "context", "tokens", "benchmark", "multilingual", "instruction",
-         "tuned", "efficient", "mixture-of-experts", "agentic", "coding", "tasks", "long",
-         "window", "supports", "tool", "calling", "structured", "outputs", "vision", "latency",
-         "throughput", "parameters", "open-weight", "licensed", "Apache", "2.0", "trained", "on",
-         "the", "a", "and", "with", "for", "of", "in", "to", "is", "by", "état-de-l'art", "日本語")
-PARAMS = ("frequency_penalty", "include_reasoning", "logit_bias", "max_tokens", "min_p",
-          "presence_penalty", "reasoning", "repetition_penalty", "response_format", "seed",
-          "stop", "structured_outputs", "temperature", "tool_choice", "tools", "top_k", "top_p")
+WORDS = (
+    "model",
+    "reasoning",
+    "context",
+    "tokens",
+    "benchmark",
+    "multilingual",
+    "instruction",
+    "tuned",
+    "efficient",
+    "mixture-of-experts",
+    "agentic",
+    "coding",
+    "tasks",
+    "long",
+    "window",
+    "supports",
+    "tool",
+    "calling",
+    "structured",
+    "outputs",
+    "vision",
+    "latency",
+    "throughput",
+    "parameters",
+    "open-weight",
+    "licensed",
+    "Apache",
+    "2.0",
+    "trained",
+    "on",
+    "the",
+    "a",
+    "and",
+    "with",
+    "for",
+    "of",
+    "in",
+    "to",
+    "is",
+    "by",
+    "état-de-l'art",
+    "日本語",
+)
+PARAMS = (
+    "frequency_penalty",
+    "include_reasoning",
+    "logit_bias",
+    "max_tokens",
+    "min_p",
+    "presence_penalty",
+    "reasoning",
+    "repetition_penalty",
+    "response_format",
+    "seed",
+    "stop",
+    "structured_outputs",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_k",
+    "top_p",
+)
 CONTEXTS = (8192, 32768, 65536, 131072, 131072, 163840, 262144, 1048576)
 INPUTS = (("text",), ("text",), ("text", "image"), ("text", "image", "file"), ("audio", "text"))
 
@@ -168,8 +261,11 @@ def synthetic_entries(n: int, seed: int | None = None) -> list[dict]:
             description=" ".join(rng.choices(WORDS, k=rng.randint(60, 200))).capitalize() + ".",
             supported_parameters=sorted(rng.sample(PARAMS, rng.randint(3, len(PARAMS)))),
             expiration_date=rng.choice((None,) * 9 + ("2026-06-30",)),
-            architecture={"input_modalities": list(inputs), "output_modalities": list(outputs),
-                          "modality": f"{'+'.join(inputs)}->{'+'.join(outputs)}"},
+            architecture={
+                "input_modalities": list(inputs),
+                "output_modalities": list(outputs),
+                "modality": f"{'+'.join(inputs)}->{'+'.join(outputs)}",
+            },
             top_provider={"max_completion_tokens": rng.choice((None, 4096, 8192, 32768, context))},
         )
         entries.append(entry)
@@ -266,9 +362,14 @@ def spawn_and_wait(cmd: list[str], cwd: str, timeout: float) -> dict:
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
-        return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss,
-                "code": os.waitstatus_to_exitcode(status), "out": out.read().decode(errors="replace"),
-                "err": err.read().decode(errors="replace")}
+        return {
+            "wall": wall,
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "maxrss_kib": usage.ru_maxrss,
+            "code": os.waitstatus_to_exitcode(status),
+            "out": out.read().decode(errors="replace"),
+            "err": err.read().decode(errors="replace"),
+        }
 
 
 class Spawner:
@@ -292,8 +393,9 @@ class Spawner:
         return Measured(**json.loads(line))
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--spawner"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--spawner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def close(self) -> None:
         if self.proc is not None:
@@ -388,8 +490,15 @@ def worker_phases(spec: dict) -> dict:
     lazy_import_seconds = import_lazy_modules()
     counter = StatementCounter()
     rss_imports = maxrss_kib()
-    settings = Settings(db=spec["db"], api_url=spec["url"], max_bytes=MAX_BYTES, timeout=FETCH_TIMEOUT,
-                        out_dir=Path(spec["out"]), render=no_render is None, health=False)
+    settings = Settings(
+        db=spec["db"],
+        api_url=spec["url"],
+        max_bytes=MAX_BYTES,
+        timeout=FETCH_TIMEOUT,
+        out_dir=Path(spec["out"]),
+        render=no_render is None,
+        health=False,
+    )
     seconds: dict[str, float] = {}
     statements: dict[str, int] = {}
 
@@ -422,9 +531,16 @@ def worker_phases(spec: dict) -> dict:
                 with phase("store"):
                     counts = diff.counts
                     run_id = store.insert_run(
-                        conn, started_at=started, observed_at=observed, source=source, status="ok",
-                        catalog_size=catalog.size, free_count=diff.free_count, skipped=len(catalog.skipped),
-                        payload_hash=digest, **counts,
+                        conn,
+                        started_at=started,
+                        observed_at=observed,
+                        source=source,
+                        status="ok",
+                        catalog_size=catalog.size,
+                        free_count=diff.free_count,
+                        skipped=len(catalog.skipped),
+                        payload_hash=digest,
+                        **counts,
                     )
                     store.apply_diff(conn, diff, run_id, observed)
                     store.mark_seen(conn, observed)
@@ -438,10 +554,17 @@ def worker_phases(spec: dict) -> dict:
         finally:
             engine.dispose()
     return {
-        "seconds": seconds, "statements": statements, "executemany": counter.executemany,
-        "catalog_size": size, "free": free, "counts": counts, "import_seconds": import_seconds,
+        "seconds": seconds,
+        "statements": statements,
+        "executemany": counter.executemany,
+        "catalog_size": size,
+        "free": free,
+        "counts": counts,
+        "import_seconds": import_seconds,
         "lazy_import_seconds": lazy_import_seconds,
-        "rss_after_imports_kib": rss_imports, "maxrss_kib": maxrss_kib(), "render_na": no_render,
+        "rss_after_imports_kib": rss_imports,
+        "maxrss_kib": maxrss_kib(),
+        "render_na": no_render,
     }
 
 
@@ -456,8 +579,12 @@ def registry_bytes(db: Path) -> int:
 def table_counts(db: Path) -> dict[str, int]:
     conn = sqlite3.connect(db)
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
     finally:
         conn.close()
@@ -480,8 +607,15 @@ def worker_resync(spec: dict) -> dict:
     work = Path(spec["dir"])
 
     def settings(db: Path, out: Path) -> Settings:
-        return Settings(db=str(db), api_url=spec["url"], max_bytes=MAX_BYTES, timeout=FETCH_TIMEOUT,
-                        out_dir=out, render=no_render is None, health=False)
+        return Settings(
+            db=str(db),
+            api_url=spec["url"],
+            max_bytes=MAX_BYTES,
+            timeout=FETCH_TIMEOUT,
+            out_dir=out,
+            render=no_render is None,
+            health=False,
+        )
 
     firsts, first_statements = [], 0
     for i in range(spec["firsts"]):
@@ -505,10 +639,16 @@ def worker_resync(spec: dict) -> dict:
     bytes1, rows1, files1 = registry_bytes(db), table_counts(db), file_stats(out)
     rewritten = sorted(name for name in files1 if files0.get(name) != files1[name])
     return {
-        "firsts": firsts, "resyncs": resyncs, "first_statements": first_statements,
-        "resync_statements": resync_statements, "bytes_before": bytes0, "bytes_after": bytes1,
+        "firsts": firsts,
+        "resyncs": resyncs,
+        "first_statements": first_statements,
+        "resync_statements": resync_statements,
+        "bytes_before": bytes0,
+        "bytes_after": bytes1,
         "rows_added": {t: rows1.get(t, 0) - rows0.get(t, 0) for t in sorted(rows0.keys() | rows1.keys())},
-        "files": sorted(files1), "rewritten": rewritten, "render_na": no_render,
+        "files": sorted(files1),
+        "rewritten": rewritten,
+        "render_na": no_render,
     }
 
 
@@ -561,8 +701,21 @@ def bench_size(n: int, url: str, body_bytes: int, opts, work: Path) -> dict:
     for r in range(opts.repeat):
         folder = work / f"cli-{n}-{r}"
         folder.mkdir()
-        cmd = [*catalog_cmd(), "sync", "--db", "reg.db", "--api-url", url, "--max-bytes", MAX_BYTES,
-               "--timeout", FETCH_TIMEOUT, "--out", "out", "--no-health"]
+        cmd = [
+            *catalog_cmd(),
+            "sync",
+            "--db",
+            "reg.db",
+            "--api-url",
+            url,
+            "--max-bytes",
+            MAX_BYTES,
+            "--timeout",
+            FETCH_TIMEOUT,
+            "--out",
+            "out",
+            "--no-health",
+        ]
         if runs[0]["render_na"]:
             cmd.append("--no-render")
         first = checked(run_measured(cmd, folder), f"catalog sync of {n} models")
@@ -571,13 +724,19 @@ def bench_size(n: int, url: str, body_bytes: int, opts, work: Path) -> dict:
         cli_second.append(second.wall)
         cli_rss = max(cli_rss, first.maxrss_kib, second.maxrss_kib)
     return {
-        "size": n, "body_bytes": body_bytes, "best_seconds": best,
+        "size": n,
+        "body_bytes": body_bytes,
+        "best_seconds": best,
         "sum_seconds": sum(v for k, v in best.items() if v is not None),
         "all_seconds": [r["seconds"] for r in runs],
-        "statements": runs[0]["statements"], "executemany": runs[0]["executemany"],
+        "statements": runs[0]["statements"],
+        "executemany": runs[0]["executemany"],
         "lazy_import_seconds": min(r["lazy_import_seconds"] for r in runs),
-        "maxrss_kib": max(r["maxrss_kib"] for r in runs), "rss_after_imports_kib": runs[0]["rss_after_imports_kib"],
-        "cli_first": cli_first, "cli_second": cli_second, "cli_maxrss_kib": cli_rss,
+        "maxrss_kib": max(r["maxrss_kib"] for r in runs),
+        "rss_after_imports_kib": runs[0]["rss_after_imports_kib"],
+        "cli_first": cli_first,
+        "cli_second": cli_second,
+        "cli_maxrss_kib": cli_rss,
         "render_na": runs[0]["render_na"],
     }
 
@@ -596,8 +755,14 @@ def json_loads_seconds(body: bytes, repeat: int) -> float:
 def bench_resync(n: int, url: str, opts, work: Path) -> dict:
     folder = work / f"resync-{n}"
     folder.mkdir()
-    spec = {"dir": str(folder), "url": url, "size": n, "firsts": opts.repeat, "resyncs": opts.resyncs,
-            "budget": opts.resync_budget}
+    spec = {
+        "dir": str(folder),
+        "url": url,
+        "size": n,
+        "firsts": opts.repeat,
+        "resyncs": opts.resyncs,
+        "budget": opts.resync_budget,
+    }
     result, m = run_worker("resync", spec, folder)
     result["first_median"] = statistics.median(result["firsts"])
     result["resync_median"] = statistics.median(result["resyncs"])
@@ -609,8 +774,15 @@ def bench_resync(n: int, url: str, opts, work: Path) -> dict:
 
 def find_git_history(given: str | None) -> str | None:
     """--git-history when given (and then only it), else $GIT_HISTORY, PATH, ../gh-venv/bin."""
-    candidates = [given] if given else [os.environ.get("GIT_HISTORY"), shutil.which("git-history"),
-                                        str(REPO.parent / "gh-venv" / "bin" / "git-history")]
+    candidates = (
+        [given]
+        if given
+        else [
+            os.environ.get("GIT_HISTORY"),
+            shutil.which("git-history"),
+            str(REPO.parent / "gh-venv" / "bin" / "git-history"),
+        ]
+    )
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
@@ -626,8 +798,17 @@ def capture_date(path: Path) -> str:
 def build_capture_repo(repo: Path, captures: list[Path]) -> int:
     """One commit per capture, oldest first, dated at its capture time; returns the commit count."""
     env = {**child_env(), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    git = ["git", "-C", str(repo), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
-           "-c", "commit.gpgsign=false"]
+    git = [
+        "git",
+        "-C",
+        str(repo),
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@localhost",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     repo.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], env=env, check=True)
     target = repo / GIT_PATH
@@ -689,23 +870,56 @@ def bench_git(opts, work: Path) -> dict:
         m = checked(run_measured([sys.executable, "-c", FLOOR_SCRIPT, repo, GIT_PATH], folder), "the floor")
         floor.append(m.wall)
         floor_out = m.out.strip()
-        m = checked(run_measured([*catalog_cmd(), "import", "--db", "ours.db", "--git", repo, "--path", GIT_PATH,
-                                  "--no-render"], folder), "catalog import --git")
+        m = checked(
+            run_measured(
+                [*catalog_cmd(), "import", "--db", "ours.db", "--git", repo, "--path", GIT_PATH, "--no-render"], folder
+            ),
+            "catalog import --git",
+        )
         ours.append(m.wall)
         ours_cpu.append(m.cpu)
         ours_size = db_files_bytes(folder / "ours.db")
         summary = m.out.strip()
-        m = checked(run_measured([git_history, "file", "theirs.db", GIT_PATH, "--repo", repo, "--id", "id",
-                                  "--convert", 'json.loads(content)["data"]', "--silent"], folder), "git-history file")
+        m = checked(
+            run_measured(
+                [
+                    git_history,
+                    "file",
+                    "theirs.db",
+                    GIT_PATH,
+                    "--repo",
+                    repo,
+                    "--id",
+                    "id",
+                    "--convert",
+                    'json.loads(content)["data"]',
+                    "--silent",
+                ],
+                folder,
+            ),
+            "git-history file",
+        )
         theirs.append(m.wall)
         theirs_cpu.append(m.cpu)
         theirs_size = db_files_bytes(folder / "theirs.db")
     version = subprocess.run([git_history, "--version"], capture_output=True, text=True).stdout.strip()
     return {
-        "captures": len(captures), "commits": commits, "build_seconds": build_seconds, "ours": ours,
-        "theirs": theirs, "ours_cpu": ours_cpu, "theirs_cpu": theirs_cpu, "ours_bytes": ours_size, "theirs_bytes": theirs_size, "ours_summary": summary,
-        "ratio": min(ours) / min(theirs), "git_history": git_history, "git_history_version": version,
-        "floor": floor, "floor_ratio": min(ours) / min(floor), "floor_out": floor_out,
+        "captures": len(captures),
+        "commits": commits,
+        "build_seconds": build_seconds,
+        "ours": ours,
+        "theirs": theirs,
+        "ours_cpu": ours_cpu,
+        "theirs_cpu": theirs_cpu,
+        "ours_bytes": ours_size,
+        "theirs_bytes": theirs_size,
+        "ours_summary": summary,
+        "ratio": min(ours) / min(theirs),
+        "git_history": git_history,
+        "git_history_version": version,
+        "floor": floor,
+        "floor_ratio": min(ours) / min(floor),
+        "floor_out": floor_out,
     }
 
 
@@ -721,8 +935,15 @@ def bench_health(api: LocalAPI) -> dict:
     samples = sample_models(ids, api_url=url, timeout=600, concurrency=HEALTH_CONCURRENCY)
     wall = time.perf_counter() - started
     bound = math.ceil(HEALTH_MODELS / HEALTH_CONCURRENCY) * HEALTH_DELAY
-    return {"models": HEALTH_MODELS, "delay": HEALTH_DELAY, "concurrency": HEALTH_CONCURRENCY, "wall": wall,
-            "bound": bound, "serial": HEALTH_MODELS * HEALTH_DELAY, "up": sum(1 for x in samples if x.state == "up")}
+    return {
+        "models": HEALTH_MODELS,
+        "delay": HEALTH_DELAY,
+        "concurrency": HEALTH_CONCURRENCY,
+        "wall": wall,
+        "bound": bound,
+        "serial": HEALTH_MODELS * HEALTH_DELAY,
+        "up": sum(1 for x in samples if x.state == "up"),
+    }
 
 
 def heavy_imports(args: list[str], cwd: Path) -> tuple[list[str], list[tuple[str, int]]]:
@@ -757,8 +978,12 @@ def bench_startup(api: LocalAPI, opts, work: Path) -> dict:
     folder = work / "startup"
     folder.mkdir()
     url = api.add("small", synthetic_body(SMALL_REGISTRY))
-    checked(run_measured([*catalog_cmd(), "sync", "--db", "small.db", "--api-url", url, "--no-render", "--no-health"], folder),
-            "the small registry's sync")
+    checked(
+        run_measured(
+            [*catalog_cmd(), "sync", "--db", "small.db", "--api-url", url, "--no-render", "--no-health"], folder
+        ),
+        "the small registry's sync",
+    )
     models = ["models", "--db", "small.db", "--format", "json"]
     result = {
         "python": best_wall([sys.executable, "-c", "pass"], folder, opts.startup_repeat),
@@ -784,7 +1009,13 @@ def mib(kib: int) -> str:
 
 
 def human_bytes(n: float) -> str:
-    return f"{n / 1024 / 1024:.1f} MiB" if abs(n) >= 1 << 20 else f"{n / 1024:.0f} KiB" if abs(n) >= 10240 else f"{n:.0f} B"
+    return (
+        f"{n / 1024 / 1024:.1f} MiB"
+        if abs(n) >= 1 << 20
+        else f"{n / 1024:.0f} KiB"
+        if abs(n) >= 10240
+        else f"{n:.0f} B"
+    )
 
 
 def linearity_checks(report: Report) -> list[dict]:
@@ -802,13 +1033,26 @@ def linearity_checks(report: Report) -> list[dict]:
     items.append(("CLI `catalog sync`", min(a["cli_first"]), min(b["cli_first"])))
     for name, low, high in items:
         ratio = high / low if low and high is not None else None
-        check = Check(f"linear: {name}", f"t({top:,})/t({ref:,}) <= {allowed:g}",
-                      f"{ratio:.1f}" if ratio is not None else "n/a",
-                      None if ratio is None or not rated else ratio <= allowed,
-                      "SKIP" if ratio is None else "INFO")
+        check = Check(
+            f"linear: {name}",
+            f"t({top:,})/t({ref:,}) <= {allowed:g}",
+            f"{ratio:.1f}" if ratio is not None else "n/a",
+            None if ratio is None or not rated else ratio <= allowed,
+            "SKIP" if ratio is None else "INFO",
+        )
         report.checks.append(check)
-        rows.append({"what": name, "ref": ref, "top": top, "low": low, "high": high, "ratio": ratio,
-                     "allowed": allowed, "verdict": check.verdict})
+        rows.append(
+            {
+                "what": name,
+                "ref": ref,
+                "top": top,
+                "low": low,
+                "high": high,
+                "ratio": ratio,
+                "allowed": allowed,
+                "verdict": check.verdict,
+            }
+        )
     return rows
 
 
@@ -818,13 +1062,24 @@ def statement_checks(report: Report) -> None:
         return
     low, high = report.sizes[sizes[0]], report.sizes[sizes[-1]]
     same = low["statements"] == high["statements"]
-    report.checks.append(Check("no query per model (phases)", f"statements at {sizes[0]:,} == at {sizes[-1]:,}",
-                               f"{sum(low['statements'].values())} vs {sum(high['statements'].values())}", same))
+    report.checks.append(
+        Check(
+            "no query per model (phases)",
+            f"statements at {sizes[0]:,} == at {sizes[-1]:,}",
+            f"{sum(low['statements'].values())} vs {sum(high['statements'].values())}",
+            same,
+        )
+    )
     rs = [report.resync[s] for s in (sizes[0], sizes[-1]) if s in report.resync]
     if len(rs) == 2:
-        report.checks.append(Check("no query per model (run_once)", f"statements at {sizes[0]:,} == at {sizes[-1]:,}",
-                                   f"{rs[0]['first_statements']} vs {rs[1]['first_statements']}",
-                                   rs[0]["first_statements"] == rs[1]["first_statements"]))
+        report.checks.append(
+            Check(
+                "no query per model (run_once)",
+                f"statements at {sizes[0]:,} == at {sizes[-1]:,}",
+                f"{rs[0]['first_statements']} vs {rs[1]['first_statements']}",
+                rs[0]["first_statements"] == rs[1]["first_statements"],
+            )
+        )
 
 
 def first_sync_checks(report: Report) -> None:
@@ -832,32 +1087,66 @@ def first_sync_checks(report: Report) -> None:
     if s is None:
         return
     best = s["best_seconds"]
-    report.checks.append(Check(f"first sync {FIRST_SYNC_SIZE:,}: time", f"<= {FIRST_SYNC_GOAL_S:g} s (sum of phases + open)",
-                               f"{s['sum_seconds']:.2f} s ({s['sum_seconds'] / s['json_loads']:.1f} x json.loads)",
-                               s["sum_seconds"] <= FIRST_SYNC_GOAL_S))
+    report.checks.append(
+        Check(
+            f"first sync {FIRST_SYNC_SIZE:,}: time",
+            f"<= {FIRST_SYNC_GOAL_S:g} s (sum of phases + open)",
+            f"{s['sum_seconds']:.2f} s ({s['sum_seconds'] / s['json_loads']:.1f} x json.loads)",
+            s["sum_seconds"] <= FIRST_SYNC_GOAL_S,
+        )
+    )
     if best.get("render") is not None:
-        report.checks.append(Check(f"first sync {FIRST_SYNC_SIZE:,}: render", f"<= {RENDER_GOAL_S:g} s",
-                                   ms(best["render"]), best["render"] <= RENDER_GOAL_S))
+        report.checks.append(
+            Check(
+                f"first sync {FIRST_SYNC_SIZE:,}: render",
+                f"<= {RENDER_GOAL_S:g} s",
+                ms(best["render"]),
+                best["render"] <= RENDER_GOAL_S,
+            )
+        )
     peak = max(s["maxrss_kib"], s["cli_maxrss_kib"])
-    report.checks.append(Check(f"first sync {FIRST_SYNC_SIZE:,}: peak RSS", f"<= {RSS_GOAL_MIB} MiB (phases and CLI)",
-                               mib(peak), peak / 1024 <= RSS_GOAL_MIB))
+    report.checks.append(
+        Check(
+            f"first sync {FIRST_SYNC_SIZE:,}: peak RSS",
+            f"<= {RSS_GOAL_MIB} MiB (phases and CLI)",
+            mib(peak),
+            peak / 1024 <= RSS_GOAL_MIB,
+        )
+    )
 
 
 def resync_checks(report: Report) -> None:
     for n, r in sorted(report.resync.items()):
         runs = len(r["resyncs"])
         extra = {t: d for t, d in r["rows_added"].items() if t != "runs" and d}
-        report.checks.append(Check(f"resync {n:,}: time", f"<= {RESYNC_GOAL} x first sync", f"{r['ratio']:.2f}",
-                                   r["ratio"] <= RESYNC_GOAL if n >= RESYNC_RATED_FROM else None, "INFO"))
-        report.checks.append(Check(f"resync {n:,}: rows", f"runs +{runs}, nothing else",
-                                   f"runs +{r['rows_added'].get('runs', 0)}" + (f", {extra}" if extra else ""),
-                                   r["rows_added"].get("runs") == runs and not extra))
+        report.checks.append(
+            Check(
+                f"resync {n:,}: time",
+                f"<= {RESYNC_GOAL} x first sync",
+                f"{r['ratio']:.2f}",
+                r["ratio"] <= RESYNC_GOAL if n >= RESYNC_RATED_FROM else None,
+                "INFO",
+            )
+        )
+        report.checks.append(
+            Check(
+                f"resync {n:,}: rows",
+                f"runs +{runs}, nothing else",
+                f"runs +{r['rows_added'].get('runs', 0)}" + (f", {extra}" if extra else ""),
+                r["rows_added"].get("runs") == runs and not extra,
+            )
+        )
         if r["render_na"]:
             report.checks.append(Check(f"resync {n:,}: files", "none rewritten", "render n/a", None))
         else:
-            report.checks.append(Check(f"resync {n:,}: files", "none rewritten",
-                                       f"{len(r['rewritten'])} of {len(r['files'])}" + (f" {r['rewritten']}" if r["rewritten"] else ""),
-                                       not r["rewritten"]))
+            report.checks.append(
+                Check(
+                    f"resync {n:,}: files",
+                    "none rewritten",
+                    f"{len(r['rewritten'])} of {len(r['files'])}" + (f" {r['rewritten']}" if r["rewritten"] else ""),
+                    not r["rewritten"],
+                )
+            )
 
 
 def other_checks(report: Report) -> None:
@@ -865,29 +1154,59 @@ def other_checks(report: Report) -> None:
     if "skipped" in g:
         report.checks.append(Check("import --git vs git-history", f"<= {GIT_GOAL} x its time", g["skipped"], None))
     elif g:
-        report.checks.append(Check("import --git vs git-history", f"<= {GIT_GOAL} x its time", f"{g['ratio']:.3f}",
-                                   g["ratio"] <= GIT_GOAL))
-        report.checks.append(Check("import --git vs the floor", f"<= {GIT_FLOOR_GOAL} x (git blobs + json.loads)",
-                                   f"{g['floor_ratio']:.2f}", g["floor_ratio"] <= GIT_FLOOR_GOAL))
+        report.checks.append(
+            Check(
+                "import --git vs git-history", f"<= {GIT_GOAL} x its time", f"{g['ratio']:.3f}", g["ratio"] <= GIT_GOAL
+            )
+        )
+        report.checks.append(
+            Check(
+                "import --git vs the floor",
+                f"<= {GIT_FLOOR_GOAL} x (git blobs + json.loads)",
+                f"{g['floor_ratio']:.2f}",
+                g["floor_ratio"] <= GIT_FLOOR_GOAL,
+            )
+        )
     s = report.startup
     if s:
-        report.checks.append(Check("start-up: catalog --help", f"<= {HELP_GOAL_S * 1000:.0f} ms", ms(s["help"]),
-                                   s["help"] <= HELP_GOAL_S))
-        report.checks.append(Check("start-up: --help heavy imports", "none", ", ".join(s["help_heavy"]) or "none",
-                                   not s["help_heavy"]))
-        report.checks.append(Check("start-up: models --format json", f"<= {MODELS_GOAL_S * 1000:.0f} ms",
-                                   ms(s["models"]), s["models"] <= MODELS_GOAL_S))
+        report.checks.append(
+            Check(
+                "start-up: catalog --help", f"<= {HELP_GOAL_S * 1000:.0f} ms", ms(s["help"]), s["help"] <= HELP_GOAL_S
+            )
+        )
+        report.checks.append(
+            Check("start-up: --help heavy imports", "none", ", ".join(s["help_heavy"]) or "none", not s["help_heavy"])
+        )
+        report.checks.append(
+            Check(
+                "start-up: models --format json",
+                f"<= {MODELS_GOAL_S * 1000:.0f} ms",
+                ms(s["models"]),
+                s["models"] <= MODELS_GOAL_S,
+            )
+        )
         bad = [h for h in s["models_heavy"] if h in NOT_FOR_READS]
-        report.checks.append(Check("start-up: models heavy imports", f"none of {', '.join(NOT_FOR_READS)}",
-                                   ", ".join(s["models_heavy"]) or "none", not bad))
+        report.checks.append(
+            Check(
+                "start-up: models heavy imports",
+                f"none of {', '.join(NOT_FOR_READS)}",
+                ", ".join(s["models_heavy"]) or "none",
+                not bad,
+            )
+        )
 
 
 def health_checks(report: Report) -> None:
     h = report.health
     if h:
-        report.checks.append(Check(
-            f"health of {h['models']} models", f"<= {HEALTH_SLACK} x {h['bound']:.1f} s (concurrency bound)",
-            f"{h['wall']:.2f} s, {h['up']} up", h["wall"] <= HEALTH_SLACK * h["bound"] and h["up"] == h["models"]))
+        report.checks.append(
+            Check(
+                f"health of {h['models']} models",
+                f"<= {HEALTH_SLACK} x {h['bound']:.1f} s (concurrency bound)",
+                f"{h['wall']:.2f} s, {h['up']} up",
+                h["wall"] <= HEALTH_SLACK * h["bound"] and h["up"] == h["models"],
+            )
+        )
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -898,30 +1217,74 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def markdown(report: Report, linear: list[dict]) -> str:
     m = report.machine
-    out = [f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}, SQLite {m['sqlite']}, "
-           f"SQLAlchemy {m['sqlalchemy']}, catalog {m['catalog']}. Command: `{m['command']}`", ""]
+    out = [
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}, SQLite {m['sqlite']}, "
+        f"SQLAlchemy {m['sqlalchemy']}, catalog {m['catalog']}. Command: `{m['command']}`",
+        "",
+    ]
     if report.sizes:
         out += ["### Sync of a synthetic all-free catalog (first sync into a new registry)", ""]
         rows = []
         for n, s in sorted(report.sizes.items()):
             b = s["best_seconds"]
             stm = s["statements"]
-            rows.append([f"{n:,}", human_bytes(s["body_bytes"]), ms(s.get("json_loads")), *(ms(b.get(p)) for p in PHASES), ms(s["sum_seconds"]),
-                         ms(min(s["cli_first"])), mib(s["maxrss_kib"]), mib(s["cli_maxrss_kib"]),
-                         " / ".join(str(stm.get(p, "-")) for p in ("open", *PHASES))])
-        out.append(table(["models", "answer", "`json.loads` of it", *PHASES, "sum (+open)", "CLI `catalog sync`", "peak RSS (phases)",
-                          "peak RSS (CLI)", "SQL statements open/fetch/parse/diff/store/render"], rows))
-        out += ["", f"Times: best of {report.machine['repeat']} fresh processes. Peak RSS: ru_maxrss of the process "
-                f"(interpreter + imports ≈ {mib(next(iter(report.sizes.values()))['rss_after_imports_kib'])} of it). "
-                f"`open` (lock + schema check) is counted in the sum, not a phase. httpx, jinja2 and alembic, "
-                f"which open/fetch/render import lazily, are imported before the clocks start "
-                f"({ms(next(iter(report.sizes.values()))['lazy_import_seconds'])} once per process; "
-                f"the CLI column pays it).", ""]
+            rows.append(
+                [
+                    f"{n:,}",
+                    human_bytes(s["body_bytes"]),
+                    ms(s.get("json_loads")),
+                    *(ms(b.get(p)) for p in PHASES),
+                    ms(s["sum_seconds"]),
+                    ms(min(s["cli_first"])),
+                    mib(s["maxrss_kib"]),
+                    mib(s["cli_maxrss_kib"]),
+                    " / ".join(str(stm.get(p, "-")) for p in ("open", *PHASES)),
+                ]
+            )
+        out.append(
+            table(
+                [
+                    "models",
+                    "answer",
+                    "`json.loads` of it",
+                    *PHASES,
+                    "sum (+open)",
+                    "CLI `catalog sync`",
+                    "peak RSS (phases)",
+                    "peak RSS (CLI)",
+                    "SQL statements open/fetch/parse/diff/store/render",
+                ],
+                rows,
+            )
+        )
+        out += [
+            "",
+            f"Times: best of {report.machine['repeat']} fresh processes. Peak RSS: ru_maxrss of the process "
+            f"(interpreter + imports ≈ {mib(next(iter(report.sizes.values()))['rss_after_imports_kib'])} of it). "
+            f"`open` (lock + schema check) is counted in the sum, not a phase. httpx, jinja2 and alembic, "
+            f"which open/fetch/render import lazily, are imported before the clocks start "
+            f"({ms(next(iter(report.sizes.values()))['lazy_import_seconds'])} once per process; "
+            f"the CLI column pays it).",
+            "",
+        ]
     if linear:
         out += ["### Linearity", ""]
-        out.append(table(["what", f"{linear[0]['ref']:,} models", f"{linear[0]['top']:,} models", "ratio", "goal", ""],
-                         [[r["what"], ms(r["low"]), ms(r["high"]), f"{r['ratio']:.1f}" if r["ratio"] else "n/a",
-                           f"<= {r['allowed']:g}", r["verdict"]] for r in linear]))
+        out.append(
+            table(
+                ["what", f"{linear[0]['ref']:,} models", f"{linear[0]['top']:,} models", "ratio", "goal", ""],
+                [
+                    [
+                        r["what"],
+                        ms(r["low"]),
+                        ms(r["high"]),
+                        f"{r['ratio']:.1f}" if r["ratio"] else "n/a",
+                        f"<= {r['allowed']:g}",
+                        r["verdict"],
+                    ]
+                    for r in linear
+                ],
+            )
+        )
         if linear[0]["verdict"] == "INFO":
             out += ["", "The goal is stated for 5,000 → 50,000 models; these sizes are shown for information."]
         out.append("")
@@ -930,53 +1293,123 @@ def markdown(report: Report, linear: list[dict]) -> str:
         rows = []
         for n, r in sorted(report.resync.items()):
             s = report.sizes.get(n, {})
-            rows.append([f"{n:,}", ms(r["first_median"]), f"{ms(r['resync_median'])} (×{len(r['resyncs'])})",
-                         f"{r['ratio']:.2f}", f"{ms(min(s['cli_first'])) if s else '-'} → {ms(min(s['cli_second'])) if s else '-'}",
-                         f"{r['first_statements']} / {r['resync_statements']}",
-                         ", ".join(f"{t} +{d}" for t, d in r["rows_added"].items() if d) or "none",
-                         "n/a" if r["render_na"] else f"{len(r['rewritten'])} of {len(r['files'])}",
-                         f"{r['growth_per_run']:.0f} B"])
-        out.append(table(["models", "first sync", "resync (median)", f"ratio (goal ≤ {RESYNC_GOAL})", "CLI first → second",
-                          "SQL first / resync", "rows added", "files rewritten", "db growth per run"], rows))
-        out += ["", "First sync: median of fresh registries; resync: median of runs of the same bytes into the last "
-                "one. Growth is (db + wal after a checkpoint) / runs; SQLite grows in whole 4 KiB pages, so a few "
-                "runs fit in pages already allocated.", ""]
+            rows.append(
+                [
+                    f"{n:,}",
+                    ms(r["first_median"]),
+                    f"{ms(r['resync_median'])} (×{len(r['resyncs'])})",
+                    f"{r['ratio']:.2f}",
+                    f"{ms(min(s['cli_first'])) if s else '-'} → {ms(min(s['cli_second'])) if s else '-'}",
+                    f"{r['first_statements']} / {r['resync_statements']}",
+                    ", ".join(f"{t} +{d}" for t, d in r["rows_added"].items() if d) or "none",
+                    "n/a" if r["render_na"] else f"{len(r['rewritten'])} of {len(r['files'])}",
+                    f"{r['growth_per_run']:.0f} B",
+                ]
+            )
+        out.append(
+            table(
+                [
+                    "models",
+                    "first sync",
+                    "resync (median)",
+                    f"ratio (goal ≤ {RESYNC_GOAL})",
+                    "CLI first → second",
+                    "SQL first / resync",
+                    "rows added",
+                    "files rewritten",
+                    "db growth per run",
+                ],
+                rows,
+            )
+        )
+        out += [
+            "",
+            "First sync: median of fresh registries; resync: median of runs of the same bytes into the last "
+            "one. Growth is (db + wal after a checkpoint) / runs; SQLite grows in whole 4 KiB pages, so a few "
+            "runs fit in pages already allocated.",
+            "",
+        ]
     g = report.git
     if g:
         out += ["### Backfill of the 54 real captures: `catalog import --git` vs `git-history file`", ""]
         if "skipped" in g:
             out += [f"Skipped: {g['skipped']}.", ""]
         else:
-            out.append(table(["tool", "best wall", "all runs (wall)", "CPU user+sys (best)", "database size"], [
-                ["`catalog import --git ... --no-render`", ms(min(g["ours"])), ", ".join(ms(t) for t in g["ours"]),
-                 ms(min(g["ours_cpu"])), human_bytes(g["ours_bytes"])],
-                [f"`git-history file` ({g['git_history_version']})", ms(min(g["theirs"])),
-                 ", ".join(ms(t) for t in g["theirs"]), ms(min(g["theirs_cpu"])), human_bytes(g["theirs_bytes"])],
-                ["floor: the blobs from one `git cat-file --batch` + `json.loads` of each, one process",
-                 ms(min(g["floor"])), ", ".join(ms(t) for t in g["floor"]), "-", "-"],
-            ]))
-            out += ["", f"Ratio ours/floor: {g['floor_ratio']:.2f} (goal ≤ {GIT_FLOOR_GOAL}); "
-                    f"ratio ours/theirs: {g['ratio']:.3f} (goal ≤ {GIT_GOAL}). {g['commits']} commits; ours: "
-                    f"\"{g['ours_summary']}\". git-history keeps every model (free or not), ours only free ones.", ""]
+            out.append(
+                table(
+                    ["tool", "best wall", "all runs (wall)", "CPU user+sys (best)", "database size"],
+                    [
+                        [
+                            "`catalog import --git ... --no-render`",
+                            ms(min(g["ours"])),
+                            ", ".join(ms(t) for t in g["ours"]),
+                            ms(min(g["ours_cpu"])),
+                            human_bytes(g["ours_bytes"]),
+                        ],
+                        [
+                            f"`git-history file` ({g['git_history_version']})",
+                            ms(min(g["theirs"])),
+                            ", ".join(ms(t) for t in g["theirs"]),
+                            ms(min(g["theirs_cpu"])),
+                            human_bytes(g["theirs_bytes"]),
+                        ],
+                        [
+                            "floor: the blobs from one `git cat-file --batch` + `json.loads` of each, one process",
+                            ms(min(g["floor"])),
+                            ", ".join(ms(t) for t in g["floor"]),
+                            "-",
+                            "-",
+                        ],
+                    ],
+                )
+            )
+            out += [
+                "",
+                f"Ratio ours/floor: {g['floor_ratio']:.2f} (goal ≤ {GIT_FLOOR_GOAL}); "
+                f"ratio ours/theirs: {g['ratio']:.3f} (goal ≤ {GIT_GOAL}). {g['commits']} commits; ours: "
+                f'"{g["ours_summary"]}". git-history keeps every model (free or not), ours only free ones.',
+                "",
+            ]
     s = report.startup
     if s:
         out += ["### Start-up", ""]
-        out.append(table(["command", f"best of {report.machine['startup_repeat']}", "heavy packages imported"], [
-            ["`python -c pass` (floor)", ms(s["python"]), "-"],
-            ["`catalog --help`", ms(s["help"]), ", ".join(s["help_heavy"]) or "none"],
-            [f"`catalog models --db small.db --format json` ({SMALL_REGISTRY} models)", ms(s["models"]),
-             ", ".join(s["models_heavy"]) or "none"],
-        ]))
+        out.append(
+            table(
+                ["command", f"best of {report.machine['startup_repeat']}", "heavy packages imported"],
+                [
+                    ["`python -c pass` (floor)", ms(s["python"]), "-"],
+                    ["`catalog --help`", ms(s["help"]), ", ".join(s["help_heavy"]) or "none"],
+                    [
+                        f"`catalog models --db small.db --format json` ({SMALL_REGISTRY} models)",
+                        ms(s["models"]),
+                        ", ".join(s["models_heavy"]) or "none",
+                    ],
+                ],
+            )
+        )
         if s["help"] > HELP_GOAL_S:
-            out += ["", "Slowest top-level imports of `catalog --help` (cumulative): "
-                    + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in s["help_top"])]
+            out += [
+                "",
+                "Slowest top-level imports of `catalog --help` (cumulative): "
+                + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in s["help_top"]),
+            ]
         out.append("")
     h = report.health
     if h:
         out += ["### Health sample under one deadline", ""]
-        out.append(table(["models", "server delay per call", "concurrency", "wall", "bound (calls / concurrency x delay)",
-                          "one at a time"], [[h["models"], ms(h["delay"]), h["concurrency"], ms(h["wall"]),
-                                              ms(h["bound"]), ms(h["serial"])]]))
+        out.append(
+            table(
+                [
+                    "models",
+                    "server delay per call",
+                    "concurrency",
+                    "wall",
+                    "bound (calls / concurrency x delay)",
+                    "one at a time",
+                ],
+                [[h["models"], ms(h["delay"]), h["concurrency"], ms(h["wall"]), ms(h["bound"]), ms(h["serial"])]],
+            )
+        )
         out.append("")
     out += ["### Checks", ""]
     out.append(table(["check", "goal", "measured", ""], [[c.name, c.goal, c.value, c.verdict] for c in report.checks]))
@@ -999,10 +1432,16 @@ def machine_facts(opts) -> dict:
     except OSError:
         cpu = platform.processor() or "unknown"
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "sqlalchemy": sqlalchemy.__version__,
-        "catalog": catalog.__version__, "command": " ".join(["python", "tests/benchmarks/run.py", *sys.argv[1:]]),
-        "repeat": opts.repeat, "startup_repeat": opts.startup_repeat,
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "catalog": catalog.__version__,
+        "command": " ".join(["python", "tests/benchmarks/run.py", *sys.argv[1:]]),
+        "repeat": opts.repeat,
+        "startup_repeat": opts.startup_repeat,
     }
 
 
@@ -1012,12 +1451,21 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--quick", action="store_true", help="sizes 1000,5000, one repetition, fewer resyncs")
     p.add_argument("--repeat", type=int, help="fresh processes per size and first syncs (default 3; quick 1)")
     p.add_argument("--resyncs", type=int, help="resyncs per size (default 20; quick 5)")
-    p.add_argument("--resync-budget", type=float, default=60.0, help="stop resyncing a size after this many seconds (at least 3 runs)")
+    p.add_argument(
+        "--resync-budget",
+        type=float,
+        default=60.0,
+        help="stop resyncing a size after this many seconds (at least 3 runs)",
+    )
     p.add_argument("--git-repeat", type=int, help="runs of each backfill tool (default 3; quick 1)")
     p.add_argument("--startup-repeat", type=int, help="start-up runs per command (default 10; quick 3)")
     p.add_argument("--git-history", metavar="PATH", help="the git-history executable")
-    p.add_argument("--only", choices=("sizes", "resync", "git", "startup", "health"), action="append",
-                   help="run only this part (repeatable)")
+    p.add_argument(
+        "--only",
+        choices=("sizes", "resync", "git", "startup", "health"),
+        action="append",
+        help="run only this part (repeatable)",
+    )
     p.add_argument("--json", metavar="PATH", type=Path, help="also write every number as JSON here")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
     p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -1026,7 +1474,9 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     opts = p.parse_args(argv)
     quick = opts.quick
-    opts.sizes = sorted({int(s) for s in opts.sizes.split(",")}) if opts.sizes else list(QUICK_SIZES if quick else DEFAULT_SIZES)
+    opts.sizes = (
+        sorted({int(s) for s in opts.sizes.split(",")}) if opts.sizes else list(QUICK_SIZES if quick else DEFAULT_SIZES)
+    )
     opts.repeat = opts.repeat or (1 if quick else 3)
     opts.resyncs = opts.resyncs or (5 if quick else 20)
     opts.git_repeat = opts.git_repeat or (1 if quick else 3)
