@@ -26,7 +26,9 @@ class VersionAction(argparse.Action):
     tens of milliseconds that no other command should pay at start-up."""
 
     def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show program's version number and exit")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show program's version number and exit"
+        )
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
         import catalog

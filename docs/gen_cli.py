@@ -59,8 +59,8 @@ def walk(
 ) -> Iterator[tuple[tuple[str, ...], str, argparse.ArgumentParser]]:
     """Every command below `parser`, depth first, as (path, one-line help, parser)."""
     for name, sub_help, sub in subcommands(parser):
-        yield path + (name,), sub_help, sub
-        yield from walk(sub, path + (name,))
+        yield (*path, name), sub_help, sub
+        yield from walk(sub, (*path, name))
 
 
 def one_line(text: str | None) -> str:
@@ -183,8 +183,8 @@ def section(path: tuple[str, ...], help_: str, parser: argparse.ArgumentParser) 
     if children:
         out += ["| Command | What it does |", "|---|---|"]
         for name, sub_help, _ in children:
-            anchor = "-".join(path + (name,))
-            out.append(f"| [`{' '.join(path + (name,))}`](#{anchor}) | {cell(sub_help)} |")
+            anchor = "-".join((*path, name))
+            out.append(f"| [`{' '.join((*path, name))}`](#{anchor}) | {cell(sub_help)} |")
         out.append("")
     if positionals:
         out += ["| Argument | Description |", "|---|---|"]
@@ -206,7 +206,7 @@ def section(path: tuple[str, ...], help_: str, parser: argparse.ArgumentParser) 
         out.append("")
     extra = notes(parser)
     if extra:
-        out += extra + [""]
+        out += [*extra, ""]
     if parser.epilog:
         if raw:
             out += ["```text", parser.epilog.strip("\n"), "```", ""]

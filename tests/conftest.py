@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from fakeapi import fake_api  # noqa: F401  (the fixture, for every test module)
 
 REPO = Path(__file__).resolve().parents[1]

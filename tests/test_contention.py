@@ -8,6 +8,7 @@ fake API alternates two answers and watches how many syncs are inside a fetch at
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -195,7 +196,7 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
     assert [r[0] for r in runs] == ["ok"] * total
     assert [r[1] for r in runs] == [payload_hash(body) for body in answer.served]
     # Runs do not overlap (times have 1-s precision, so equal neighbours are fine).
-    for before, after in zip(runs, runs[1:]):
+    for before, after in itertools.pairwise(runs):
         assert after[2] >= before[3], (before, after)
     final = {m for (m,) in rows(db, "SELECT id FROM models WHERE is_free")}
     assert sorted(final) == free_sets[(total - 1) % 2]

@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from fakeapi import catalog_doc, model
 
 from catalog.jobs.sync import payload_hash
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GENERATED = ("free-model-pool.json", "free-model-pool.ts", "free-models.md")
 WATCHED = ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg")  # generated too
 VERSION_COLUMNS = (
@@ -143,7 +143,7 @@ class Trials:
         for hour, name in enumerate(("B", "A", "B"), 1):
             clock = time.monotonic()
             proc = self.start(name, T0 + timedelta(hours=hour))
-            out, err = proc.communicate(timeout=60)
+            _out, err = proc.communicate(timeout=60)
             durations.append(time.monotonic() - clock)
             assert proc.returncode == 0, err
         self.current, self.ok_runs = "B", 4
@@ -161,7 +161,7 @@ class Trials:
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             killed = True
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         if not killed or proc.returncode != -signal.SIGKILL:  # it finished before the kill
             assert proc.returncode == 0, err
             killed = False
@@ -188,7 +188,7 @@ class Trials:
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.001)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         killed = proc.returncode == -signal.SIGKILL
         if not killed:
             assert proc.returncode == 0, err
@@ -273,6 +273,6 @@ def test_a_temporary_file_left_by_a_killed_render_is_cleaned_up(cli, tmp_path):
     for name in GENERATED:  # named like catalog.write's temporary files, by a process now gone
         (trials.out / f".{name}.{killed_writer.pid}.x1y2z3.tmp").write_text("half a fil")
     proc = trials.start("B", T0 + timedelta(hours=1))
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert leftovers(trials.out) == []

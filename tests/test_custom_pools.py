@@ -9,11 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from catalog.errors import CatalogError
-from catalog.config.loader import load_config, parse_config
-from catalog.config.pools import POOL_NAMES, PoolConfig
-from catalog.output.pools import build_pools
 from test_pools import SEED_LIKE, decision, model, snapshot
 from test_render import (  # noqa: F401  (registry, tsc: fixtures)
     NEWEST,
@@ -25,6 +20,11 @@ from test_render import (  # noqa: F401  (registry, tsc: fixtures)
     section,
     tsc,
 )
+
+from catalog.config.loader import load_config, parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
+from catalog.errors import CatalogError
+from catalog.output.pools import build_pools
 
 SEED = snapshot(*SEED_LIKE)
 

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import rows
@@ -68,7 +68,7 @@ def test_crontab_weekdays_mean_what_cron_means(expr, weekdays):
 def test_a_sunday_cron_fires_on_sunday():
     # APScheduler 3 alone reads "0" as Monday; the trigger we build must not.
     trigger = make_trigger(every=None, cron="30 9 * * 0", jitter=None)
-    now = datetime(2026, 1, 21, tzinfo=timezone.utc)  # a Wednesday
+    now = datetime(2026, 1, 21, tzinfo=UTC)  # a Wednesday
     fire = trigger.get_next_fire_time(None, now)
     assert (fire.weekday(), fire.hour, fire.minute) == (6, 9, 30)
     assert fire.utcoffset() == timedelta(0)
@@ -220,7 +220,7 @@ def test_daemon_process_records_runs_survives_a_failure_and_stops_on_sigterm(tmp
         fake_api.serve(good)
         wait_until(lambda: run_statuses(db)[-1:] == ["ok"] and "failed" in run_statuses(db), 30, proc)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -141,7 +142,7 @@ def test_calendar_specs_fire_once_per_period(every):
     stamps = re.findall(r"(?:Next elapse|Iter\. #\d+|Iteration #\d+): \w+ (\S+ \S+)", result.stdout)
     times = [datetime.fromisoformat(stamp) for stamp in stamps]
     assert len(times) == 4
-    assert {later - earlier for earlier, later in zip(times, times[1:])} == {period}
+    assert {later - earlier for earlier, later in itertools.pairwise(times)} == {period}
 
 
 def test_calendar_is_none_where_a_calendar_cannot_repeat_evenly():
@@ -168,9 +169,9 @@ def test_cron_schedules(every, pattern):
     assert match, fields
     numbers = [int(n) for n in match.groups()]
     if every == "15m":
-        assert [b - a for a, b in zip(numbers, numbers[1:])] == [15, 15, 15] and numbers[0] < 15
+        assert [b - a for a, b in itertools.pairwise(numbers)] == [15, 15, 15] and numbers[0] < 15
     if every == "6h":
-        assert [b - a for a, b in zip(numbers[1:], numbers[2:])] == [6, 6, 6] and numbers[1] < 6
+        assert [b - a for a, b in itertools.pairwise(numbers)] == [6, 6, 6] and numbers[1] < 6
 
 
 def test_cron_minutes_are_stable_per_registry_and_spread_across_registries():

@@ -1,6 +1,7 @@
+from fakeapi import model
+
 from catalog.ingest.diff import compute, is_mass_removal
 from catalog.ingest.normalize import normalize
-from fakeapi import model
 
 
 def cat(*entries):

@@ -49,8 +49,8 @@ def commands(parser: argparse.ArgumentParser, prefix=("catalog",)):
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                yield prefix + (name,), sub
-                yield from commands(sub, prefix + (name,))
+                yield (*prefix, name), sub
+                yield from commands(sub, (*prefix, name))
 
 
 def has_subcommands(parser: argparse.ArgumentParser) -> bool:

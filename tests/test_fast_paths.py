@@ -117,7 +117,7 @@ def test_data_environment_reads_what_jinja_s_getattr_reads():
 
 def test_the_line_breaks_are_what_splitlines_breaks_at_plus_a_tab():
     breaks = {chr(c) for c in range(0x3000) if len(f"a{chr(c)}b".splitlines()) == 2}
-    assert LINE_BREAKS == breaks | {"\t"}
+    assert breaks | {"\t"} == LINE_BREAKS
 
 
 # parse_size as it was: every pattern searched in turn ("30b-a3b", "8x7b", "70b"), a size being

@@ -11,22 +11,22 @@ import math
 import random
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 
 import pytest
 
-from catalog.ingest.normalize import ModelRecord
-from catalog.output.health_view import availability_views, health_facts, health_views
-from catalog.output.modelfacts import first_word, matching_glob
 from catalog.config.loader import parse_config
 from catalog.config.pools import POOL_NAMES, PoolConfig
+from catalog.ingest.normalize import ModelRecord
 from catalog.output import scoring
+from catalog.output.health_view import availability_views, health_facts, health_views
+from catalog.output.modelfacts import first_word, matching_glob
 from catalog.output.pools import Decision, admits, build_pools
 from catalog.output.selectors import LEFT_OUT, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, ProbeRecord, Snapshot
 
-T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 24, 8, 0, tzinfo=UTC)
 STEMS = (
     "gemma",
     "llama",

@@ -11,10 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from conftest import rows
@@ -30,8 +31,8 @@ from fakeapi import (
     short_body,
 )
 
-from catalog.ingest import fetch as fetch_mod
 from catalog.errors import EXIT_LOCKED
+from catalog.ingest import fetch as fetch_mod
 
 BASE = [
     model("google/gemma-3-27b-it:free", context_length=131072),
@@ -40,7 +41,7 @@ BASE = [
     model("openai/gpt-4o", prompt="0.0000025", completion="0.00001"),
 ]
 # What a faulty sync must not have stored: had it succeeded, this would change the data.
-CHANGED = BASE + [model("deepseek/deepseek-r1-0528:free")]
+CHANGED = [*BASE, model("deepseek/deepseek-r1-0528:free")]
 ERROR = "catalog: error: "
 RETRY_WARNING = "failed: "  # "catalog: GET <url> failed: <why>; retrying in 0.5 s (attempt 2 of 5)"
 
@@ -274,7 +275,7 @@ FAULTS = [
     Fault("not-utf8", reply(b'{"data": [{"id": "caf\xe9/x:free"}]}'), ("not UTF-8",)),
     Fault(
         "mass-removal",
-        reply(catalog_doc(BASE[3:] + [model("x/paid", prompt="1", completion="1")])),
+        reply(catalog_doc([*BASE[3:], model("x/paid", prompt="1", completion="1")])),
         ("would remove 3 of the 3 free models", "--allow-mass-removal"),
     ),
     Fault("redirect-loop", redirect("/api/v1/models"), ("redirected more than 5 times",), (6, 6)),
@@ -399,7 +400,7 @@ def test_a_known_model_turned_malformed_is_kept_not_removed(cli, fake_api, tmp_p
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api.url).code == 0
     broken = {**BASE[0], "pricing": ["0", "0"]}
-    fake_api.serve(catalog_doc([broken] + BASE[1:]))
+    fake_api.serve(catalog_doc([broken, *BASE[1:]]))
     done = sync(cli, fake_api.url)
     assert done.code == 0 and "-0 removed" in done.out and "1 entries skipped" in done.out, done.err
     assert rows(tmp_path / "reg.db", "SELECT is_free FROM models WHERE id = ?", BASE[0]["id"]) == [(1,)]
@@ -409,7 +410,7 @@ def test_duplicate_ids_first_entry_wins_with_a_warning(cli, fake_api, tmp_path):
     db = tmp_path / "reg.db"
     first = model("dup/model:free", context_length=32768, name="Dup: first")
     second = model("dup/model:free", context_length=999, name="Dup: second")
-    fake_api.serve(catalog_doc(BASE + [first, second, dict(second, name="Dup: third")]))
+    fake_api.serve(catalog_doc([*BASE, first, second, dict(second, name="Dup: third")]))
     done = sync(cli, fake_api.url)
     assert done.code == 0, done.err
     assert "4 free" in done.out and "2 entries skipped" in done.out
@@ -491,7 +492,7 @@ def unprivileged_prefix() -> list[str] | None:
         probe.write_text("x")
         probe.chmod(0o444)
         done = subprocess.run(
-            prefix + [sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True, timeout=60
+            [*prefix, sys.executable, "-c", f"open({str(probe)!r}, 'a')"], capture_output=True, timeout=60
         )
     return prefix if done.returncode != 0 else None
 
@@ -511,8 +512,8 @@ def test_read_only_registry_fails_with_one_clear_line(cli, fake_api, tmp_path, w
         tmp_path.chmod(0o555)
     try:
         done = subprocess.run(
-            prefix
-            + [
+            [
+                *prefix,
                 sys.executable,
                 "-m",
                 "catalog",

@@ -5,9 +5,8 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC
 from pathlib import Path
-
-import pytest
 
 from conftest import capture_time, captures
 from fakeapi import catalog_doc, model
@@ -208,12 +207,12 @@ def test_charts_from_the_real_captures_are_byte_identical_across_replays(tmp_pat
 
 
 def test_chart_geometry_is_pure_and_handles_the_edges():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from catalog.output.charts import count_chart, nice_max, timeline_chart
     from catalog.registry.history import Period
 
-    t = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    t = datetime(2026, 1, 10, tzinfo=UTC)
     assert [nice_max(n) for n in (0, 1, 7, 33, 87, 400)] == [(1, 1), (1, 1), (8, 2), (40, 10), (100, 25), (400, 100)]
     one = count_chart([(t, 5)])  # a single run: a flat line a day wide, labelled
     assert one["current"]["count"] == 5 and one["line"].count("H") == 1

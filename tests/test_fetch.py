@@ -6,17 +6,12 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import httpx
 import pytest
-
-from catalog import __version__
-from catalog.ingest import fetch as fetch_mod
-from catalog.errors import FetchError
-from catalog.ingest.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file, redact_url
 from fakeapi import (  # noqa: F401  (fake_api is a fixture)
     catalog_doc,
     error_reply,
@@ -29,6 +24,11 @@ from fakeapi import (  # noqa: F401  (fake_api is a fixture)
     reset_mid_body,
     short_body,
 )
+
+from catalog import __version__
+from catalog.errors import FetchError
+from catalog.ingest import fetch as fetch_mod
+from catalog.ingest.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file, redact_url
 
 KEY = "sk-or-v1-CANARY0123456789abcdef"
 DOC = catalog_doc([model("vendor/a:free"), model("vendor/b", prompt="0.000001", completion="0.000002")])
@@ -90,12 +90,12 @@ def fails(fn, *args, **kwargs) -> str:
 
 def test_success_returns_body_source_and_time(fake_api):
     fake_api.serve(DOC)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     got = fetch(fake_api.url, timeout=5)
     assert isinstance(got, Fetched)
     assert json.loads(got.body) == DOC
     assert got.source == fake_api.url
-    assert got.received_at.tzinfo is not None and before <= got.received_at <= datetime.now(timezone.utc)
+    assert got.received_at.tzinfo is not None and before <= got.received_at <= datetime.now(UTC)
     [request] = fake_api.requests
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert request["method"] == "GET" and request["path"] == "/api/v1/models"
@@ -172,7 +172,7 @@ def test_429_retry_after_honoured_then_success(fake_api, sleeps):
 
 
 def test_503_retry_after_http_date(fake_api, sleeps):
-    server_now = datetime(2026, 1, 24, 8, 0, 0, tzinfo=timezone.utc)
+    server_now = datetime(2026, 1, 24, 8, 0, 0, tzinfo=UTC)
     # The wait is counted from the server's Date, not from our clock.
     headers = {
         "Date": format_datetime(server_now, usegmt=True),
@@ -367,13 +367,13 @@ def test_retries_stop_at_deadline(clock):
 
 
 def test_retry_after_capped(clock):
-    transport, seen = mock(httpx.Response(429, headers={"Retry-After": "90"}), httpx.Response(200, content=b"[]"))
+    transport, _seen = mock(httpx.Response(429, headers={"Retry-After": "90"}), httpx.Response(200, content=b"[]"))
     assert fetch(URL, timeout=100, transport=transport).body == b"[]"
     assert clock.sleeps == [fetch_mod.RETRY_AFTER_CAP]
 
 
 def test_retry_after_past_deadline_openrouter_message(clock):
-    transport, seen = mock(httpx.Response(429, headers={"Retry-After": "120"}))
+    transport, _seen = mock(httpx.Response(429, headers={"Retry-After": "120"}))
     message = fails(fetch, URL, timeout=30, transport=transport)
     assert message == (
         "OpenRouter rate-limited the request (HTTP 429) and asked to wait 120 s, past the 30 s timeout; try again later"
@@ -382,7 +382,7 @@ def test_retry_after_past_deadline_openrouter_message(clock):
 
 
 def test_retry_after_http_date_from_mock(clock):
-    date = datetime(2026, 1, 24, 8, 0, 0, tzinfo=timezone.utc)
+    date = datetime(2026, 1, 24, 8, 0, 0, tzinfo=UTC)
     headers = {
         "Date": format_datetime(date, usegmt=True),
         "Retry-After": format_datetime(date + timedelta(seconds=7), usegmt=True),
@@ -406,7 +406,7 @@ def test_unparsable_retry_after_falls_back_to_backoff(clock):
 
 def test_transport_errors_retried(clock):
     request = httpx.Request("GET", URL)
-    transport, seen = mock(
+    transport, _seen = mock(
         httpx.ConnectError("refused", request=request),
         httpx.ReadTimeout("timed out", request=request),
         httpx.RemoteProtocolError("peer closed", request=request),
@@ -462,7 +462,7 @@ def test_api_error_message_in_400(clock):
     ],
 )
 def test_parse_retry_after(value, expected):
-    now = datetime(2026, 1, 24, 8, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 24, 8, 0, 0, tzinfo=UTC)
     assert parse_retry_after(value, now) == expected
 
 
@@ -477,13 +477,13 @@ def test_redact_url():
 def test_read_file_is_received_now_whatever_its_mtime(tmp_path):
     path = tmp_path / "answer.json"
     path.write_bytes(DOC_BYTES)
-    stamp = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(2026, 1, 24, 8, 0, tzinfo=UTC).timestamp()
     os.utime(path, (stamp, stamp))
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     got = read_file(path)
     assert got.body == DOC_BYTES
     assert got.source == f"file:{path}"
-    assert before <= got.received_at <= datetime.now(timezone.utc)
+    assert before <= got.received_at <= datetime.now(UTC)
 
 
 def test_read_file_missing(tmp_path):

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ENDPOINTS, rows
 from fakeapi import Trickle, catalog_doc, endpoint, endpoints_doc, endpoints_path, error_reply, hang, model, reply
 

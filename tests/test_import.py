@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import capture_time, captures, rows
 from fakeapi import catalog_doc, model
 

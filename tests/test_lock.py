@@ -106,9 +106,8 @@ def test_other_urls_lock_a_file_named_by_their_hash(tmp_path, monkeypatch):
 
 def test_a_second_sync_fails_at_once_naming_the_holder(db, holders):
     holder = holders(db)
-    with pytest.raises(LockedError) as caught:
-        with registry_lock(db):
-            pytest.fail("took a lock that another process holds")
+    with pytest.raises(LockedError) as caught, registry_lock(db):
+        pytest.fail("took a lock that another process holds")
     message = str(caught.value)
     assert message.startswith(f"another sync is running (pid {holder.pid}, since ")
     assert "--wait SECONDS" in message
@@ -145,17 +144,15 @@ def test_a_stale_note_is_not_reported_as_the_holder(db, holders):
     path = lock_path(db)
     path.write_text(json.dumps({"pid": dead.pid, "since": "2026-01-01T00:00:00Z", "host": socket.gethostname()}))
     holders(path, HOLD_SILENTLY)
-    with pytest.raises(LockedError) as caught:
-        with registry_lock(db):
-            pass
+    with pytest.raises(LockedError) as caught, registry_lock(db):
+        pass
     assert str(caught.value) == "another sync is running; try again later or pass --wait SECONDS"
 
 
 def test_wait_gives_up_after_the_deadline(db, holders):
     holder = holders(db)
-    with pytest.raises(LockedError) as caught:
-        with registry_lock(db, wait=0.2):
-            pass
+    with pytest.raises(LockedError) as caught, registry_lock(db, wait=0.2):
+        pass
     assert str(caught.value).startswith(f"another sync is still running after 0.2 s (pid {holder.pid}")
 
 
@@ -213,7 +210,7 @@ def test_two_syncs_started_together_never_both_run(db, fake_api):
         assert f"another sync is running (pid {winner.pid}, since " in err
         assert fake_api.wait_for_requests(1, timeout=30)  # the winner reaches the API...
         answer.gate.set()
-        out, err = winner.communicate(timeout=30)
+        _out, err = winner.communicate(timeout=30)
         assert winner.returncode == 0, err
         assert len(fake_api.requests) == 1  # ...and it alone did
     finally:

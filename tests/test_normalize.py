@@ -1,10 +1,10 @@
 import json
 
 import pytest
+from fakeapi import model
 
 from catalog.errors import PayloadError
 from catalog.ingest.normalize import ModelRecord, is_free, normalize, parse_payload, vendor_of
-from fakeapi import model
 
 
 @pytest.mark.parametrize(

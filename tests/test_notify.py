@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from catalog.errors import MassRemovalError
 from conftest import rows
 from fakeapi import catalog_doc, model
 from receiver import HANG, receiver  # noqa: F401  (the fixture)
+
+from catalog.errors import MassRemovalError
 
 BASE = [model("google/gemma-3-27b-it:free"), model("qwen/qwen3-coder:free", context_length=262144)]
 NEW = model("mistralai/devstral-2512:free")
@@ -216,8 +216,8 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
     ],
 )
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path, body, message):
-    from catalog.errors import CatalogError
     from catalog.config.loader import load_config
+    from catalog.errors import CatalogError
 
     with pytest.raises(CatalogError) as err:
         load_config(config(tmp_path, body))
@@ -246,8 +246,8 @@ def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path):
     import socket
     import threading
 
-    from catalog.watch.notify_send import Message, send
     from catalog.config.watch import Target
+    from catalog.watch.notify_send import Message, send
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

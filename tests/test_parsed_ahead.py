@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import capture_time, captures, rows
 
-from catalog.ingest.answers import answers_from_files, parsed_ahead
 from catalog.errors import FetchError
+from catalog.ingest.answers import answers_from_files, parsed_ahead
 from catalog.jobs.importer import import_answers
 from catalog.settings import Settings
-from conftest import capture_time, captures, rows
 
 HISTORY = (
     "SELECT e.observed_at, e.model_id, e.kind, e.reason, e.field, e.old, e.new FROM events e ORDER BY e.id",

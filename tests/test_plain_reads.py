@@ -12,9 +12,8 @@ from dataclasses import fields
 
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, model
 
-from catalog.registry import health_reads
 from catalog.ingest.normalize import ModelRecord
-from catalog.registry import readonly, reads
+from catalog.registry import health_reads, readonly, reads
 from catalog.registry.db import write_engine
 
 IDS = ["a/one:free", "b/two:free", "c/three:free", "d/four:free"]
@@ -131,7 +130,7 @@ class Interleaved(sqlite3.Connection):
 def test_a_snapshot_stays_at_its_run_when_a_sync_commits_while_it_reads(cli, fake_api, tmp_path):
     db = str(tmp_path / "reg.db")
     first = [model(i) for i in IDS]
-    for doc in (first, first[1:] + [model(IDS[0], context_length=1024)]):
+    for doc in (first, [*first[1:], model(IDS[0], context_length=1024)]):
         fake_api.serve(catalog_doc(doc))
         assert cli("sync", "--db", db, "--api-url", fake_api.url, "--no-render", "--no-health").code == 0
     fake_api.serve(catalog_doc(first[1:]))  # the next sync removes IDS[0]

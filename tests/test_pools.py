@@ -4,20 +4,20 @@ caps, limits) and config validation. Snapshots are built by hand; nothing touche
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from catalog.errors import CatalogError
-from catalog.ingest.normalize import ModelRecord
 from catalog.config.loader import load_config, parse_config
 from catalog.config.pools import POOL_NAMES, PoolConfig
+from catalog.errors import CatalogError
+from catalog.ingest.normalize import ModelRecord
 from catalog.output.modelfacts import expires_soon, parse_size, size_of
 from catalog.output.pools import build_pools
 from catalog.state import FreeModel, Snapshot
 
-T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 24, 8, 0, tzinfo=UTC)
 
 
 def model(
@@ -298,7 +298,7 @@ def test_signals_raise_and_lower_the_rank():
 
 
 def test_streak_is_measured_against_the_registry_time_not_the_clock():
-    old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    old = datetime(2020, 1, 1, tzinfo=UTC)
     snap = snapshot(model("v/a-27b:free", "A 27B", since_days=3, observed=old), observed=old)
     streak = {s.name: s for s in build_pools(snap, PoolConfig()).pools["SMALL"][0].signals}["streak"]
     assert streak.points == 2.0  # log2(1 + 3 days), however long ago 2020 is

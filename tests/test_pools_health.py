@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from test_pools import T0, model, snapshot
+
 from catalog.config.loader import parse_config
 from catalog.config.pools import PoolConfig
 from catalog.output.pools import build_pools
 from catalog.state import ModelHealth, ProbeRecord
-
-from test_pools import T0, model, snapshot
 
 SMALL_A, SMALL_B = "a/alpha-8b:free", "b/beta-8b:free"
 

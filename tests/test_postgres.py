@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import rows
@@ -113,16 +113,15 @@ def test_wait_and_db_upgrade_share_the_lock(pg_url, tmp_path):
 def test_a_write_transaction_needs_the_lock_still_held(pg_url):
     from sqlalchemy import text
 
-    from catalog.registry.db import writer
     from catalog.errors import RegistryError
+    from catalog.registry.db import writer
 
     with writer(pg_url) as engine:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_unlock_all()"))  # as if the lock were lost
             conn.commit()
-        with pytest.raises(RegistryError, match="no longer holds the lock"):
-            with engine.begin() as conn:
-                conn.execute(text("SELECT 1"))
+        with pytest.raises(RegistryError, match="no longer holds the lock"), engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
 
 
 def test_the_open_version_guard_refuses_a_second_open_version(cli, db_url, answer_file):
@@ -133,14 +132,8 @@ def test_the_open_version_guard_refuses_a_second_open_version(cli, db_url, answe
     from catalog.registry.store import versions
 
     assert cli("sync", "--db", db_url, "--from-file", answer_file(DOC), "--no-render").code == 0
-    with writer(db_url) as engine:
-        with pytest.raises(IntegrityError):
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(versions).values(
-                        model_id="a/one:free", valid_from_run=1, valid_from=datetime.now(timezone.utc)
-                    )
-                )
+    with writer(db_url) as engine, pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(versions).values(model_id="a/one:free", valid_from_run=1, valid_from=datetime.now(UTC)))
 
 
 # ---------------------------------------------------------------- read-only queries
@@ -262,7 +255,7 @@ def test_import_backfills_postgresql_and_skips_what_it_has(cli, pg_url, answer_f
 
 
 def test_a_live_sync_behind_the_registry_is_recorded_at_its_time(cli, db_url, answer_file):
-    future = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+    future = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     first = cli(
         "sync", "--db", db_url, "--from-file", answer_file(DOC), "--observed-at", format_time(future), "--no-render"
     )
@@ -300,7 +293,7 @@ def test_a_live_sync_behind_the_registry_is_recorded_at_its_time(cli, db_url, an
 def test_from_file_is_observed_when_synced_not_at_its_mtime(cli, db_url, answer_file):
     path = answer_file(DOC)
     os.utime(path, (0, 0))
-    before = format_time(datetime.now(timezone.utc))
+    before = format_time(datetime.now(UTC))
     assert cli("sync", "--db", db_url, "--from-file", path, "--no-render").code == 0
     status = cli("status", "--db", db_url, "--format", "json").json()
     assert status["last_ok"]["observed_at"] >= before and status["clock_skew_seconds"] == 0
@@ -335,10 +328,10 @@ def test_wide_integers_nul_and_long_text_store_alike(cli, db_url, answer_file):
 
 
 def test_migrations_match_the_tables_and_0003_goes_both_ways(db_url):
-    from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from alembic import command
     from catalog.registry.db import writer
     from catalog.registry.migrate import alembic_config
     from catalog.registry.schema import Base

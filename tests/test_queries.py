@@ -1,11 +1,10 @@
 """Reading commands end to end: models, changes, history in every format, on fixtures and real captures."""
 
 import csv
-import re
 import io
+import re
 
 import pytest
-
 from conftest import capture_time, captures
 from fakeapi import catalog_doc, model
 

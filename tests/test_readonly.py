@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from catalog.commands import cli_query
-from catalog.registry import readonly
 from catalog.errors import QueryError, RegistryError
+from catalog.registry import readonly
 
 REPO = Path(__file__).resolve().parents[1]
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -306,7 +306,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         pytest.skip("running as root without setpriv: cannot drop privileges to test permissions")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     probe = subprocess.run(
-        prefix + [sys.executable, "-c", "import catalog.registry.readonly"],
+        [*prefix, sys.executable, "-c", "import catalog.registry.readonly"],
         env=env,
         cwd="/",
         capture_output=True,
@@ -330,7 +330,7 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
             "print(json.dumps(conn.execute('SELECT id FROM models ORDER BY id').fetchall()))\n"
         )
         result = subprocess.run(
-            prefix + [sys.executable, "-c", code, str(path)],
+            [*prefix, sys.executable, "-c", code, str(path)],
             env=env,
             cwd="/",
             capture_output=True,
@@ -342,8 +342,8 @@ def test_wal_registry_in_an_unwritable_folder_as_an_unprivileged_user():
         assert fingerprint(path.parent) == before  # no -shm, no -wal, same bytes
         # Without the fallback SQLite refuses outright: proof that this setup is the hard case.
         plain = subprocess.run(
-            prefix
-            + [
+            [
+                *prefix,
                 sys.executable,
                 "-c",
                 "import sqlite3, sys\n"

@@ -16,23 +16,23 @@ import string
 import subprocess
 import tempfile
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from catalog.errors import RenderError
-from catalog.ingest.normalize import ModelRecord, normalize, parse_payload
-from catalog.config.loader import parse_config
-from catalog.config.pools import POOL_NAMES, PoolConfig
-from catalog.output.pools import build_pools
-from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_string
-from catalog.output.render import generate, render_files
-from catalog.state import EventRecord, FreeModel, Snapshot
-from catalog.output.write import write_files
 from conftest import NEWEST, REPO, WITH_ROUTERS
 
-T0 = datetime(2026, 1, 24, 8, 0, tzinfo=timezone.utc)
+from catalog.config.loader import parse_config
+from catalog.config.pools import POOL_NAMES, PoolConfig
+from catalog.errors import RenderError
+from catalog.ingest.normalize import ModelRecord, normalize, parse_payload
+from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_string
+from catalog.output.pools import build_pools
+from catalog.output.render import generate, render_files
+from catalog.output.write import write_files
+from catalog.state import EventRecord, FreeModel, Snapshot
+
+T0 = datetime(2026, 1, 24, 8, 0, tzinfo=UTC)
 
 
 def model(mid, name=None, *, ctx=131072, inputs=("text",), params=(), since_days=10, expires=None):
@@ -294,8 +294,8 @@ def test_ts_comment_is_one_safe_line():
 # ---------------------------------------------------------------- rendering
 
 
-def render_all(snap: Snapshot, *, lang="en", cfg=PoolConfig(), templates_dir=None) -> dict[str, str]:
-    return render_files(snap, lang=lang, templates_dir=templates_dir, pools=build_pools(snap, cfg))
+def render_all(snap: Snapshot, *, lang="en", cfg: PoolConfig | None = None, templates_dir=None) -> dict[str, str]:
+    return render_files(snap, lang=lang, templates_dir=templates_dir, pools=build_pools(snap, cfg or PoolConfig()))
 
 
 def test_files_and_the_generated_line():
@@ -434,7 +434,7 @@ def test_a_broken_template_is_one_line_naming_it(tmp_path):
         render_all(snapshot(*BASIC), templates_dir=tmp_path)
     assert "free-model-pool.ts.j2 line 2" in str(info.value) and "\n" not in str(info.value)
     (tmp_path / "free-model-pool.ts.j2").write_text("{% for %}\n", encoding="utf-8")
-    with pytest.raises(RenderError, match="free-model-pool.ts.j2 line 1"):
+    with pytest.raises(RenderError, match=r"free-model-pool\.ts\.j2 line 1"):
         render_all(snapshot(*BASIC), templates_dir=tmp_path)
 
 
@@ -515,7 +515,7 @@ def test_file_names_must_be_plain(tmp_path):
 def test_a_bad_config_is_a_render_error(tmp_path):
     bad = tmp_path / "catalog.toml"
     bad.write_text("[pools]\ncap = 'x'\n", encoding="utf-8")
-    with pytest.raises(RenderError, match="`pools.cap`"):
+    with pytest.raises(RenderError, match=r"`pools\.cap`"):
         generate(snapshot(*BASIC), out_dir=tmp_path / "out", config_path=bad)
     assert not (tmp_path / "out").exists()
 

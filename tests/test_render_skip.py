@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fakeapi import catalog_doc, model
 
 from catalog.output import render
-from fakeapi import catalog_doc, model
 
 ANSWER = [
     model("a/alpha-8b:free", supported_parameters=["tools"]),

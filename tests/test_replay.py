@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
-
 from conftest import all_captures, capture_time
 
 

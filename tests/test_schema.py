@@ -22,7 +22,6 @@ def test_migrations_match_the_tables(tmp_path):
 
 def test_an_older_registry_is_upgraded_by_sync(cli, tmp_path, answer_file):
     from alembic import command
-
     from catalog.registry.db import write_engine
     from catalog.registry.migrate import alembic_config
 
@@ -73,4 +72,4 @@ def test_views_answer_the_documented_questions(cli, tmp_path, answer_file):
 def test_the_readers_head_revision_is_the_scripts_head():
     from catalog.registry import migrate
 
-    assert migrate.HEAD_REVISION == migrate.head_revision()
+    assert migrate.head_revision() == migrate.HEAD_REVISION

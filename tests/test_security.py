@@ -74,7 +74,7 @@ def test_api_key_never_appears_anywhere(cli, fake_api, tmp_path, monkeypatch, cl
     secret_url = fake_api.url.replace("http://", f"http://user:{URL_CANARY}@")
     fake_api.serve(error_reply(500, "down"))
     assert run(secret_url, "-v").code == 1
-    fake_api.serve(catalog_doc(BASE[:2] + [model("new/model:free")]))
+    fake_api.serve(catalog_doc([*BASE[:2], model("new/model:free")]))
     assert run(secret_url, "-v").code == 0
     # What the readers show of the registry.
     for args in (("changes",), ("models", "--all"), ("history", BASE[0]["id"])):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakeapi import catalog_doc, model
@@ -22,7 +22,7 @@ def sync(cli, answer_file):
     """A real sync from a saved answer, observed `ago` before now."""
 
     def run(ago: timedelta | None, doc=DOC):
-        when = [] if ago is None else ["--observed-at", iso(datetime.now(timezone.utc) - ago)]
+        when = [] if ago is None else ["--observed-at", iso(datetime.now(UTC) - ago)]
         result = cli("sync", "--db", "catalog.db", "--from-file", answer_file(doc), "--no-render", *when)
         assert result.code == 0, result.err
 
@@ -77,8 +77,8 @@ def test_json_shows_last_ok_last_failed_and_the_data_age(cli, sync):
     assert doc["free_count"] == 2
     assert 30 * 60 <= doc["data_age_seconds"] < 60 * 60
     assert doc["max_age_seconds"] == 3600 and doc["stale"] is False
-    observed = datetime.strptime(doc["last_ok"]["observed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert timedelta(minutes=29) < datetime.now(timezone.utc) - observed < timedelta(minutes=31)
+    observed = datetime.strptime(doc["last_ok"]["observed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(minutes=29) < datetime.now(UTC) - observed < timedelta(minutes=31)
 
 
 def test_a_later_success_clears_the_failure_count(cli, sync):

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from conftest import rows
-from fakeapi import catalog_doc, error_reply, model, reply
+from fakeapi import catalog_doc, error_reply, model
 
 BASE = [
     model("google/gemma-3-27b-it:free", context_length=131072),
@@ -67,10 +67,10 @@ def test_first_then_changed_sync(cli, fake_api, tmp_path, db_url):
 def test_removed_and_returned_with_time_travel(cli, fake_api, db_url):
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api, "--observed-at", "2026-01-01T00:00Z", db=db_url).code == 0
-    fake_api.serve(catalog_doc(BASE[1:3] + [model("openai/gpt-4o", prompt="1", completion="1")]))
+    fake_api.serve(catalog_doc([*BASE[1:3], model("openai/gpt-4o", prompt="1", completion="1")]))
     out = sync(cli, fake_api, "--observed-at", "2026-01-02T00:00Z", db=db_url)
     assert "-1 removed" in out.out
-    fake_api.serve(catalog_doc(BASE[:2] + [model("qwen/qwen3-coder:free", prompt="0.5", completion="1")]))
+    fake_api.serve(catalog_doc([*BASE[:2], model("qwen/qwen3-coder:free", prompt="0.5", completion="1")]))
     out = sync(cli, fake_api, "--observed-at", "2026-01-03T00:00Z", db=db_url)
     assert "1 returned" in out.out and "-0 removed" in out.out  # :free suffix keeps qwen free
 
@@ -92,13 +92,14 @@ def test_removed_and_returned_with_time_travel(cli, fake_api, db_url):
 def test_unchanged_answer_adds_only_a_run_row(cli, fake_api, tmp_path, db_url):
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api, db=db_url).code == 0
-    counts = lambda: [
-        rows(db_url, f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")
-    ]  # noqa: E731
+
+    def counts() -> list[int]:
+        return [rows(db_url, f"select count(*) from {t}")[0][0] for t in ("runs", "models", "model_versions", "events")]
+
     before = counts()
     again = sync(cli, fake_api, db=db_url)
     assert again.code == 0 and "+0 added" in again.out and "3 free" in again.out
-    assert counts() == [before[0] + 1] + before[1:]
+    assert counts() == [before[0] + 1, *before[1:]]
 
 
 def test_dry_run_writes_nothing(cli, fake_api, tmp_path):
@@ -157,7 +158,7 @@ def test_malformed_entries_are_skipped_with_a_warning(cli, fake_api, tmp_path, d
     fake_api.serve(catalog_doc(BASE))
     assert sync(cli, fake_api, db=db_url).code == 0
     broken = dict(BASE[0], context_length="131072")
-    fake_api.serve(catalog_doc([broken, {"id": 12}] + BASE[1:]))
+    fake_api.serve(catalog_doc([broken, {"id": 12}, *BASE[1:]]))
     out = sync(cli, fake_api, db=db_url)
     assert out.code == 0 and "3 free" in out.out and "2 entries skipped" in out.out and "-0 removed" in out.out
     assert "skipped entry #0 (google/gemma-3-27b-it:free)" in out.err

@@ -13,19 +13,19 @@ import pty
 import re
 import select
 import struct
-import time
-import unicodedata
 import subprocess
 import sys
 import tempfile
 import termios
+import time
+import unicodedata
 from pathlib import Path
 
 import pytest
-
-from catalog.display import formats, term
 from fakeapi import catalog_doc, model
 from test_import import needs_git, scraped_repo
+
+from catalog.display import formats, term
 
 REPO = Path(__file__).resolve().parents[1]
 LONG_ID = "cognitivecomputations/dolphin-mistral-24b-venice-edition-preview:free"  # 69 characters
@@ -211,7 +211,7 @@ def test_wide_shows_every_column_whole(registry, columns):
     assert any(LONG_ID in line for line in lines(out))
     assert "Google: Gemma 3 27B (free) 通义千问" in out
     code, out, _ = run(["models", "--db", registry, "--all", "--wide"], columns=columns)
-    assert header(out) == WIDE_HEADERS + ["free", "last_seen", "left_at", "left_why", "removals"]
+    assert header(out) == [*WIDE_HEADERS, "free", "last_seen", "left_at", "left_why", "removals"]
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
@@ -283,10 +283,10 @@ def test_no_escape_codes_with_no_color(registry, how):
         ["models"],
         ["pools"],
     ):
-        code, out, _ = run([*command, "--db", registry, *flag], env=how.get("env"))
+        _, out, _ = run([*command, "--db", registry, *flag], env=how.get("env"))
         assert "\x1b" not in out
         assert len(lines(out)) > 2
-    code, out, _ = run(["changes", "--db", registry], env={"NO_COLOR": ""})  # set but empty: colour
+    _code, out, _ = run(["changes", "--db", registry], env={"NO_COLOR": ""})  # set but empty: colour
     assert "\x1b[32m" in out
 
 
@@ -393,7 +393,7 @@ def plain_text(value) -> str:
 def display_slices(line: str, starts: list[int]) -> list[str]:
     """The cells of a table line cut at display columns `starts` (wide characters take two)."""
     cells, column, current = [], 0, ""
-    bounds = starts[1:] + [10**9]
+    bounds = [*starts[1:], 10**9]
     for ch in line:
         if column >= bounds[len(cells)]:
             cells.append(current)
@@ -443,7 +443,7 @@ def test_the_json_csv_and_markdown_of_every_reader_hold_the_registry_s_rows(cli,
         assert json.loads(cli(command, "--db", registry, "--format", "json").out) == expected, command
         text_rows = [[plain_text(row[n]) for n in names] for row in expected]
         got_csv = list(csv.reader(io.StringIO(cli(command, "--db", registry, "--format", "csv").out, newline="")))
-        assert got_csv == [names] + text_rows, command
+        assert got_csv == [names, *text_rows], command
         md = cli(command, "--db", registry, "--format", "markdown").out.splitlines()
         assert md[0] == "| " + " | ".join(names) + " |" and md[1] == "| " + " | ".join(["---"] * len(names)) + " |"
         assert md[2:] == ["| " + " | ".join(cells) + " |" for cells in text_rows], command

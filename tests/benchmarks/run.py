@@ -466,8 +466,7 @@ def render_status() -> str | None:
 def import_lazy_modules() -> float:
     """Import what open/fetch/render import on first use: a once-per-process cost, timed apart."""
     clock = time.perf_counter()
-    import alembic.command, alembic.config, alembic.runtime.migration, alembic.script  # noqa: E401, F401
-    import httpx, jinja2  # noqa: E401, F401
+    import httpx  # noqa: F401
 
     return time.perf_counter() - clock
 
@@ -475,15 +474,15 @@ def import_lazy_modules() -> float:
 def worker_phases(spec: dict) -> dict:
     """One first sync into a new registry, phase by phase, in run_once's order."""
     clock = time.perf_counter()
-    from catalog.registry import reads, store
     from catalog.gcpause import paused_gc
+    from catalog.ingest.entries import read_catalog
     from catalog.jobs import sync
     from catalog.output.refresh import render_snapshot
-    from catalog.times import now_utc
+    from catalog.registry import reads, store
     from catalog.registry.db import open_registry
     from catalog.registry.lock import registry_lock
-    from catalog.ingest.entries import read_catalog
     from catalog.settings import Settings
+    from catalog.times import now_utc
 
     no_render = render_status()
     import_seconds = time.perf_counter() - clock
@@ -1022,7 +1021,7 @@ def linearity_checks(report: Report) -> list[dict]:
     sizes = sorted(report.sizes)
     if len(sizes) < 2:
         return []
-    ref = LINEAR_REF if LINEAR_REF in sizes and LINEAR_REF != sizes[-1] else sizes[0]
+    ref = LINEAR_REF if LINEAR_REF in sizes and sizes[-1] != LINEAR_REF else sizes[0]
     top = sizes[-1]
     allowed = LINEAR_FACTOR * top / ref
     rated = (ref, top) == (LINEAR_REF, 50000)  # the goal; other spans are for information
