@@ -17,8 +17,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RegistryError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000
 PG_SCHEMES = ("postgresql", "postgres")
@@ -96,7 +101,7 @@ class SQLiteRules:
         return self.path is None or self.path.exists()
 
     @contextmanager
-    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
         """The sync lock held, and an engine to write with, for the `with` block."""
         from catalog.registry.lock import registry_lock
 
@@ -107,11 +112,11 @@ class SQLiteRules:
             finally:
                 engine.dispose()
 
-    def unlocked_engine(self, purpose: str):
+    def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row): SQLite serializes writers itself."""
         return self.write_engine()
 
-    def write_engine(self):
+    def write_engine(self) -> Engine:
         from sqlalchemy import create_engine, event
         from sqlalchemy.pool import NullPool
 
@@ -120,7 +125,7 @@ class SQLiteRules:
         engine = create_engine(url_of(self.db), poolclass=NullPool)
 
         @event.listens_for(engine, "connect")
-        def on_connect(dbapi_conn, _record):
+        def on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # Manage transactions ourselves: pysqlite's implicit BEGIN breaks transactional DDL.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
@@ -131,19 +136,19 @@ class SQLiteRules:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def on_begin(conn):
+        def on_begin(conn: Connection) -> None:
             # Take the write lock up front so a transaction never fails half-way on a busy database.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 
-    def read_engine(self, *, timeout: float | None):
+    def read_engine(self, *, timeout: float | None) -> Engine:
         from catalog.registry.readonly import sqlalchemy_engine
 
         return sqlalchemy_engine(self.db, timeout=timeout)
 
     @contextmanager
-    def query_connection(self) -> Iterator:
+    def query_connection(self) -> Iterator[sqlite3.Connection]:
         """A plain sqlite3 connection that cannot write: the query commands skip SQLAlchemy."""
         from catalog.registry import readonly
 
@@ -153,7 +158,7 @@ class SQLiteRules:
         finally:
             conn.close()
 
-    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
         from catalog.registry import readonly
 
@@ -200,7 +205,7 @@ class PostgresRules:
             return has_table(conn, "alembic_version")
 
     @contextmanager
-    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
         from catalog.registry import pglock
 
         engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
@@ -209,19 +214,19 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def unlocked_engine(self, purpose: str):
+    def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""
         from catalog.registry import pgconnect
 
         return pgconnect.write_engine(self.url, application_name=f"catalog {purpose}")
 
-    def read_engine(self, *, timeout: float | None):
+    def read_engine(self, *, timeout: float | None) -> Engine:
         from catalog.registry import pgconnect
 
         return pgconnect.read_engine(self.url, timeout=timeout)
 
     @contextmanager
-    def query_connection(self) -> Iterator:
+    def query_connection(self) -> Iterator[Connection]:
         """A READ ONLY SQLAlchemy connection: a server registry needs the driver anyway."""
         engine = self.read_engine(timeout=None)
         try:
@@ -230,7 +235,7 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
         from catalog.registry import pgquery
 
@@ -246,7 +251,8 @@ def registry_error(exc: BaseException, db: str) -> BaseException:
     """Map driver errors to one actionable line; CatalogErrors and non-database errors pass through."""
     from sqlalchemy.exc import DBAPIError
 
-    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    # A DBAPIError wraps the driver's error (its orig, never None when SQLAlchemy raises one).
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     if isinstance(exc, CatalogError) or not (isinstance(exc, DBAPIError) or _is_driver_error(original)):
         return exc  # not a database problem: let it surface as what it is
     where = describe(db)
