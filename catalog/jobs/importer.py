@@ -19,7 +19,8 @@ from catalog.ingest.answers import Answer
 from catalog.jobs.sync import payload_hash, record_failure, store_answer
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads
-from catalog.registry.db import registry_error, writer
+from catalog.registry.db import writer
+from catalog.registry.engines import registry_error
 from catalog.settings import Settings
 from catalog.times import now_utc
 

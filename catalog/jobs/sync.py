@@ -19,7 +19,8 @@ from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads, store
-from catalog.registry.db import read_connection, registry_error, registry_exists, writer
+from catalog.registry.db import read_connection, registry_exists, writer
+from catalog.registry.engines import registry_error
 from catalog.settings import Settings
 from catalog.times import format_time, now_utc
 
