@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from catalog.registry import health_store
 from catalog.registry.db import read_connection
-from catalog.registry.engines import describe
 from catalog.registry.health_reads import load_health
+from catalog.registry.locations import describe
 from catalog.registry.reads import free_ids
 from catalog.registry.schema import Run
 from catalog.times import day_start, now_utc

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from catalog.errors import UsageError
 from catalog.registry.engines import (  # noqa: F401  (the public names)
     SQLiteRules,
-    describe,
+    one_line_errors,
     registry_error,
     rules_for,
-    url_of,
 )
+from catalog.registry.locations import describe, url_of  # noqa: F401  (the public names)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -46,18 +46,6 @@ def open_registry(db: str) -> Engine:
 
 def registry_exists(db: str) -> bool:
     return rules_for(db).exists()
-
-
-@contextmanager
-def one_line_errors(db: str) -> Iterator[None]:
-    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
-    try:
-        yield
-    except Exception as exc:
-        mapped = registry_error(exc, db)
-        if mapped is exc:
-            raise
-        raise mapped from exc
 
 
 @contextmanager

@@ -16,64 +16,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RegistryError, UsageError
+from catalog.registry.locations import PG_SCHEMES, describe, scheme_of, sqlite_path, url_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000
-PG_SCHEMES = ("postgresql", "postgres")
-PG_DRIVER_HINT = "PostgreSQL needs its driver: pip install 'openrouter-free-catalog[postgres]'"
-
-
-def scheme_of(db: str) -> str:
-    """`sqlite`, `postgresql`, … for a URL; `sqlite` for a plain path."""
-    if "://" not in db:
-        return "sqlite"
-    return db.partition("://")[0].split("+", 1)[0].lower()
-
-
-def sqlite_path(db: str) -> Path | None:
-    """The file behind a path or a SQLAlchemy sqlite URL; None for other URLs and in-memory ones."""
-    if "://" not in db:
-        return Path(db).expanduser() if db and db != ":memory:" else None
-    if scheme_of(db) != "sqlite":
-        return None
-    rest = db.partition("://")[2]
-    # sqlite:///rel.db -> "/rel.db" after the authority (empty); sqlite:////abs.db -> "//abs.db".
-    if not rest.startswith("/"):
-        return None
-    database = rest[1:].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return Path(database).expanduser()
-
-
-def url_of(db: str) -> str:
-    """A path or a SQLAlchemy URL -> a SQLAlchemy URL (paths become absolute sqlite URLs;
-    `postgresql://` and `postgres://` mean psycopg 3, the driver of the `[postgres]` extra)."""
-    if "://" not in db:
-        return f"sqlite:///{Path(db).expanduser().resolve()}"
-    scheme, _, rest = db.partition("://")
-    if scheme.lower() in PG_SCHEMES:
-        return f"postgresql+psycopg://{rest}"
-    return db
-
-
-def describe(db: str) -> str:
-    """How to name the registry in a message: the path, or the URL without its password."""
-    if "://" not in db:
-        return db
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(db).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: name its scheme only, it may hold a password
-        return f"{scheme_of(db)}://…"
 
 
 def rules_for(db: str) -> SQLiteRules | PostgresRules:
@@ -237,14 +189,27 @@ class PostgresRules:
 
     def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
-        from catalog.registry import pgquery
+        from catalog.registry import pgquery  # psycopg and SQLAlchemy: only for PostgreSQL registries
 
-        return pgquery.run(self.db, sql, params, timeout=timeout)
+        with one_line_errors(self.db):
+            return pgquery.run(self.db, sql, params, timeout=timeout)
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
         from catalog.registry import pgconnect
 
         return pgconnect.error(original, where)
+
+
+@contextmanager
+def one_line_errors(db: str) -> Iterator[None]:
+    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = registry_error(exc, db)
+        if mapped is exc:
+            raise
+        raise mapped from exc
 
 
 def registry_error(exc: BaseException, db: str) -> BaseException:

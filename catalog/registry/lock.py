@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import LockedError, RegistryError
-from catalog.registry.engines import sqlite_path
+from catalog.registry.locations import sqlite_path
 from catalog.times import format_time, parse_time
 
 log = logging.getLogger("catalog")

@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RegistryError
+from catalog.registry.locations import PG_DRIVER_HINT, describe
 
 if TYPE_CHECKING:
     import psycopg
@@ -36,8 +37,6 @@ def driver() -> ModuleType:
     try:
         import psycopg
     except ImportError:
-        from catalog.registry.engines import PG_DRIVER_HINT
-
         raise RegistryError(PG_DRIVER_HINT) from None
     return psycopg
 
@@ -74,8 +73,6 @@ def write_engine(url: str, *, application_name: str) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from catalog.registry.engines import describe
-
     def creator() -> psycopg.Connection[tuple[Any, ...]]:
         return connect(url, application_name=application_name, where=describe(url))
 
@@ -86,8 +83,6 @@ def read_engine(url: str, *, timeout: float | None) -> Engine:
     """An engine whose transactions are READ ONLY, with statement_timeout from `timeout`."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
-
-    from catalog.registry.engines import describe
 
     def creator() -> psycopg.Connection[tuple[Any, ...]]:
         conn = connect(url, application_name="catalog reader", where=describe(url))

@@ -43,14 +43,13 @@ ORDER BY rolname LIMIT 1
 def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Columns and every row of one read-only statement, as a reader role."""
     from catalog.registry import migrate
-    from catalog.registry.db import one_line_errors
-    from catalog.registry.engines import describe, url_of
+    from catalog.registry.locations import describe, url_of
     from catalog.registry.pgconnect import read_engine
     from catalog.registry.readonly import unique_names
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
-        with one_line_errors(db), engine.connect() as conn:
+        with engine.connect() as conn:
             # psycopg's own connection, in a READ ONLY transaction from its first statement
             raw = cast("psycopg.Connection[tuple[Any, ...]]", conn.connection.driver_connection)
             refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
@@ -127,7 +126,7 @@ def reader_sql(db: str, role: str, schema: str = "public") -> str:
     """SQL that creates ROLE as a login role that can only read the registry in `schema`."""
     from sqlalchemy.engine import make_url
 
-    from catalog.registry.engines import url_of
+    from catalog.registry.locations import url_of
 
     if not role or len(role.encode()) > 63 or "\0" in role:
         raise UsageError("ROLE must be 1 to 63 bytes (a PostgreSQL role name)")

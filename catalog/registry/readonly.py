@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import QueryError, RegistryError
-from catalog.registry.engines import sqlite_path
+from catalog.registry.locations import sqlite_path
 
 if TYPE_CHECKING:
     import sqlalchemy
