@@ -112,7 +112,7 @@ class Explanations(Mapping[str, list[Decision]]):
 @dataclass(frozen=True)
 class Pools:
     pools: dict[str, list[PoolEntry]]
-    explanations: Mapping[str, list[Decision]]  # per pool: chosen, cut, left out, missing
+    explanations: Explanations  # per pool: chosen, cut, left out, missing
     profiles: dict[str, Profile] = field(default_factory=dict)
     config: PoolConfig = field(default_factory=PoolConfig)
 
