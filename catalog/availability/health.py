@@ -88,7 +88,7 @@ def sample_from_answer(model_id: str, doc: Any) -> Sample:
     )
 
 
-def _rank(endpoint: dict[str, Any]) -> tuple:
+def _rank(endpoint: dict[str, Any]) -> tuple[float, float, float, float]:
     """Best first: highest status, then highest recent uptime, then lowest latency."""
     status = _integer(endpoint.get("status"))
     uptime = _number(endpoint.get("uptime_last_30m"))

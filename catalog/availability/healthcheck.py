@@ -13,11 +13,15 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
 from catalog.errors import one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
 from catalog.ingest.urls import endpoints_url
+
+if TYPE_CHECKING:  # httpx is imported lazily, by the functions that call it
+    import httpx
 
 log = logging.getLogger("catalog.health")
 
@@ -33,7 +37,7 @@ def sample_models(
     api_key: str | None = None,
     timeout: float = 30.0,
     concurrency: int = DEFAULT_CONCURRENCY,
-    transport=None,
+    transport: httpx.BaseTransport | None = None,
     on_done: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
     """One sample per id, in the order given, all within `timeout` seconds."""
@@ -60,7 +64,7 @@ def sample_models(
         return list(pool.map(one, ids))
 
 
-def _sample_one(client, model_id: str, api_url: str, deadline: float, secrets: list[str]) -> Sample:
+def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: float, secrets: list[str]) -> Sample:
     import httpx
 
     if is_router(model_id):  # nothing to ask: a router lists no endpoints of its own
@@ -96,8 +100,9 @@ class _TooLarge(Exception):
     pass
 
 
-def _read(response, deadline: float) -> bytes:
-    chunks, size = [], 0
+def _read(response: httpx.Response, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > MAX_BODY:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import one_line
+
+if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it
+    import httpx
 
 OUTCOMES = (
     "ok",
@@ -64,9 +67,10 @@ def request_body(model_id: str) -> dict[str, Any]:
 
 def classify_error(status: int, doc: Any) -> tuple[str, str]:
     """(outcome, detail) for a non-2xx answer, from its `{"error": {...}}` body when there is one."""
-    error = doc.get("error") if isinstance(doc, dict) else None
-    error = error if isinstance(error, dict) else {}
-    meta = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
+    found = doc.get("error") if isinstance(doc, dict) else None
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
+    metadata = error.get("metadata")
+    meta: dict[str, Any] = metadata if isinstance(metadata, dict) else {}
     message = error.get("message") if isinstance(error.get("message"), str) else ""
     low = " ".join(f"{message} {meta.get('raw') or ''}".lower().split())  # real messages break lines
     detail = one_line(message, 200) if message else f"HTTP {status}"
@@ -140,7 +144,9 @@ def read_event(data: str, state: StreamState, now: float) -> None:
             state.error = 'the answer ended with finish_reason "error"'
 
 
-def stream_outcome(lines: Iterable[str], started: float, deadline: float, clock=None) -> Outcome:
+def stream_outcome(
+    lines: Iterable[str], started: float, deadline: float, clock: Callable[[], float] | None = None
+) -> Outcome:
     """Read SSE lines (comments are keep-alives) to the end, or to the first error."""
     clock = clock or monotonic
     state = StreamState()
@@ -180,7 +186,7 @@ def _ms(when: float | None, started: float) -> float | None:
 # ---------------------------------------------------------------- one probe over HTTP
 
 
-def probe_once(client, url: str, model_id: str, timeout: float) -> Outcome:
+def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
     """POST one streamed completion; every failure is an Outcome, never an exception."""
     import httpx
 
@@ -201,7 +207,7 @@ def probe_once(client, url: str, model_id: str, timeout: float) -> Outcome:
         return Outcome("error", None, None, _ms(monotonic(), started), one_line(f"{type(exc).__name__}: {exc}", 160))
 
 
-def _error_doc(response) -> Any:
+def _error_doc(response: httpx.Response) -> Any:
     head = b""
     for chunk in response.iter_bytes():
         head += chunk

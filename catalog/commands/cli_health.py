@@ -43,7 +43,7 @@ SAMPLE_COLUMNS = (
 PROBE_COLUMNS = ("model_id", "outcome", "http_status", "ttft_ms", "total_ms", "at", "detail")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("health", help="measured health of the free models (--refresh takes a new sample)")
     cliutil.add_common(p)
     p.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model's samples, oldest first")

@@ -7,14 +7,18 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.commands import cliutil
 from catalog.errors import EXIT_FAILED, EXIT_OK, CatalogError
 
+if TYPE_CHECKING:
+    from catalog.config.watch import NotifyConfig
+
 PENDING_COLUMNS = ("id", "target", "kind", "run_id", "observed_at", "created_at", "attempts", "last_error")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "notify",
         help="test the notification targets, or list the notifications waiting to be delivered",
@@ -33,13 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_notify)
 
 
-def notify_config(args: argparse.Namespace):
+def notify_config(args: argparse.Namespace) -> NotifyConfig:
     from catalog.config.loader import load_config
 
     return load_config(args.config).watch.notify
 
 
-def targets_of(args: argparse.Namespace):
+def targets_of(args: argparse.Namespace) -> NotifyConfig:
     notify = notify_config(args)
     if not notify.targets:
         raise CatalogError("no notification targets: add [[notify.webhook]] or [[notify.apprise]] to catalog.toml")

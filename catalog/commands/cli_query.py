@@ -30,7 +30,7 @@ On PostgreSQL, connect as a reader role (see `catalog db reader-sql ROLE`); othe
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "query",
         help="run read-only SQL against the registry",

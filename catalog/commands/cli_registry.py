@@ -6,14 +6,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.commands import cliutil
 from catalog.durations import duration_arg
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.events import EVENT_KINDS
 
+if TYPE_CHECKING:
+    from catalog.ingest.diff import Change
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="fetch the catalog, record what changed, rebuild the generated files")
     cliutil.add_common(p)
     cliutil.add_source(p)
@@ -109,7 +113,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return report_render_error(result.render_error)
 
 
-def describe_change(change) -> str:
+def describe_change(change: Change) -> str:
     if change.kind == "removed":
         return f"- removed  {change.model_id} ({change.reason})"
     if change.kind == "changed":

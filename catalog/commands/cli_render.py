@@ -7,13 +7,19 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, overload
 
 from catalog.commands import cliutil
 from catalog.errors import EXIT_OK, CatalogError, UsageError
 
+if TYPE_CHECKING:
+    from catalog.display.views import TableOptions
+    from catalog.output.pools import Pools
+    from catalog.registry.history import History
+    from catalog.state import Snapshot
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "render",
         help="rebuild the generated files from the registry (no network)",
@@ -48,7 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_pools)
 
 
-def read_snapshot(args: argparse.Namespace, with_history: bool = False):
+@overload
+def read_snapshot(args: argparse.Namespace, with_history: Literal[False] = False) -> Snapshot: ...
+@overload
+def read_snapshot(args: argparse.Namespace, with_history: Literal[True]) -> tuple[Snapshot, History | None]: ...
+def read_snapshot(args: argparse.Namespace, with_history: bool = False) -> Snapshot | tuple[Snapshot, History | None]:
     from catalog.registry.db import query_connection
     from catalog.registry.history import load_history
     from catalog.registry.reads import load_snapshot
@@ -110,11 +120,11 @@ def cmd_pools(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- output
 
 
-def pool_rows(pools, free: int) -> list[dict]:
+def pool_rows(pools: Pools, free: int) -> list[dict[str, Any]]:
     from catalog.output.filters import tokens
     from catalog.output.selectors import empty_reason
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, entries in pools.pools.items():
         if not entries:  # an empty pool still shows, with why
             why = empty_reason(pools.explanations[name], free)
@@ -134,13 +144,13 @@ def pool_rows(pools, free: int) -> list[dict]:
     return rows
 
 
-def write_table(pools, free: int, table, out: TextIO) -> None:
+def write_table(pools: Pools, free: int, table: TableOptions, out: TextIO) -> None:
     from catalog.display.termtable import print_table
 
     print_table(pool_rows(pools, free), ["pool", "rank", "model", "score", "context", "why"], table, out)
 
 
-def write_explain(pools, free: int, out: TextIO) -> None:
+def write_explain(pools: Pools, free: int, out: TextIO) -> None:
     """Per pool: the chosen models with their score broken down, then the cut and the left out."""
     from catalog.output.filters import clean
     from catalog.output.selectors import empty_reason
@@ -169,10 +179,10 @@ def write_explain(pools, free: int, out: TextIO) -> None:
         out.write("\n")
 
 
-def write_json(pools, explain: bool, free: int, out: TextIO) -> None:
+def write_json(pools: Pools, explain: bool, free: int, out: TextIO) -> None:
     from catalog.output.selectors import empty_reason
 
-    doc: dict = {
+    doc: dict[str, Any] = {
         "config": str(pools.config.source) if pools.config.source else None,
         "pools": {
             name: [

@@ -9,11 +9,15 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from catalog.commands import cliutil
 from catalog.durations import duration_arg, format_age, format_duration
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.events import counts_sentence
+
+if TYPE_CHECKING:
+    from catalog.commands.deploy import Job
 
 log = logging.getLogger("catalog")
 
@@ -21,7 +25,7 @@ HOURLY = timedelta(hours=1)
 UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]+")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     register_schedule(sub)
     register_deploy(sub)
     register_status(sub)
@@ -41,7 +45,7 @@ def seconds_arg(text: str) -> float:
 # --------------------------------------------------------------------------- schedule
 
 
-def register_schedule(sub: argparse._SubParsersAction) -> None:
+def register_schedule(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schedule", help="run sync on a schedule in the foreground (a daemon)")
     cliutil.add_common(p)
     cliutil.add_source(p)
@@ -90,7 +94,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- deploy
 
 
-def register_deploy(sub: argparse._SubParsersAction) -> None:
+def register_deploy(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deploy", help="print or install a systemd timer, or print a crontab line, that runs sync")
     targets = p.add_subparsers(dest="deploy_target", metavar="TARGET", required=True)
 
@@ -137,7 +141,7 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="catalog-sync", metavar="NAME", help="unit / job name (default catalog-sync)")
 
 
-def deploy_job(args: argparse.Namespace):
+def deploy_job(args: argparse.Namespace) -> Job:
     from catalog.commands import deploy
     from catalog.settings import DEFAULT_API_URL, env_api_url
 
@@ -214,7 +218,7 @@ def cmd_deploy_cron(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- status
 
 
-def register_status(sub: argparse._SubParsersAction) -> None:
+def register_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="last successful and failed runs, free count, age of the data")
     cliutil.add_common(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
@@ -258,7 +262,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def notification_line(counts: dict) -> str:
+def notification_line(counts: dict[str, Any]) -> str:
     from catalog.times import format_time
 
     line = f"{counts['pending']} pending, {counts['delivered']} delivered, {counts['expired']} given up"
@@ -268,18 +272,18 @@ def notification_line(counts: dict) -> str:
     return line
 
 
-def print_json(status: dict) -> None:
+def print_json(status: dict[str, Any]) -> None:
     from catalog.display.formats import json_value
 
     print(json.dumps(json_value(status), indent=2, ensure_ascii=False))
 
 
-def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bool = False) -> None:
+def print_table(status: dict[str, Any], age: timedelta | None, now: datetime, no_color: bool = False) -> None:
     from catalog.display import term
     from catalog.display.formats import truncate
     from catalog.times import format_time
 
-    def when(run: dict) -> str:
+    def when(run: dict[str, Any]) -> str:
         moment = run["finished_at"] or run["started_at"]
         return f"#{run['id']} at {format_time(moment)} ({format_age(now - moment)} ago)"
 
@@ -319,7 +323,7 @@ def print_table(status: dict, age: timedelta | None, now: datetime, no_color: bo
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
     lines.append(("probes today", str(status["probes_today"])))
     lines.append(("notifications", notification_line(status["notifications"])))
-    if ok is not None:
+    if ok is not None and age is not None:  # age is None only without an ok run
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))
     if status.get("max_age_seconds") is not None:
         verdict = "STALE" if status["stale"] else "fresh"

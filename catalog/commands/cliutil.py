@@ -9,9 +9,10 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from catalog import errors
 from catalog import settings as defaults
@@ -201,7 +202,7 @@ def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True) 
     parser.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR set, or not a terminal)")
 
 
-def emit(rows: list[dict], columns, args: argparse.Namespace, view: str) -> int:
+def emit(rows: list[dict[str, Any]], columns: Sequence[str], args: argparse.Namespace, view: str) -> int:
     """A reading command's rows, in its --format, shaped at a terminal by its view."""
     from catalog.display.formats import print_rows
     from catalog.display.views import options_from_args
@@ -232,7 +233,10 @@ def db_of(args: argparse.Namespace) -> str:
 
 def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
     """Settings for a sync-like command; attributes a command lacks keep their defaults."""
-    get = lambda name, default=None: getattr(args, name, default)  # noqa: E731
+
+    def get(name: str, default: Any = None) -> Any:  # an option's parsed value, of the option's type
+        return getattr(args, name, default)
+
     return defaults.Settings(
         db=db_of(args),
         api_url=get("api_url") or defaults.env_api_url(),

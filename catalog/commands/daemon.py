@@ -14,9 +14,20 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from catalog.durations import format_duration
 from catalog.errors import CatalogError, LockedError, UsageError
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from apscheduler.events import SchedulerEvent
+    from apscheduler.schedulers.base import BaseScheduler
+    from apscheduler.triggers.base import BaseTrigger
+
+    # What signal.signal() takes and gives back: a function, SIG_DFL/SIG_IGN, or None.
+    SignalHandler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 log = logging.getLogger("catalog")
 
@@ -86,7 +97,7 @@ def run_daemon(
     return 0
 
 
-def make_trigger(*, every: timedelta | None, cron: str | None, jitter: float | None):
+def make_trigger(*, every: timedelta | None, cron: str | None, jitter: float | None) -> BaseTrigger:
     """IntervalTrigger or CronTrigger (UTC); UsageError with one line for a bad schedule."""
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -97,6 +108,7 @@ def make_trigger(*, every: timedelta | None, cron: str | None, jitter: float | N
         if every.total_seconds() <= 0:
             raise UsageError("--every must be longer than zero")
         return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter or None)
+    assert cron is not None  # exactly one of the two is given, and it is not `every`
     fields = crontab_fields(cron)
     try:
         return CronTrigger(
@@ -191,11 +203,11 @@ def _guarded(job: Callable[[], object], stopping: threading.Event) -> None:
             log.info("%s", summary, extra={"fields": {"event": "run", "status": "ok"}})
 
 
-def _listen(scheduler, started: threading.Event) -> None:
+def _listen(scheduler: BaseScheduler, started: threading.Event) -> None:
     """Our own one-liners for scheduler events whose APScheduler warnings we silence."""
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_SCHEDULER_STARTED
 
-    def on_event(event) -> None:
+    def on_event(event: SchedulerEvent) -> None:
         if event.code == EVENT_SCHEDULER_STARTED:
             started.set()
         elif event.code == EVENT_JOB_MAX_INSTANCES:
@@ -214,7 +226,7 @@ def _quiet_apscheduler() -> None:
     theirs.setLevel(logging.WARNING if ours.isEnabledFor(logging.DEBUG) else logging.ERROR)
 
 
-def _stop(scheduler, started: threading.Event) -> None:
+def _stop(scheduler: BaseScheduler, started: threading.Event) -> None:
     """Shut down from a helper thread, not the handler itself: the handler can interrupt the
     scheduler loop while it holds its locks, and shutdown(wait=True) must wait for those."""
     from apscheduler.schedulers import SchedulerNotRunningError
@@ -226,8 +238,10 @@ def _stop(scheduler, started: threading.Event) -> None:
         pass
 
 
-def _install_signal_handlers(stopping: threading.Event, stopper: threading.Thread) -> dict:
-    def on_signal(signum, frame) -> None:
+def _install_signal_handlers(
+    stopping: threading.Event, stopper: threading.Thread
+) -> dict[signal.Signals, SignalHandler]:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         if stopping.is_set():
             log.info("already stopping; waiting for the current run to finish")
             return
@@ -238,6 +252,6 @@ def _install_signal_handlers(stopping: threading.Event, stopper: threading.Threa
     return {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
 
 
-def _restore_signal_handlers(previous: dict) -> None:
+def _restore_signal_handlers(previous: dict[signal.Signals, SignalHandler]) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)

@@ -22,12 +22,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.durations import format_duration
 from catalog.errors import RenderError, UsageError
 from catalog.output.render import builtin_templates_dir
-from catalog.registry.engines import sqlite_path
+from catalog.registry.locations import sqlite_path
 from catalog.registry.lock import lock_path
+
+if TYPE_CHECKING:
+    import jinja2
 
 DEFAULT_NAME = "catalog-sync"
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
@@ -236,7 +240,7 @@ def cron_command(argv: list[str]) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def _environment():
+def _environment() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
@@ -249,7 +253,7 @@ def _environment():
     )
 
 
-def _render(template: str, **values) -> str:
+def _render(template: str, **values: object) -> str:
     import jinja2
 
     try:

@@ -3,6 +3,7 @@ so a typo never silently falls back to a default."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from catalog.errors import CatalogError
@@ -45,11 +46,12 @@ def lowered(value: Any, key: str, where: str) -> tuple[str, ...]:
     return tuple(v.lower() for v in strings(value, key, where))
 
 
-def choice(options: tuple[str, ...]):
+def choice(options: tuple[str, ...]) -> Callable[[Any, str, str], str]:
     def read(value: Any, key: str, where: str) -> str:
         if value not in options:
             raise CatalogError(f"{where}: `{key}` must be one of {', '.join(map(repr, options))}, not {kind(value)}")
-        return value
+        chosen: str = value  # equal to one of the options
+        return chosen
 
     return read
 

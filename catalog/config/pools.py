@@ -7,6 +7,7 @@ typo never silently falls back to a default.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ class PoolRules:
 
     def text(self, key: str, lang: str) -> str | None:
         """title or advice in `lang`, else in the other language; None when neither is set."""
-        en, zh = getattr(self, key), getattr(self, f"{key}_zh")
+        en: str | None = getattr(self, key)
+        zh: str | None = getattr(self, f"{key}_zh")
         return (zh or en) if lang == "zh" else (en or zh)
 
 
@@ -147,7 +149,7 @@ def parse_pool(raw: Any, key: str, where: str) -> PoolRules:
     selectors narrow its own rule further."""
     doc = table(raw, key, where)
     check_keys(doc, {f.name for f in fields(PoolRules)}, f"{key}.", where)
-    readers = {
+    readers: dict[str, Callable[[Any, str, str], Any]] = {  # each field's reader: values of many types
         "pin": strings,
         "exclude": strings,
         "cap": count,

@@ -69,7 +69,7 @@ def print_rows(
     write_rows(rows, columns, fmt, sys.stdout)
 
 
-def _as_tuples(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str]) -> Iterable[tuple]:
+def _as_tuples(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str]) -> Iterable[tuple[Any, ...]]:
     for row in rows:
         if isinstance(row, Mapping):
             yield tuple(row[name] for name in columns)
@@ -118,7 +118,7 @@ def text_value(value: Any) -> str:
 # --- json ---------------------------------------------------------------------------------
 
 
-def _write_json(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
+def _write_json(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
     """An array of objects, one object per line: valid JSON that also greps and diffs well."""
     out.write("[")
     first = True
@@ -132,7 +132,7 @@ def _write_json(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
 # --- csv ------------------------------------------------------------------------------------
 
 
-def _write_csv(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
+def _write_csv(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
     """RFC 4180: CRLF line ends, a header row, quotes only where a field needs them."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
@@ -149,7 +149,7 @@ def markdown_cell(text: str) -> str:
     return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
-def _write_markdown(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
+def _write_markdown(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
     if not columns:
         return
     out.write("| " + " | ".join(markdown_cell(name) for name in columns) + " |\n")
@@ -196,7 +196,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
-def _write_table(rows: Iterable[tuple], columns: list[str], out: TextIO) -> None:
+def _write_table(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
     """Aligned columns under a header and a rule; no rows: the header alone."""
     if not columns:
         return

@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from catalog.display import term
 from catalog.display.formats import text_width, truncate
@@ -29,10 +29,16 @@ from catalog.display.formats import text_width, truncate
 REDRAW_SECONDS = 0.1
 
 
+class Tick(Protocol):
+    """`tick()` or `tick(n)`: n items done (one when not given). Fits an `on_answer()` callback."""
+
+    def __call__(self, n: int = 1) -> None: ...
+
+
 @contextmanager
 def progress(
     label: str, total: int | None = None, unit: str = "", stream: TextIO | None = None, logger: str = "catalog"
-) -> Iterator[Callable[[int], None] | None]:
+) -> Iterator[Tick | None]:
     """Yield a `tick(n=1)` to call per item done, or None when `stream` (stderr) is no terminal."""
     stream = stream or sys.stderr
     if not term.is_terminal(stream):

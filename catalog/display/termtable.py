@@ -118,7 +118,8 @@ def write_fitted(
 def _visible(widths: Sequence[int], width: int) -> list[int]:
     """The widths of the columns that fit on a line of `width` cells: all of them, or the first
     few with the last one narrowed to the edge (its cells then end in "…")."""
-    shown, used = [], 0
+    shown: list[int] = []
+    used = 0
     for w in widths:
         gap = len(TABLE_GAP) if shown else 0
         if used + gap + w <= width:

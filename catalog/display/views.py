@@ -12,10 +12,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.display import term
 from catalog.errors import UsageError
+
+if TYPE_CHECKING:
+    import argparse
 
 # The columns a command shows at a terminal unless given --wide (every column) or --columns.
 # Names are the row's own column names (as in JSON) or a derived column below.
@@ -84,7 +87,7 @@ RIGID_COLUMNS = (
 )
 
 # Colour by value, per column: only where the colour says something.
-COLORS_BY_VALUE: dict[str, dict[str, str]] = {
+COLORS_BY_VALUE: dict[str, dict[str, str | None]] = {  # None: no colour (term.HEALTH's unknown)
     "kind": {"added": "green", "removed": "red", "returned": "blue"},
     "health": {state: color for state, (_, color) in term.HEALTH.items()},
     "state": {state: color for state, (_, color) in term.HEALTH.items()},
@@ -116,7 +119,7 @@ class TableOptions:
         return self.wide or self.columns is not None
 
 
-def options_from_args(args, view: str | None) -> TableOptions:
+def options_from_args(args: argparse.Namespace, view: str | None) -> TableOptions:
     columns = getattr(args, "columns", None)
     return TableOptions(
         view, getattr(args, "wide", False), tuple(columns) if columns else None, getattr(args, "no_color", False)
@@ -130,7 +133,7 @@ def header(view: str | None, name: str) -> str:
 def choose(options: TableOptions, columns: Sequence[str]) -> list[str]:
     """Column names to show: those asked for (by header or name), every one, or the defaults."""
     view = options.view
-    derived = DERIVED.get(view, ())
+    derived = DERIVED.get(view, ()) if view is not None else ()
     if options.columns is not None:
         known = {header(view, name): name for name in (*columns, *derived)}
         known.update({name: name for name in (*columns, *derived)})
@@ -147,16 +150,18 @@ def choose(options: TableOptions, columns: Sequence[str]) -> list[str]:
 # --- values for people ----------------------------------------------------------------------
 
 
-def short_time(value: Any) -> str:
+def short_time(value: datetime | str) -> str:
     """`2026-01-24 08:00` (UTC) from a datetime or an ISO 8601 string; other text as it is."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
         except ValueError:
             return value
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M")
+    else:
+        when = value
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def people_value(name: str, value: Any) -> str:

@@ -16,10 +16,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from catalog.errors import CatalogError, FetchError, UsageError
 from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
+
+if TYPE_CHECKING:
+    import queue
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iter
     proc = subprocess.Popen(
         ["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
+    assert proc.stdin is not None and proc.stdout is not None  # both are pipes
     writer = threading.Thread(target=_request_blobs, args=(proc.stdin, path, commits), daemon=True)
     writer.start()
     try:
@@ -111,7 +118,7 @@ def _read_commits(repo: Path, path: str, commits: list[tuple[str, str]]) -> Iter
         proc.wait()
 
 
-def _request_blobs(stdin, path: str, commits: list[tuple[str, str]]) -> None:
+def _request_blobs(stdin: IO[bytes], path: str, commits: list[tuple[str, str]]) -> None:
     try:
         with stdin:
             for sha, _ in commits:
@@ -135,7 +142,7 @@ def parsed_ahead(answers: Answers) -> Answers:
     return Answers(answers.total, _from_child(child, receive))
 
 
-def _from_child(child, receive) -> Iterator[Answer]:
+def _from_child(child: BaseProcess, receive: Connection) -> Iterator[Answer]:
     try:
         while True:
             item = receive.recv()
@@ -152,7 +159,7 @@ def _from_child(child, receive) -> Iterator[Answer]:
         child.join()
 
 
-def _parse_all(answers: Answers, send) -> None:
+def _parse_all(answers: Answers, send: Connection) -> None:
     """Parse every answer as fast as it can, whatever the importer's pace. A pipe holds only a few
     parsed answers (64 KiB), so sending from this thread would stall the parse after two or three
     while the importer is still starting up (measured: the importer then waited 0.5 s on the pipe);
@@ -160,7 +167,7 @@ def _parse_all(answers: Answers, send) -> None:
     import queue
 
     gc.disable()  # short-lived, and most of what it allocates lives to the end of each answer
-    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[Answer | Exception | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(outbox, send))
     sender.start()
     try:
@@ -179,7 +186,7 @@ def _parse_all(answers: Answers, send) -> None:
         sender.join()
 
 
-def _send_all(outbox, send) -> None:
+def _send_all(outbox: queue.SimpleQueue[Answer | Exception | None], send: Connection) -> None:
     """Send what the parse produces, in order, up to its end (None) or the importer leaving."""
     try:
         while True:

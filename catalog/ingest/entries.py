@@ -62,10 +62,14 @@ def data_entries(body: bytes) -> Iterator[Any]:
     while True:
         if len(text) - pos < MARGIN and not window.done:
             text, pos = window.next(text[pos:]), 0
-        pos = _WS.match(text, pos).end()  # (raw_decode skips none)
+        space = _WS.match(text, pos)  # (raw_decode skips none)
+        assert space is not None  # _WS matches the empty string too
+        pos = space.end()
         try:
             entry, end = _decode(text, pos)
-            after = _WS.match(text, end).end()
+            space = _WS.match(text, end)
+            assert space is not None  # _WS matches the empty string too
+            after = space.end()
             delimiter = text[after] if after < len(text) else ""
         except (ValueError, RecursionError):  # a cut entry, or a real error found again by json.loads
             delimiter = ""

@@ -105,7 +105,8 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
 
 def backoff_delay(attempt: int) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based): 0.5, 1, 2, 4, 8, 8..."""
-    return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP)
+    delay: float = BACKOFF_BASE * 2 ** (attempt - 1)  # an int power: typeshed cannot tell its sign
+    return min(delay, BACKOFF_CAP)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -122,9 +123,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
+        return None  # since Python 3.10 an unparsable date raises instead of returning None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
@@ -172,7 +171,14 @@ class _Job:
     secrets: list[str]  # scrubbed from every text taken from the server or httpx
 
 
-def _fetch(url, timeout, api_key, max_bytes, transport, user_agent) -> Fetched:
+def _fetch(
+    url: str,
+    timeout: float,
+    api_key: str | None,
+    max_bytes: int,
+    transport: httpx.BaseTransport | None,
+    user_agent: str | None,
+) -> Fetched:
     import httpx
 
     shown = redact_url(url)

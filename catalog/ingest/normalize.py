@@ -179,7 +179,8 @@ def normalize(data: Iterable[Any], *, paid_as_ids: bool = False, clean: bool = F
     records: dict[str, ModelRecord] = {}
     paid: set[str] = set()
     skipped: list[Skipped] = []
-    shared: dict[tuple, tuple] = {}  # one object per distinct list value, for _plain_record
+    # One object per distinct list value, for _plain_record.
+    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     size = 0
     for index, raw in enumerate(data):
         size += 1
@@ -204,7 +205,7 @@ def normalize(data: Iterable[Any], *, paid_as_ids: bool = False, clean: bool = F
     return Catalog(records=records, size=size, skipped=skipped, paid_ids=paid)
 
 
-def _plainly_paid(raw: dict) -> bool:
+def _plainly_paid(raw: dict[str, Any]) -> bool:
     """Not free by the rule, read from the raw entry (a record keeps the same prompt and
     completion prices, so its `is_free` agrees); False when the pricing is no object at all."""
     pricing = raw.get("pricing")
@@ -242,7 +243,7 @@ def to_record(raw: Any) -> ModelRecord:
     )
 
 
-def check_entry(raw: dict) -> None:
+def check_entry(raw: dict[str, Any]) -> None:
     """The ValueError to_record would raise for this entry, without building the record: a quick
     look at the types that passes almost every entry, and to_record itself for the rest (so the
     reason is the same). The id is already known to be a string without surrogates."""
@@ -258,7 +259,7 @@ _OBJECT = frozenset({dict, _NONE})
 _PRICE = frozenset({str, int, float, _NONE})
 
 
-def _plainly_valid(raw: dict) -> bool:
+def _plainly_valid(raw: dict[str, Any]) -> bool:
     """True when to_record would accept the entry: every type checked inline, in one call (the
     field helpers cost a call each, 15 per entry); False also when unsure (to_record decides)."""
     get = raw.get
@@ -285,7 +286,7 @@ def _plainly_valid(raw: dict) -> bool:
     return not pricing or all(type(value) in _PRICE for value in pricing.values())
 
 
-def _all_text(values: list) -> bool:
+def _all_text(values: list[Any]) -> bool:
     """Every item is a string: str.join refuses anything else, 4x faster than a loop over types."""
     try:
         "".join(values)
@@ -294,7 +295,7 @@ def _all_text(values: list) -> bool:
     return True
 
 
-def _plain_record(raw: dict, shared: dict[tuple, tuple]) -> ModelRecord:
+def _plain_record(raw: dict[str, Any], shared: dict[tuple[Any, ...], tuple[Any, ...]]) -> ModelRecord:
     """to_record's record for an entry `_plainly_valid` accepts, from a clean answer (no string
     needs `storable`): the same values without a helper call per field (profiled: normalizing
     50,000 free entries 0.83 s, of which `storable` 0.36 s in 1.1 million calls). Lists and their
@@ -320,13 +321,15 @@ def _plain_record(raw: dict, shared: dict[tuple, tuple]) -> ModelRecord:
     )
 
 
-def _shared_set(values: list[str] | None, shared: dict[tuple, tuple]) -> tuple[str, ...]:
+def _shared_set(values: list[str] | None, shared: dict[tuple[Any, ...], tuple[Any, ...]]) -> tuple[str, ...]:
     """_strings for a list known to hold only strings."""
     value = tuple(sorted(set(map(sys.intern, values)))) if values else ()
     return shared.setdefault(value, value)
 
 
-def _plain_pricing(pricing: dict | None, shared: dict[tuple, tuple]) -> tuple[tuple[str, str], ...]:
+def _plain_pricing(
+    pricing: dict[str, Any] | None, shared: dict[tuple[Any, ...], tuple[Any, ...]]
+) -> tuple[tuple[str, str], ...]:
     """_pricing for a pricing whose values are known to be None, str, int or float."""
     pairs = [
         (sys.intern(key), sys.intern(str(value)))
@@ -337,7 +340,7 @@ def _plain_pricing(pricing: dict | None, shared: dict[tuple, tuple]) -> tuple[tu
     return shared.setdefault(value, value)
 
 
-def _obj(raw: dict, key: str) -> dict:
+def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key)
     if value is None:
         return {}
@@ -346,14 +349,14 @@ def _obj(raw: dict, key: str) -> dict:
     return value
 
 
-def _str(raw: dict, key: str, prefix: str = "") -> str | None:
+def _str(raw: dict[str, Any], key: str, prefix: str = "") -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"`{prefix}{key}` is a {type(value).__name__}, not a string")
     return storable(value) if value is not None else None
 
 
-def _int(raw: dict, key: str, prefix: str = "") -> int | None:
+def _int(raw: dict[str, Any], key: str, prefix: str = "") -> int | None:
     value = raw.get(key)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -362,7 +365,7 @@ def _int(raw: dict, key: str, prefix: str = "") -> int | None:
     return value
 
 
-def _strings(raw: dict, key: str, prefix: str = "") -> tuple[str, ...]:
+def _strings(raw: dict[str, Any], key: str, prefix: str = "") -> tuple[str, ...]:
     value = raw.get(key)
     if value is None:
         return ()
@@ -372,7 +375,7 @@ def _strings(raw: dict, key: str, prefix: str = "") -> tuple[str, ...]:
     return tuple(sorted({storable(v) for v in value}))
 
 
-def _pricing(raw: dict) -> tuple[tuple[str, str], ...]:
+def _pricing(raw: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     pricing = _obj(raw, "pricing")
     pairs = []
     for key, value in pricing.items():

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.availability import healthcheck
 from catalog.availability.health import counts
@@ -16,6 +18,10 @@ from catalog.output.refresh import render_after
 from catalog.registry import health_store, reads
 from catalog.settings import Settings
 from catalog.times import now_utc_seconds
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Engine
 
 
 @dataclass
@@ -47,7 +53,14 @@ def free_model_count(db: str) -> int | None:
         return None
 
 
-def record_health(engine, settings: Settings, run_id: int | None, *, transport=None, on_sample=None) -> HealthResult:
+def record_health(
+    engine: Engine,
+    settings: Settings,
+    run_id: int | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    on_sample: Callable[[], None] | None = None,
+) -> HealthResult:
     """Sample every model free now and store the samples (one transaction); prune old ones.
     `on_sample()`, when given, is called after each model (from the sampling threads, one at a time)."""
     clock = time.perf_counter()
@@ -70,20 +83,25 @@ def record_health(engine, settings: Settings, run_id: int | None, *, transport=N
     return HealthResult(counts(samples), failed, time.perf_counter() - clock)
 
 
-def one_at_a_time(callback):
+def one_at_a_time(callback: Callable[[], None] | None) -> Callable[..., None] | None:
     """The callback, serialized across threads; None stays None (no per-item work)."""
     if callback is None:
         return None
     lock = threading.Lock()
 
-    def call(*_args) -> None:
+    def call(*_args: object) -> None:
         with lock:
             callback()
 
     return call
 
 
-def refresh_health(settings: Settings, *, transport=None, on_sample=None) -> HealthResult:
+def refresh_health(
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    on_sample: Callable[[], None] | None = None,
+) -> HealthResult:
     """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
     from catalog.registry.db import registry_exists, writer
 

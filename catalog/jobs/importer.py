@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from catalog.errors import CatalogError
 from catalog.events import counts_sentence, no_changes
@@ -18,9 +19,13 @@ from catalog.ingest.answers import Answer
 from catalog.jobs.sync import payload_hash, record_failure, store_answer
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads
-from catalog.registry.db import registry_error, writer
+from catalog.registry.db import writer
+from catalog.registry.engines import registry_error
 from catalog.settings import Settings
 from catalog.times import now_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("catalog.import")
 
@@ -72,7 +77,7 @@ def import_answers(
     return result
 
 
-def _import_one(engine, conn, answer: Answer, settings: Settings, result: ImportResult) -> None:
+def _import_one(engine: Engine, conn: Connection, answer: Answer, settings: Settings, result: ImportResult) -> None:
     started = now_utc()
     try:
         with conn.begin():

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
 from catalog.errors import CatalogError, UsageError, one_line
@@ -16,6 +18,13 @@ from catalog.registry import health_store, reads
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.times import day_start, now_utc_seconds
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Engine
+
+    from catalog.config.pools import PoolConfig
+    from catalog.state import Snapshot
 
 
 @dataclass
@@ -40,19 +49,28 @@ class ProbeRun:
         return line + (f"; {self.stopped}" if self.stopped else "")
 
 
-def require_key(settings: Settings) -> None:
+def require_key(settings: Settings) -> str:
+    """The API key, or UsageError when there is none."""
     if not settings.api_key:
         raise UsageError(
             "probes need OPENROUTER_API_KEY: each one is a real chat call on your account's free-model quota"
         )
+    return settings.api_key
 
 
-def run_probes(engine, settings: Settings, targets: list[str], *, transport=None, on_probe=None) -> ProbeRun:
+def run_probes(
+    engine: Engine,
+    settings: Settings,
+    targets: list[str],
+    *,
+    transport: httpx.BaseTransport | None = None,
+    on_probe: Callable[[], None] | None = None,
+) -> ProbeRun:
     """Probe `targets` in order, never past the day's budget or OpenRouter's remaining quota
     minus the reserve; stops at the first answer that holds for the whole account."""
     import httpx
 
-    require_key(settings)
+    api_key = require_key(settings)
     secrets = secrets_of(settings.api_url, settings.api_key)
     today = day_start(now_utc_seconds())
     run = ProbeRun(budget=settings.probe_budget, reserve=settings.probe_reserve)
@@ -62,7 +80,7 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
     if allowed <= 0:
         run.stopped = f"today's probe budget ({settings.probe_budget}) is used up"
         return run
-    headers = {"User-Agent": DEFAULT_USER_AGENT, "Authorization": f"Bearer {checked_key(settings.api_key)}"}
+    headers = {"User-Agent": DEFAULT_USER_AGENT, "Authorization": f"Bearer {checked_key(api_key)}"}
     base = api_base(settings.api_url)
     with httpx.Client(headers=headers, transport=transport) as client:
         run.key_remaining = read_key(client, base, settings.probe_timeout, secrets)
@@ -101,7 +119,7 @@ def run_probes(engine, settings: Settings, targets: list[str], *, transport=None
     return run
 
 
-def read_key(client, base: str, timeout: float, secrets: list[str]) -> int | None:
+def read_key(client: httpx.Client, base: str, timeout: float, secrets: list[str]) -> int | None:
     """`free_model_daily_requests.remaining` from `GET <base>/key` (costs no quota); None when the
     key does not report it. A key OpenRouter refuses, or an answer we cannot read, sends nothing."""
     import httpx
@@ -134,7 +152,7 @@ def read_key(client, base: str, timeout: float, secrets: list[str]) -> int | Non
 
 
 def default_targets(
-    snapshot, config, pools: list[str] | None = None, probed_today: set[str] | None = None
+    snapshot: Snapshot, config: PoolConfig, pools: list[str] | None = None, probed_today: set[str] | None = None
 ) -> list[str]:
     """Each pool's fallback ids, first choices of every pool first, no model twice; models
     already probed today go last, so a small budget rotates through the pools over the day."""
@@ -149,7 +167,7 @@ def default_targets(
     return [m for m in ordered if m not in seen] + [m for m in ordered if m in seen]
 
 
-def probe_targets(engine, settings: Settings) -> list[str]:
+def probe_targets(engine: Engine, settings: Settings) -> list[str]:
     """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
     from catalog.config.loader import load_config
 
@@ -161,7 +179,12 @@ def probe_targets(engine, settings: Settings) -> list[str]:
     return default_targets(snapshot, load_config(settings.config_path), list(settings.probe_pools) or None, today)
 
 
-def probe(settings: Settings, *, transport=None, on_probe=None) -> ProbeRun:
+def probe(
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    on_probe: Callable[[], None] | None = None,
+) -> ProbeRun:
     """`catalog probe`: probes outside a sync. Not under the sync lock: the budget is counted in
     the registry in transactions of its own, so syncs and other probes may run meanwhile."""
     from catalog.registry.db import registry_exists, unlocked_writer

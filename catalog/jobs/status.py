@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import func, select
 
 from catalog.registry import health_store
-from catalog.registry.db import describe, read_connection
+from catalog.registry.db import read_connection
 from catalog.registry.health_reads import load_health
+from catalog.registry.locations import describe
 from catalog.registry.reads import free_ids
 from catalog.registry.schema import Run
 from catalog.times import day_start, now_utc
 from catalog.watch.notify import outbox_counts
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 OK_COLUMNS = (
     "id",
@@ -31,11 +37,11 @@ OK_COLUMNS = (
 FAILED_COLUMNS = ("id", "started_at", "finished_at", "duration_ms", "source", "error")
 
 
-def read_status(db: str) -> dict:
+def read_status(db: str) -> dict[str, Any]:
     """The newest ok and failed runs, and how many failures followed the newest ok one."""
     runs = Run.__table__
 
-    def newest(conn, status: str, columns: tuple[str, ...]) -> dict | None:
+    def newest(conn: Connection, status: str, columns: tuple[str, ...]) -> dict[str, Any] | None:
         query = (
             select(*(runs.c[name] for name in columns))
             .where(runs.c.status == status)
@@ -66,7 +72,7 @@ def read_status(db: str) -> dict:
     }
 
 
-def health_counts(conn) -> dict:
+def health_counts(conn: Connection) -> dict[str, Any]:
     """Free models by latest health state, and probes sent since 00:00 UTC (the quota's day)."""
     latest, _ = load_health(conn)
     states = dict.fromkeys(("up", "degraded", "down", "unknown"), 0)
@@ -75,7 +81,7 @@ def health_counts(conn) -> dict:
     return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
 
 
-def clock_skew(run: dict | None) -> int | None:
+def clock_skew(run: dict[str, Any] | None) -> int | None:
     """Seconds the syncing host's clock was behind the registry at that run (0: none; None: unknown)."""
     if not run or run.get("clock_at") is None:
         return None

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
 from catalog.events import counts_sentence, no_changes
@@ -19,9 +19,20 @@ from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads, store
-from catalog.registry.db import read_connection, registry_error, registry_exists, writer
+from catalog.registry.db import read_connection, registry_exists, writer
+from catalog.registry.engines import registry_error
 from catalog.settings import Settings
 from catalog.times import format_time, now_utc
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Connection, Engine
+
+    from catalog.config.watch import NotifyConfig
+    from catalog.ingest.fetch import Fetched
+    from catalog.jobs.health import HealthResult
+    from catalog.jobs.probe import ProbeRun
+    from catalog.watch.notify import Delivery
 
 log = logging.getLogger("catalog.sync")
 
@@ -40,10 +51,10 @@ class SyncResult:
     dry_run: bool = False
     render_error: str | None = None
     written: list[Path] = field(default_factory=list)
-    health: Any = None  # health.HealthResult after an HTTP sync with health on
-    probes: Any = None  # probe.ProbeRun with --probe
+    health: HealthResult | None = None  # after an HTTP sync with health on
+    probes: ProbeRun | None = None  # with --probe
     notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
-    deliveries: list[Any] = field(default_factory=list)  # notify.Delivery, one per message tried
+    deliveries: list[Delivery] = field(default_factory=list)  # one per message tried
 
     def summary(self) -> str:
         c = self.counts
@@ -68,7 +79,7 @@ def payload_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def fetch_answer(settings: Settings, transport=None):
+def fetch_answer(settings: Settings, transport: httpx.BaseTransport | None = None) -> Fetched:
     if settings.from_file is not None:
         return fetch.read_file(settings.from_file, max_bytes=settings.max_bytes)
     return fetch.fetch(
@@ -126,7 +137,7 @@ def diff_answer(catalog: Catalog, state: reads.RegistryState, allow_mass_removal
 
 
 def store_answer(
-    conn,
+    conn: Connection,
     *,
     body: bytes = b"",
     source: str,
@@ -174,6 +185,8 @@ def store_answer(
     catalog = parsed[1] if parsed else read_catalog(body, paid_as_ids=True)
     if isinstance(catalog, CatalogError):
         raise catalog
+    # None only stands for the newest successful run's digest, which returned above.
+    assert catalog is not None
     diff = diff_answer(catalog, reads.load_state(conn), allow_mass_removal)
     counts = diff.counts
     run_id = store.insert_run(
@@ -212,7 +225,15 @@ def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
     return type(error)(text)
 
 
-def record_failure(engine, *, source: str, observed: datetime, started: datetime, error: str, notify=None) -> None:
+def record_failure(
+    engine: Engine,
+    *,
+    source: str,
+    observed: datetime,
+    started: datetime,
+    error: str,
+    notify: NotifyConfig | None = None,
+) -> None:
     """A failed run row, in its own transaction (with its on_failure alerts); the data is untouched."""
     try:
         with engine.begin() as conn:
@@ -229,7 +250,7 @@ def record_failure(engine, *, source: str, observed: datetime, started: datetime
         log.debug("could not record the failed run: %s", detail[0] if detail else type(exc).__name__)
 
 
-def notify_config(settings: Settings, result_notes: list[str]):
+def notify_config(settings: Settings, result_notes: list[str]) -> NotifyConfig | None:
     """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
     from catalog.config.loader import load_config
 
@@ -240,7 +261,7 @@ def notify_config(settings: Settings, result_notes: list[str]):
         return None
 
 
-def deliver_notifications(engine, notify) -> list:
+def deliver_notifications(engine: Engine, notify: NotifyConfig | None) -> list[Delivery]:
     """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
     fault is a log line and its rows stay pending, never the sync's failure."""
     from catalog.watch import notify as outbox
@@ -254,7 +275,9 @@ def deliver_notifications(engine, notify) -> list:
         return []
 
 
-def measure_availability(engine, settings: Settings, result: SyncResult, transport=None) -> None:
+def measure_availability(
+    engine: Engine, settings: Settings, result: SyncResult, transport: httpx.BaseTransport | None = None
+) -> None:
     """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
     from catalog.jobs import health, probe
 
@@ -280,7 +303,7 @@ def step_error(exc: Exception, settings: Settings) -> str:
     )
 
 
-def dry_run(settings: Settings, transport=None) -> SyncResult:
+def dry_run(settings: Settings, transport: httpx.BaseTransport | None = None) -> SyncResult:
     """What a sync would change, from a read-only look at the registry; writes nothing."""
     clock = time.perf_counter()
     fetched = fetch_answer(settings, transport)
@@ -306,7 +329,7 @@ def dry_run(settings: Settings, transport=None) -> SyncResult:
     )
 
 
-def read_unless_unchanged(conn, body: bytes) -> tuple[str, Catalog | CatalogError | None]:
+def read_unless_unchanged(conn: Connection, body: bytes) -> tuple[str, Catalog | CatalogError | None]:
     """store_answer's `parsed`: the digest, and the catalog (or its error) unless the answer is the
     previous one byte for byte (then store_answer stores a run row only, and nothing is parsed)."""
     digest = payload_hash(body)
@@ -319,7 +342,13 @@ def read_unless_unchanged(conn, body: bytes) -> tuple[str, Catalog | CatalogErro
         return digest, exc
 
 
-def fetch_and_store(engine, settings: Settings, started: datetime, notify, transport=None) -> SyncResult:
+def fetch_and_store(
+    engine: Engine,
+    settings: Settings,
+    started: datetime,
+    notify: NotifyConfig | None,
+    transport: httpx.BaseTransport | None = None,
+) -> SyncResult:
     """Fetch the answer and store it in one transaction. A function of its own so that the answer's
     bytes (88 MB for 50,000 models) are freed on return, before the render allocates its own."""
     fetched = fetch_answer(settings, transport)
@@ -340,11 +369,12 @@ def fetch_and_store(engine, settings: Settings, started: datetime, notify, trans
         if notify is not None:  # same transaction: a stored sync always has its digests
             from catalog.watch.notify import enqueue_digests
 
+            assert result.run_id is not None  # store_answer always stores a run row
             enqueue_digests(conn, notify, result.run_id)
     return result
 
 
-def run_once(settings: Settings, *, transport=None) -> SyncResult:
+def run_once(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> SyncResult:
     """One sync under the registry lock. Raises CatalogError after recording a failed run;
     a render failure leaves the stored sync in place and is reported in `render_error`."""
     if settings.dry_run:

@@ -141,9 +141,9 @@ def timeline_chart(
     axis starts at the registry's first run when that is later: before it nothing is known."""
     edge = horizon(newest)
     start = edge - timedelta(days=days)
-    clamped = first is not None and start < first < edge
-    if clamped:
-        start = first
+    clamped = False
+    if first is not None and start < first < edge:
+        start, clamped = first, True
     by_model: dict[str, list[Period]] = {}
     for p in periods:
         if p.start <= edge and (p.end is None or p.end >= start):

@@ -5,13 +5,15 @@ jinja2, by render.environment().
 
 from __future__ import annotations
 
+from typing import Any
+
 import jinja2
 
 DICT_ATTRIBUTES = frozenset(dir(dict))  # what getattr() finds on a plain dict: its methods and dunders
 
 
 class DataEnvironment(jinja2.Environment):
-    def getattr(self, obj, attribute):
+    def getattr(self, obj: Any, attribute: str) -> Any:  # a template's value: any data
         # `m.id` on a dict: Jinja's getattr() tries the attribute, and reads the key after the
         # AttributeError. A key that no dict attribute shadows gives the same value without the
         # exception: 0.6 µs a lookup, 400,000 of them in the page of 50,000 models.

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 from catalog.output.filters import clean
 from catalog.registry.history import History
+from catalog.state import EventRecord
 from catalog.times import format_time
 
 FEED_FILE = "free-models.atom"
@@ -45,7 +46,7 @@ def feed_view(history: History, *, url: str | None, limit: int, report: str) -> 
     }
 
 
-def entry(base: str, number: int, event) -> dict[str, Any]:
+def entry(base: str, number: int, event: EventRecord) -> dict[str, Any]:
     vendor = event.model_id.split("/", 1)[0] if "/" in event.model_id else event.model_id
     return {
         "id": f"{base}/event/{number}",
@@ -62,7 +63,7 @@ def entry(base: str, number: int, event) -> dict[str, Any]:
     }
 
 
-def title(event) -> str:
+def title(event: EventRecord) -> str:
     """`removed: qwen/qwen3-coder:free (delisted)`, `changed: … context_length 131072 → 262144`."""
     text = f"{event.kind}: {event.model_id}"
     if event.kind == "removed" and event.reason:

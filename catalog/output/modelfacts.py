@@ -92,7 +92,7 @@ def first_word(wanted: tuple[str, ...], text: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def any_word(wanted: tuple[str, ...]) -> re.Pattern:
+def any_word(wanted: tuple[str, ...]) -> re.Pattern[str]:
     """Finds any of `wanted` standing as a whole word; one that is not all a-z and 0-9 never can."""
     words = [re.escape(w) for w in wanted if _WORD.fullmatch(w)]
     return re.compile(f"(?<![a-z0-9])(?:{'|'.join(words)})(?![a-z0-9])" if words else "(?!)")
@@ -128,11 +128,15 @@ def matching_glob(model_id: str, globs: tuple[str, ...]) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def any_glob(globs: tuple[str, ...]) -> re.Pattern:
+def any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(translate(g.lower()) for g in globs))
 
 
-def size_fit(size: Size, text: str, reasoning: bool, context: int | None, rules: Rules):
+# (fits SMALL, why), (fits LARGE, why), the size in billions to score with
+SizeFit = tuple[tuple[bool, str], tuple[bool, str], float]
+
+
+def size_fit(size: Size, text: str, reasoning: bool, context: int | None, rules: Rules) -> SizeFit:
     """(fits SMALL, why), (fits LARGE, why), and the size to score with; `text` is words_text()."""
     if size.known:
         return known_fit(size.speed_b, size.total_b, size.active_b is not None, rules.small_max_b, rules.large_min_b)
@@ -142,7 +146,7 @@ def size_fit(size: Size, text: str, reasoning: bool, context: int | None, rules:
 
 
 @lru_cache(maxsize=1024)  # 50,000 models come in a few dozen sizes
-def known_fit(speed: float, total: float, moe: bool, small_max_b: float, large_min_b: float):
+def known_fit(speed: float, total: float, moe: bool, small_max_b: float, large_min_b: float) -> SizeFit:
     small, large = speed <= small_max_b, total >= large_min_b
     what = "active" if moe else "total"
     small_why = f"{speed:g}B {what} {'≤' if small else '>'} {small_max_b:g}B (rules.small_max_b)"

@@ -85,7 +85,7 @@ class Decision:
     failed: tuple[str, ...] = ()  # left out: the rules or selectors it failed (selectors.LEFT_OUT...)
 
 
-class Explanations(Mapping):
+class Explanations(Mapping[str, list[Decision]]):
     """Pool name -> its decisions (chosen, cut, left out, missing), each pool's worked out when
     first read: most readers need none, and they are most of the work at 50,000 models."""
 
@@ -112,7 +112,7 @@ class Explanations(Mapping):
 @dataclass(frozen=True)
 class Pools:
     pools: dict[str, list[PoolEntry]]
-    explanations: Mapping[str, list[Decision]]  # per pool: chosen, cut, left out, missing
+    explanations: Explanations  # per pool: chosen, cut, left out, missing
     profiles: dict[str, Profile] = field(default_factory=dict)
     config: PoolConfig = field(default_factory=PoolConfig)
 
@@ -280,7 +280,9 @@ def build_pools(snapshot: Snapshot, config: PoolConfig) -> Pools:
     return Pools(pools=pools, explanations=Explanations(makers), profiles=profiles, config=config)
 
 
-def build_pool(name: str, profiles: dict[str, Profile], open_models: list[Profile], config: PoolConfig):
+def build_pool(
+    name: str, profiles: dict[str, Profile], open_models: list[Profile], config: PoolConfig
+) -> tuple[list[PoolEntry], Callable[[], list[Decision]]]:
     """The pool's chosen entries, and how to write every decision on demand."""
     spec, rules = config.pool(name), config.rules
     checks, points = pool_checks(name, spec), pool_points(name, rules, spec)

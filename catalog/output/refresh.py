@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from catalog.errors import CatalogError
 from catalog.output import render, render_skip
@@ -13,18 +14,40 @@ from catalog.registry import reads
 from catalog.registry.history import load_history
 from catalog.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 log = logging.getLogger("catalog.sync")
 
 
-def render_snapshot(engine, settings: Settings) -> list[Path]:
+class _RenderOptions(TypedDict):
+    out_dir: Path
+    lang: str
+    templates_dir: Path | None
+    config_path: Path | None
+
+
+class _WatchOptions(TypedDict):
+    feed_url: str | None
+    charts: bool
+
+
+class Rendered(Protocol):
+    """A job's result that keeps what its render wrote, or why the render failed."""
+
+    written: list[Path]
+    render_error: str | None
+
+
+def render_snapshot(engine: Engine, settings: Settings) -> list[Path]:
     """Render the newest snapshot, unless the files already hold what it would write."""
-    options = dict(
+    options = _RenderOptions(
         out_dir=settings.out_dir,
         lang=settings.lang,
         templates_dir=settings.templates_dir,
         config_path=settings.config_path,
     )
-    watched = dict(feed_url=settings.feed_url, charts=settings.charts)
+    watched = _WatchOptions(feed_url=settings.feed_url, charts=settings.charts)
     with engine.connect() as conn:  # one read transaction: the digest is of the snapshot rendered
         digest = render_skip.inputs_digest(conn, db=settings.db, **options, **watched)
         if render_skip.unchanged(settings.out_dir, digest):
@@ -37,7 +60,7 @@ def render_snapshot(engine, settings: Settings) -> list[Path]:
     return report.written
 
 
-def render_after(engine, settings: Settings, result) -> None:
+def render_after(engine: Engine, settings: Settings, result: Rendered) -> None:
     """Rebuild the generated files from what was just measured; a failure is the result's note."""
     try:
         result.written = render_snapshot(engine, settings)

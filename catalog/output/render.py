@@ -10,7 +10,7 @@ import shlex
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RenderError
 from catalog.gcpause import paused_gc
@@ -18,12 +18,17 @@ from catalog.output.advice import advice_views
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
-from catalog.output.pools import Pools, build_pools
+from catalog.output.pools import Pools, Profile, build_pools
 from catalog.output.selectors import failure_counts
 from catalog.output.watchfiles import CHART_KINDS, Watched, watch_files
 from catalog.output.write import WriteReport, write_files
-from catalog.state import EventRecord, Snapshot
+from catalog.state import EventRecord, FreeModel, Snapshot
 from catalog.times import format_time
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from catalog.output.dataenv import DataEnvironment
 
 LANGS = ("en", "zh")
 MARKDOWN = "free-models.md"
@@ -124,12 +129,12 @@ def builtin_templates_dir() -> Path:
     raise RenderError("the built-in templates are missing from the installation; reinstall catalog")
 
 
-def environment(templates_dir: Path | None):
+def environment(templates_dir: Path | None) -> DataEnvironment:
     import jinja2
 
     from catalog.output.dataenv import DataEnvironment
 
-    loaders = []
+    loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None:
         if not Path(templates_dir).is_dir():
             raise RenderError(f"templates folder {templates_dir} not found; fix --templates or drop it")
@@ -148,7 +153,7 @@ def environment(templates_dir: Path | None):
     return env
 
 
-def render_template(env, name: str, data: dict[str, Any]) -> str:
+def render_template(env: jinja2.Environment, name: str, data: dict[str, Any]) -> str:
     import jinja2
 
     try:
@@ -202,7 +207,7 @@ def page_data(snapshot: Snapshot, pools: Pools, command: str, lang: str = "en") 
     }
 
 
-def model_view(model, profile, health: dict[str, Any]) -> dict[str, Any]:
+def model_view(model: FreeModel, profile: Profile | None, health: dict[str, Any]) -> dict[str, Any]:
     record = model.record
     return {
         "id": model.id,

@@ -22,13 +22,16 @@ import os
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 import catalog
 from catalog.registry import health_reads, reads
 from catalog.registry.schema import Event, ModelVersion, Run
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger("catalog.render")
 
@@ -37,7 +40,7 @@ MEMBERSHIP = ("added", "returned")
 
 
 def inputs_digest(
-    conn,
+    conn: Connection,
     *,
     db: str,
     out_dir: Path,
@@ -68,7 +71,7 @@ def inputs_digest(
     starts = conn.execute(select(events.c.observed_at).where(upto, events.c.kind.in_(MEMBERSHIP)).distinct()).scalars()
     recent = conn.execute(
         select(func.count()).where(upto, events.c.observed_at >= now - timedelta(days=reads.RECENT_DAYS))
-    ).scalar()
+    ).scalar_one()
     health, measured_at = health_reads.load_health(conn)
     health_at = max(now, measured_at) if measured_at else now
     parts: dict[str, Any] = {
@@ -85,11 +88,11 @@ def inputs_digest(
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 
 
-def _stats(paths: Iterable[Path]) -> list:
+def _stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
     return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
 
 
-def _tree(folder: Path) -> list:
+def _tree(folder: Path) -> list[str | list[tuple[str, str]] | None]:
     folder = Path(folder)
     if not folder.is_dir():
         return [str(folder), None]
@@ -127,7 +130,8 @@ def unchanged(out_dir: Path, digest: str | None) -> bool:
         return False
     try:
         record = json.loads(record_path(out_dir).read_text())
-        return record["digest"] == digest and _file_stats(record["files"]) == record["files"]
+        same: bool = record["digest"] == digest and _file_stats(record["files"]) == record["files"]
+        return same
     except (OSError, ValueError, KeyError, TypeError):
         return False
 

@@ -12,14 +12,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from catalog.config.pools import POOL_NAMES, PoolRules
 
 if TYPE_CHECKING:
     from catalog.output.pools import Candidate, Decision, PoolEntry, Profile
 
-    Ranked = Candidate | PoolEntry  # what a pool ranks: a profile and its score
+    Ranked: TypeAlias = Candidate | PoolEntry  # what a pool ranks: a profile and its score
 
 LEFT_OUT = "left_out"  # failure key of the cross-pool exclusions (pools.left_out)
 RULE = "rule"  # failure key of a built-in pool's own rule
@@ -93,8 +93,8 @@ def input_modalities(name: str, spec: PoolRules) -> Checker | None:
 
 
 def output_modalities(name: str, spec: PoolRules) -> Checker | None:
-    if spec.output is not None:
-        return lambda p: required("output", spec.output, p.record.output_modalities or ("text",), "writes", name)
+    if (wanted := spec.output) is not None:  # spec is frozen: the same tuple at every call
+        return lambda p: required("output", wanted, p.record.output_modalities or ("text",), "writes", name)
     if name in POOL_NAMES:
         return None  # the built-in rule already asks for text only
 
@@ -211,14 +211,14 @@ SELECTORS: tuple[Callable[[str, PoolRules], Checker | None], ...] = (
 # ---------------------------------------------------------------- order and emptiness
 
 
-def order_key(order: str) -> Callable[[Ranked], tuple]:
+def order_key(order: str) -> Callable[[Ranked], tuple[object, str]]:
     """How a pool ranks its models (pins stay first): best first, unknown values last, then id."""
 
     def context(e: Ranked) -> int:
         record = e.profile.model.record
         return record.context_length or record.top_context_length or 0
 
-    keys: dict[str, Callable[[Ranked], tuple]] = {
+    keys: dict[str, Callable[[Ranked], tuple[object, str]]] = {
         "score": lambda e: (-e.score, e.profile.id),
         "context": lambda e: (-context(e), e.profile.id),
         "size": lambda e: (-(e.profile.size.total_b or 0.0), e.profile.id),

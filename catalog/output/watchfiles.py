@@ -29,9 +29,9 @@ def watch_files(
     render: Callable[[str, dict[str, Any]], str], watched: Watched | None, config: WatchConfig, lang: str, report: str
 ) -> dict[str, str]:
     """File name -> text: the feed and, unless switched off, the charts."""
-    history = watched.history if watched else None
-    if history is None:
+    if watched is None or watched.history is None:
         return {}
+    history = watched.history
     url = watched.feed_url or config.feed.url
     feed = feed_view(history, url=url, limit=config.feed.limit, report=report)
     files = {FEED_FILE: render(f"{FEED_FILE}.j2", {"feed": feed, "lang": lang})}

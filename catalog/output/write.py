@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def write_files(out_dir: Path, files: dict[str, str]) -> WriteReport:
     return report
 
 
-def remove_stale_temporaries(out_dir: Path, names) -> None:
+def remove_stale_temporaries(out_dir: Path, names: Iterable[str]) -> None:
     """Temporary files of writers that died before their rename (SIGKILL, power loss): named
     `.NAME.PID.XXXX.tmp`, they are removed once PID no longer runs, never while it might."""
     import glob

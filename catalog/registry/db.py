@@ -5,16 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from catalog.registry.engines import describe, registry_error, rules_for, url_of  # noqa: F401  (the public names)
+from catalog.errors import UsageError
+from catalog.registry.engines import (  # noqa: F401  (the public names)
+    SQLiteRules,
+    one_line_errors,
+    registry_error,
+    rules_for,
+)
+from catalog.registry.locations import describe, url_of  # noqa: F401  (the public names)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from catalog.registry.sql import AnyConnection
 
 
-def write_engine(db: str):
+def write_engine(db: str) -> Engine:
     """A SQLite writer engine without the lock (tests and tools that build old registries)."""
-    return rules_for(db).write_engine()
+    rules = rules_for(db)
+    if not isinstance(rules, SQLiteRules):
+        raise UsageError(f"{describe(db)}: a writer engine without the lock is for SQLite registries only")
+    return rules.write_engine()
 
 
-def open_registry(db: str):
+def open_registry(db: str) -> Engine:
     """A writer engine with the schema at head, without the sync lock (tests and benchmarks)."""
     from catalog.registry import migrate
 
@@ -33,19 +49,7 @@ def registry_exists(db: str) -> bool:
 
 
 @contextmanager
-def one_line_errors(db: str) -> Iterator[None]:
-    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
-    try:
-        yield
-    except Exception as exc:
-        mapped = registry_error(exc, db)
-        if mapped is exc:
-            raise
-        raise mapped from exc
-
-
-@contextmanager
-def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator:
+def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator[Engine]:
     """The sync lock held and an engine with the schema at head (a new registry is created, an
     older one upgraded) for the `with` block. LockedError (exit 75) when another writer holds it."""
     from catalog.registry import migrate
@@ -57,7 +61,7 @@ def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iter
 
 
 @contextmanager
-def unlocked_writer(db: str, *, purpose: str) -> Iterator:
+def unlocked_writer(db: str, *, purpose: str) -> Iterator[Engine]:
     """An engine for writes that need no sync lock (probes: their budget rows serialize by
     themselves), on a registry whose schema is already at head."""
     from catalog.registry import migrate
@@ -87,7 +91,7 @@ def upgrade_registry(db: str) -> tuple[str | None, str]:
 
 
 @contextmanager
-def query_connection(db: str) -> Iterator:
+def query_connection(db: str) -> Iterator[AnyConnection]:
     """A read-only connection for the query commands, with the schema checked; never takes the
     sync lock. On SQLite a plain sqlite3 connection, so the command never imports SQLAlchemy: read
     through it only with the plain-SQL readers (reads, health_reads, history, queries)."""
@@ -99,7 +103,7 @@ def query_connection(db: str) -> Iterator:
 
 
 @contextmanager
-def read_connection(db: str, *, timeout: float | None = None) -> Iterator:
+def read_connection(db: str, *, timeout: float | None = None) -> Iterator[Connection]:
     """A read-only connection with the schema checked; never takes the sync lock."""
     from catalog.registry import migrate
 

@@ -16,59 +16,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RegistryError, UsageError
+from catalog.registry.locations import PG_SCHEMES, describe, scheme_of, sqlite_path, url_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000
-PG_SCHEMES = ("postgresql", "postgres")
-PG_DRIVER_HINT = "PostgreSQL needs its driver: pip install 'openrouter-free-catalog[postgres]'"
-
-
-def scheme_of(db: str) -> str:
-    """`sqlite`, `postgresql`, … for a URL; `sqlite` for a plain path."""
-    if "://" not in db:
-        return "sqlite"
-    return db.partition("://")[0].split("+", 1)[0].lower()
-
-
-def sqlite_path(db: str) -> Path | None:
-    """The file behind a path or a SQLAlchemy sqlite URL; None for other URLs and in-memory ones."""
-    if "://" not in db:
-        return Path(db).expanduser() if db and db != ":memory:" else None
-    if scheme_of(db) != "sqlite":
-        return None
-    rest = db.partition("://")[2]
-    # sqlite:///rel.db -> "/rel.db" after the authority (empty); sqlite:////abs.db -> "//abs.db".
-    if not rest.startswith("/"):
-        return None
-    database = rest[1:].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return Path(database).expanduser()
-
-
-def url_of(db: str) -> str:
-    """A path or a SQLAlchemy URL -> a SQLAlchemy URL (paths become absolute sqlite URLs;
-    `postgresql://` and `postgres://` mean psycopg 3, the driver of the `[postgres]` extra)."""
-    if "://" not in db:
-        return f"sqlite:///{Path(db).expanduser().resolve()}"
-    scheme, _, rest = db.partition("://")
-    if scheme.lower() in PG_SCHEMES:
-        return f"postgresql+psycopg://{rest}"
-    return db
-
-
-def describe(db: str) -> str:
-    """How to name the registry in a message: the path, or the URL without its password."""
-    if "://" not in db:
-        return db
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(db).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: name its scheme only, it may hold a password
-        return f"{scheme_of(db)}://…"
 
 
 def rules_for(db: str) -> SQLiteRules | PostgresRules:
@@ -96,7 +53,7 @@ class SQLiteRules:
         return self.path is None or self.path.exists()
 
     @contextmanager
-    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
         """The sync lock held, and an engine to write with, for the `with` block."""
         from catalog.registry.lock import registry_lock
 
@@ -107,11 +64,11 @@ class SQLiteRules:
             finally:
                 engine.dispose()
 
-    def unlocked_engine(self, purpose: str):
+    def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row): SQLite serializes writers itself."""
         return self.write_engine()
 
-    def write_engine(self):
+    def write_engine(self) -> Engine:
         from sqlalchemy import create_engine, event
         from sqlalchemy.pool import NullPool
 
@@ -120,7 +77,7 @@ class SQLiteRules:
         engine = create_engine(url_of(self.db), poolclass=NullPool)
 
         @event.listens_for(engine, "connect")
-        def on_connect(dbapi_conn, _record):
+        def on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # Manage transactions ourselves: pysqlite's implicit BEGIN breaks transactional DDL.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
@@ -131,19 +88,19 @@ class SQLiteRules:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def on_begin(conn):
+        def on_begin(conn: Connection) -> None:
             # Take the write lock up front so a transaction never fails half-way on a busy database.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 
-    def read_engine(self, *, timeout: float | None):
+    def read_engine(self, *, timeout: float | None) -> Engine:
         from catalog.registry.readonly import sqlalchemy_engine
 
         return sqlalchemy_engine(self.db, timeout=timeout)
 
     @contextmanager
-    def query_connection(self) -> Iterator:
+    def query_connection(self) -> Iterator[sqlite3.Connection]:
         """A plain sqlite3 connection that cannot write: the query commands skip SQLAlchemy."""
         from catalog.registry import readonly
 
@@ -153,7 +110,7 @@ class SQLiteRules:
         finally:
             conn.close()
 
-    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
         from catalog.registry import readonly
 
@@ -200,7 +157,7 @@ class PostgresRules:
             return has_table(conn, "alembic_version")
 
     @contextmanager
-    def writer(self, *, wait: float | None, purpose: str) -> Iterator:
+    def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
         from catalog.registry import pglock
 
         engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
@@ -209,19 +166,19 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def unlocked_engine(self, purpose: str):
+    def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""
         from catalog.registry import pgconnect
 
         return pgconnect.write_engine(self.url, application_name=f"catalog {purpose}")
 
-    def read_engine(self, *, timeout: float | None):
+    def read_engine(self, *, timeout: float | None) -> Engine:
         from catalog.registry import pgconnect
 
         return pgconnect.read_engine(self.url, timeout=timeout)
 
     @contextmanager
-    def query_connection(self) -> Iterator:
+    def query_connection(self) -> Iterator[Connection]:
         """A READ ONLY SQLAlchemy connection: a server registry needs the driver anyway."""
         engine = self.read_engine(timeout=None)
         try:
@@ -230,11 +187,12 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def query(self, sql: str, params: dict, *, timeout: float) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
-        from catalog.registry import pgquery
+        from catalog.registry import pgquery  # psycopg and SQLAlchemy: only for PostgreSQL registries
 
-        return pgquery.run(self.db, sql, params, timeout=timeout)
+        with one_line_errors(self.db):
+            return pgquery.run(self.db, sql, params, timeout=timeout)
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
         from catalog.registry import pgconnect
@@ -242,11 +200,24 @@ class PostgresRules:
         return pgconnect.error(original, where)
 
 
+@contextmanager
+def one_line_errors(db: str) -> Iterator[None]:
+    """Driver errors raised in the block become one-line RegistryErrors (see registry_error)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = registry_error(exc, db)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
 def registry_error(exc: BaseException, db: str) -> BaseException:
     """Map driver errors to one actionable line; CatalogErrors and non-database errors pass through."""
     from sqlalchemy.exc import DBAPIError
 
-    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    # A DBAPIError wraps the driver's error (its orig, never None when SQLAlchemy raises one).
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     if isinstance(exc, CatalogError) or not (isinstance(exc, DBAPIError) or _is_driver_error(original)):
         return exc  # not a database problem: let it surface as what it is
     where = describe(db)

@@ -7,13 +7,16 @@ clock, so the same registry always gives the same health.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.registry import sql
 from catalog.state import ModelHealth, ProbeRecord
 from catalog.times import format_time, parse_time
+
+if TYPE_CHECKING:
+    from catalog.registry.sql import AnyConnection
 
 WINDOW = timedelta(days=7)  # the availability window, back from the newest sample
 MIN_KNOWN_SAMPLES = 12  # fewer known samples in the window: availability is not shown
@@ -37,13 +40,13 @@ SAMPLE_COLUMNS = (
 PROBE_COLUMNS = "model_id, outcome, probed_at, http_status, ttft_ms, total_ms, detail"
 
 
-def newest_sample_time(conn, at: datetime | None = None) -> datetime | None:
+def newest_sample_time(conn: AnyConnection, at: datetime | None = None) -> datetime | None:
     bound, params = sql.up_to("sampled_at", at)
     newest = sql.scalar(conn, f"SELECT max(sampled_at) FROM health_checks WHERE {bound}", params)
     return None if newest is None else parse_time(newest)
 
 
-def latest_probes(conn, at: datetime | None = None) -> dict[str, ProbeRecord]:
+def latest_probes(conn: AnyConnection, at: datetime | None = None) -> dict[str, ProbeRecord]:
     """Each model's newest finished probe (up to `at`)."""
     bound, params = sql.up_to("probed_at", at)
     params["pending"] = PENDING
@@ -57,7 +60,7 @@ def probe_record(row: Sequence[Any]) -> ProbeRecord:
     return ProbeRecord(model_id, outcome, parse_time(probed_at), http_status, ttft_ms, total_ms, detail)
 
 
-def load_health(conn, at: datetime | None = None) -> tuple[dict[str, ModelHealth], datetime | None]:
+def load_health(conn: AnyConnection, at: datetime | None = None) -> tuple[dict[str, ModelHealth], datetime | None]:
     """model id -> its health as of `at` (default: the newest data), and the time that is."""
     newest = newest_sample_time(conn, at)
     probed = latest_probes(conn, at)
@@ -83,7 +86,7 @@ def load_health(conn, at: datetime | None = None) -> tuple[dict[str, ModelHealth
     return result, max(times, default=None)
 
 
-def sample_fields(row: Sequence[Any], loads) -> dict[str, Any]:
+def sample_fields(row: Sequence[Any], loads: Callable[[Any], Any]) -> dict[str, Any]:
     """A row of SAMPLE_COLUMNS -> ModelHealth's sample fields (all but the model id)."""
     fields = dict(zip(SAMPLE_COLUMNS[1:], row[1:], strict=True))
     fields["providers"] = tuple(loads(fields["providers"]) or ())
@@ -91,7 +94,7 @@ def sample_fields(row: Sequence[Any], loads) -> dict[str, Any]:
     return fields
 
 
-def window_counts(conn, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+def window_counts(conn: AnyConnection, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
     """model id -> (samples up or degraded, samples with a known state) in [start, end]."""
     found = sql.rows(
         conn,
@@ -103,7 +106,7 @@ def window_counts(conn, start: datetime, end: datetime) -> dict[str, tuple[int, 
     return {mid: (available, known) for mid, available, known in found}
 
 
-def samples_of(conn, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
+def samples_of(conn: AnyConnection, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
     """One model's samples, oldest first."""
     params: dict[str, Any] = {"model_id": model_id}
     statement = f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM health_checks WHERE model_id = :model_id"

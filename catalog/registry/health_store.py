@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select, text, update
 
@@ -15,13 +16,16 @@ from catalog.registry.health_reads import PENDING
 from catalog.registry.schema import HealthCheck, Probe
 from catalog.state import ProbeRecord
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
 checks, probes = HealthCheck.__table__, Probe.__table__
 
 
 # ---------------------------------------------------------------- writing
 
 
-def insert_samples(conn, samples: Iterable[Sample], sampled_at: datetime, run_id: int | None) -> None:
+def insert_samples(conn: Connection, samples: Iterable[Sample], sampled_at: datetime, run_id: int | None) -> None:
     rows = [
         {
             "sampled_at": sampled_at,
@@ -45,37 +49,40 @@ def insert_samples(conn, samples: Iterable[Sample], sampled_at: datetime, run_id
         conn.execute(insert(checks), rows)
 
 
-def prune_samples(conn, before: datetime) -> int:
+def prune_samples(conn: Connection, before: datetime) -> int:
     return conn.execute(checks.delete().where(checks.c.sampled_at < before)).rowcount
 
 
-def lock_probes(conn) -> None:
+def lock_probes(conn: Connection) -> None:
     """Serialize budget checks across processes. SQLite writers already are (BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE probes IN SHARE ROW EXCLUSIVE MODE"))
 
 
-def probes_since(conn, since: datetime) -> int:
+def probes_since(conn: Connection, since: datetime) -> int:
     """Probes sent (or in flight) since a time: what counts against the daily budget."""
     return conn.execute(select(func.count()).select_from(probes).where(probes.c.probed_at >= since)).scalar() or 0
 
 
-def probed_since(conn, since: datetime) -> set[str]:
+def probed_since(conn: Connection, since: datetime) -> set[str]:
     """The models probed (or being probed) since a time."""
     return set(conn.execute(select(probes.c.model_id).where(probes.c.probed_at >= since)).scalars())
 
 
-def reserve_probe(conn, model_id: str, at: datetime, day_start: datetime, budget: int) -> int | None:
+def reserve_probe(conn: Connection, model_id: str, at: datetime, day_start: datetime, budget: int) -> int | None:
     """A pending probe row when today's count is under the budget; None when it is used up.
     Called in its own transaction, so two processes can never both take the last slot."""
     lock_probes(conn)
     if probes_since(conn, day_start) >= budget:
         return None
     row = {"probed_at": at, "model_id": model_id, "outcome": PENDING}
-    return conn.execute(insert(probes).values(**row)).inserted_primary_key[0]
+    key = conn.execute(insert(probes).values(**row)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always has its primary key
+    probe_id: int = key[0]
+    return probe_id
 
 
-def finish_probe(conn, probe_id: int, record: ProbeRecord) -> None:
+def finish_probe(conn: Connection, probe_id: int, record: ProbeRecord) -> None:
     conn.execute(
         update(probes)
         .where(probes.c.id == probe_id)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from catalog.registry import sql
 from catalog.state import EventRecord
 from catalog.times import parse_time
+
+if TYPE_CHECKING:
+    from catalog.registry.sql import AnyConnection
 
 MAX_FEED_EVENTS = 1000  # the most a feed may hold: config.watch.MAX_FEED_LIMIT
 
@@ -36,7 +39,7 @@ class History:
     periods: tuple[Period, ...]  # every free period up to `newest`, by model then start
 
 
-def load_history(conn, at: datetime | None = None) -> History | None:
+def load_history(conn: AnyConnection, at: datetime | None = None) -> History | None:
     """The history up to the newest successful run at or before `at`; None for an empty registry."""
     bound, params = sql.up_to("observed_at", at)
     statement = f"SELECT observed_at, free_count, id FROM runs WHERE status = 'ok' AND {bound} ORDER BY id"
@@ -81,7 +84,7 @@ def load_history(conn, at: datetime | None = None) -> History | None:
     )
 
 
-def free_periods(conn, last_run: int) -> tuple[Period, ...]:
+def free_periods(conn: AnyConnection, last_run: int) -> tuple[Period, ...]:
     """From the membership events alone: added/returned opens a period, removed closes it."""
     rows = sql.rows(
         conn,

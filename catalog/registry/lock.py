@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from catalog.errors import LockedError, RegistryError
-from catalog.registry.engines import sqlite_path
+from catalog.registry.locations import sqlite_path
 from catalog.times import format_time, parse_time
 
 log = logging.getLogger("catalog")
@@ -121,7 +122,7 @@ def _acquire(fd: int, path: Path, wait: float | None) -> None:
     )
 
 
-def _holder_note(fd: int, path: Path) -> tuple[bool, dict | None]:
+def _holder_note(fd: int, path: Path) -> tuple[bool, dict[str, Any] | None]:
     """The holder's note, given the moment between its taking the lock and writing the note;
     (True, None) when the lock came free meanwhile and is now ours."""
     deadline = time.monotonic() + NOTE_SECONDS
@@ -158,7 +159,7 @@ def _clear_holder(fd: int) -> None:
         pass
 
 
-def read_holder(path: Path) -> dict | None:
+def read_holder(path: Path) -> dict[str, Any] | None:
     """The holder note in the lock file, or None when absent, unreadable or stale."""
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
@@ -181,7 +182,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def describe_holder(info: dict | None) -> str:
+def describe_holder(info: dict[str, Any] | None) -> str:
     """` (pid 1234, since 12:00:03)` for messages; empty when the holder is unknown."""
     if not info:
         return ""

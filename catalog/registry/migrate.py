@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.errors import RegistryError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
+
+    from catalog.registry.sql import AnyConnection
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the catalog package
 # The newest migration. Readers compare against it without importing Alembic (~80 ms of start-up);
@@ -24,7 +32,7 @@ def script_location() -> Path:
     raise RegistryError("the registry's migration scripts are missing from this installation; reinstall catalog")
 
 
-def alembic_config(connection=None):
+def alembic_config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -35,21 +43,23 @@ def alembic_config(connection=None):
 
 
 @lru_cache(maxsize=1)
-def _scripts():
+def _scripts() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str:
-    return _scripts().get_current_head()
+    head = _scripts().get_current_head()
+    assert head is not None  # the migration scripts start at 0001
+    return head
 
 
 def known_revisions() -> set[str]:
     return {rev.revision for rev in _scripts().walk_revisions()}
 
 
-def current_revision(connection) -> str | None:
+def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
@@ -63,7 +73,7 @@ def check_not_newer(revision: str | None, where: str) -> None:
         )
 
 
-def upgrade(connection, where: str) -> bool:
+def upgrade(connection: Connection, where: str) -> bool:
     """Bring the schema to head inside the caller's transaction; True when anything ran."""
     if stored_revision(connection) == HEAD_REVISION:  # the usual case, without importing Alembic (~100 ms)
         return False
@@ -77,16 +87,17 @@ def upgrade(connection, where: str) -> bool:
     return True
 
 
-def stored_revision(connection) -> str | None:
+def stored_revision(connection: AnyConnection) -> str | None:
     """The schema's revision without Alembic, on a SQLAlchemy or a plain sqlite3 connection."""
     from catalog.registry import sql
 
     if not sql.has_table(connection, "alembic_version"):
         return None
-    return sql.scalar(connection, "SELECT version_num FROM alembic_version")
+    revision: str | None = sql.scalar(connection, "SELECT version_num FROM alembic_version")
+    return revision
 
 
-def check_readable(connection, where: str) -> None:
+def check_readable(connection: AnyConnection, where: str) -> None:
     """Readers cannot migrate: say what to do when the schema is missing, older or newer."""
     revision = stored_revision(connection)
     if revision == HEAD_REVISION:

@@ -19,9 +19,16 @@ import logging
 import os
 import socket
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import LockedError, RegistryError
 from catalog.times import format_time
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy.engine import Connection, Engine
+
+    PgConnection = psycopg.Connection[tuple[Any, ...]]
 
 log = logging.getLogger("catalog")
 
@@ -48,16 +55,18 @@ def application_name(purpose: str) -> str:
     return (head + host + tail).encode()[:63].decode(errors="ignore")
 
 
-def lock_key(conn) -> int:
+def lock_key(conn: PgConnection) -> int:
     """Second half of the key: the database and schema this connection writes to."""
     with conn.cursor() as cur:
         cur.execute("SELECT current_database(), current_schema()")
-        database, schema = cur.fetchone()
+        row = cur.fetchone()
+    assert row is not None  # a SELECT without FROM returns its one row
+    database, schema = row
     digest = hashlib.sha256(f"{database}\0{schema}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def holder(conn, key: int) -> str:
+def holder(conn: PgConnection, key: int) -> str:
     """` (catalog sync host:pid since …)` for messages; the backend pid when the name is hidden."""
     with conn.cursor() as cur:
         cur.execute(HOLDER, (NAMESPACE, key))
@@ -69,13 +78,15 @@ def holder(conn, key: int) -> str:
     return f" ({name})" if name else f" (server backend {pid})"
 
 
-def acquire(conn, key: int, wait: float | None) -> None:
+def acquire(conn: PgConnection, key: int, wait: float | None) -> None:
     """Take the lock on `conn` or raise LockedError (exit 75) naming the holder."""
     from psycopg import errors as pgerrors
 
     with conn.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, key))
-        taken = cur.fetchone()[0]
+        row = cur.fetchone()
+        assert row is not None  # a SELECT without FROM returns its one row
+        taken = row[0]
     conn.commit()  # a session lock outlives the transaction that took it
     if taken:
         return
@@ -96,7 +107,7 @@ def acquire(conn, key: int, wait: float | None) -> None:
         ) from None
 
 
-def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):
+def locked_engine(url: str, where: str, *, wait: float | None, purpose: str) -> Engine:
     """A SQLAlchemy engine over one connection that holds the registry's advisory lock."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import StaticPool
@@ -112,7 +123,7 @@ def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):
         raise
     handed_out = False
 
-    def creator():
+    def creator() -> PgConnection:
         nonlocal handed_out
         if handed_out:  # the pool lost the connection: a new one would not hold the lock
             raise RegistryError(
@@ -124,7 +135,7 @@ def locked_engine(url: str, where: str, *, wait: float | None, purpose: str):
     engine = create_engine("postgresql+psycopg://", creator=creator, poolclass=StaticPool)
 
     @event.listens_for(engine, "begin")
-    def still_held(sa_conn):
+    def still_held(sa_conn: Connection) -> None:
         if sa_conn.exec_driver_sql(HELD, (NAMESPACE, key)).first() is None:
             raise RegistryError(
                 f"this sync no longer holds the lock on {where}; nothing more was written, run it again"

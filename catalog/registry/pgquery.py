@@ -10,9 +10,14 @@ Three layers, because each alone leaks:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from catalog.errors import QueryError, UsageError
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy.engine import Dialect
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Built-in roles whose members reach outside the database or end other sessions.
@@ -35,18 +40,18 @@ ORDER BY rolname LIMIT 1
 """
 
 
-def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple]]:
+def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Columns and every row of one read-only statement, as a reader role."""
     from catalog.registry import migrate
-    from catalog.registry.db import one_line_errors
-    from catalog.registry.engines import describe, url_of
+    from catalog.registry.locations import describe, url_of
     from catalog.registry.pgconnect import read_engine
     from catalog.registry.readonly import unique_names
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
-        with one_line_errors(db), engine.connect() as conn:
-            raw = conn.connection.driver_connection  # in a READ ONLY transaction from its first statement
+        with engine.connect() as conn:
+            # psycopg's own connection, in a READ ONLY transaction from its first statement
+            raw = cast("psycopg.Connection[tuple[Any, ...]]", conn.connection.driver_connection)
             refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
             migrate.check_readable(conn, describe(db))
             statement, values = bind(conn.dialect, sql, params)
@@ -64,7 +69,7 @@ def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[l
     return unique_names(names), rows
 
 
-def refuse_writers(raw) -> None:
+def refuse_writers(raw: psycopg.Connection[tuple[Any, ...]]) -> None:
     with raw.cursor() as cursor:
         cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
         user, superuser = cursor.fetchone() or ("?", False)
@@ -86,7 +91,7 @@ def refuse_writers(raw) -> None:
     )
 
 
-def bind(dialect, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def bind(dialect: Dialect, sql: str, params: dict[str, Any]) -> tuple[str, Mapping[str, Any]]:
     """`:name` parameters (as on SQLite) -> psycopg's `%(name)s`, with literal `%` escaped."""
     from sqlalchemy import text
     from sqlalchemy.exc import ArgumentError, InvalidRequestError
@@ -121,7 +126,7 @@ def reader_sql(db: str, role: str, schema: str = "public") -> str:
     """SQL that creates ROLE as a login role that can only read the registry in `schema`."""
     from sqlalchemy.engine import make_url
 
-    from catalog.registry.engines import url_of
+    from catalog.registry.locations import url_of
 
     if not role or len(role.encode()) > 63 or "\0" in role:
         raise UsageError("ROLE must be 1 to 63 bytes (a PostgreSQL role name)")

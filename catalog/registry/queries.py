@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError
 from catalog.registry import health_reads, reads
 from catalog.state import EventRecord, FreeModel, ModelHealth, ProbeRecord
+
+if TYPE_CHECKING:
+    from catalog.registry.sql import AnyConnection
 
 MODEL_COLUMNS = (
     "id",
@@ -51,13 +54,13 @@ def model_row(model: FreeModel, health: ModelHealth | None = None) -> dict[str, 
     }
 
 
-def free_models(conn, at: datetime | None = None) -> list[dict[str, Any]]:
+def free_models(conn: AnyConnection, at: datetime | None = None) -> list[dict[str, Any]]:
     """The free models after the newest sync, or after the last one observed at or before `at`."""
     snapshot = reads.load_snapshot(conn, at)
     return [model_row(m, snapshot.health.get(m.id)) for m in snapshot.models]
 
 
-def all_models(conn) -> list[dict[str, Any]]:
+def all_models(conn: AnyConnection) -> list[dict[str, Any]]:
     """Every model ever free, with its last free values and whether (and when) it left."""
     health, _ = health_reads.load_health(conn)
     result = []
@@ -104,7 +107,7 @@ def event_rows(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
 
 
 def changes(
-    conn,
+    conn: AnyConnection,
     *,
     since: datetime | None = None,
     kinds: Iterable[str] | None = None,
@@ -115,7 +118,7 @@ def changes(
     return event_rows(reads.load_events(conn, since=since, kinds=kinds, model_id=model_id, field=field))
 
 
-def history(conn, model_id: str) -> list[dict[str, Any]]:
+def history(conn: AnyConnection, model_id: str) -> list[dict[str, Any]]:
     """One model's timeline, oldest first."""
     timeline = reads.load_events(conn, model_id=model_id)
     if not timeline:
@@ -135,7 +138,7 @@ def probe_view(probe: ProbeRecord | None) -> dict[str, Any] | None:
     return {"outcome": probe.outcome, "ttft_ms": probe.ttft_ms, "at": probe.at}
 
 
-def health_now(conn) -> list[dict[str, Any]]:
+def health_now(conn: AnyConnection) -> list[dict[str, Any]]:
     """One row per model free now, from its latest sample (`unknown` when never sampled)."""
     snapshot = reads.load_snapshot(conn)
     rows = []
@@ -162,7 +165,7 @@ def health_now(conn) -> list[dict[str, Any]]:
     return rows
 
 
-def health_samples(conn, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
+def health_samples(conn: AnyConnection, model_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
     """One model's samples, oldest first."""
     rows = health_reads.samples_of(conn, model_id, since)
     if not rows:

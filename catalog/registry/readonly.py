@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import QueryError, RegistryError
-from catalog.registry.engines import sqlite_path
+from catalog.registry.locations import sqlite_path
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -224,6 +224,7 @@ def _guard(conn: ReadOnlyConnection, timeout: float | None) -> None:
 
 def _start_clock(conn: ReadOnlyConnection) -> None:
     """Called as each statement starts: its time budget starts too."""
+    assert conn.timeout is not None  # the clock is set only on connections with a timeout
     conn.deadline = _clock() + conn.timeout
     conn.timed_out = False
 
@@ -235,7 +236,14 @@ def _past_deadline(conn: ReadOnlyConnection) -> int:
     return 0
 
 
-def _authorize(conn: ReadOnlyConnection, action: int, arg1, arg2, db_name, _trigger) -> int:
+def _authorize(
+    conn: ReadOnlyConnection,
+    action: int,
+    arg1: str | None,
+    arg2: str | None,
+    db_name: str | None,
+    _trigger: str | None,
+) -> int:
     if _allowed(action, arg1, arg2):
         return sqlite3.SQLITE_OK
     conn.last_denied = _describe(action, arg1, arg2)
@@ -280,7 +288,7 @@ def query_error(exc: BaseException, conn: sqlite3.Connection | None = None) -> Q
         return QueryError(f"the query failed: {message} (pass --param NAME=VALUE)")
     if _is_refusal(message):
         what = conn.last_denied if isinstance(conn, ReadOnlyConnection) else None
-        if what:
+        if what and isinstance(conn, ReadOnlyConnection):
             conn.last_denied = None  # consumed: a later failure must not inherit it
         detail = f"{what}: {message}" if what else message
         return QueryError(f"refused: the registry is opened read-only ({detail})")
@@ -304,7 +312,7 @@ def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> sqlalchemy.En
     return sqlalchemy.create_engine("sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool)
 
 
-def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one statement and fetch every row before anything is printed, so the time limit
     measures the query and never a slow reader at the other end of a pipe."""
     try:

@@ -10,12 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.ingest.normalize import ModelRecord
 from catalog.registry import health_reads, sql
 from catalog.state import EventRecord, FreeModel, Snapshot
 from catalog.times import format_time, parse_time
+
+if TYPE_CHECKING:
+    from catalog.registry.sql import AnyConnection
 
 RECENT_DAYS = 30
 RECENT_LIMIT = 1000
@@ -58,6 +61,10 @@ class RunInfo:
     skipped: int
 
 
+# A model's membership columns: (is_free, last_seen_free, left_at, left_reason).
+Membership = tuple[bool, datetime, datetime | None, str | None]
+
+
 @dataclass(slots=True)
 class RegistryState:
     """What a diff needs: the previous free set and every model's last free values."""
@@ -80,11 +87,11 @@ class RecordReader:
     """Rows that start with VERSION_COLUMNS -> ModelRecords. SQLite hands JSON back as text, and a
     few texts (["text"], the zero pricing) repeat across thousands of models: each is decoded once."""
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn: AnyConnection) -> None:
         self.loads = sql.json_decoder(conn)
-        self.memo: dict[str, tuple] = {}
+        self.memo: dict[str, tuple[Any, ...]] = {}
 
-    def items(self, value: Any) -> tuple:
+    def items(self, value: Any) -> tuple[Any, ...]:
         """A JSON list as a tuple, a JSON object as its sorted (key, value) pairs; NULL as ()."""
         if value is None:
             return ()
@@ -98,10 +105,25 @@ class RecordReader:
     def record(self, row: Sequence[Any]) -> ModelRecord:
         # Positional: VERSION_COLUMNS follow ModelRecord's fields (tests/test_plain_reads.py checks).
         items = self.items
-        return ModelRecord(*row[:6], items(row[6]), items(row[7]), items(row[8]), items(row[9]), *row[10:14])
+        return ModelRecord(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            items(row[6]),
+            items(row[7]),
+            items(row[8]),
+            items(row[9]),
+            row[10],
+            row[11],
+            row[12],
+            row[13],
+        )
 
 
-def _items(decoded: Any) -> tuple:
+def _items(decoded: Any) -> tuple[Any, ...]:
     return tuple(sorted(decoded.items())) if isinstance(decoded, dict) else tuple(decoded)
 
 
@@ -109,7 +131,7 @@ def time_or_none(value: str | None) -> datetime | None:
     return None if value is None else parse_time(value)
 
 
-def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
+def last_ok_run(conn: AnyConnection, at: datetime | None = None) -> RunInfo | None:
     bound, params = sql.up_to("observed_at", at)
     found = sql.rows(
         conn, f"SELECT {RUN_COLUMNS} FROM runs WHERE status = 'ok' AND {bound} ORDER BY id DESC LIMIT 1", params
@@ -120,17 +142,17 @@ def last_ok_run(conn, at: datetime | None = None) -> RunInfo | None:
     return RunInfo(run_id, parse_time(observed), source, payload_hash, size, free, skipped)
 
 
-def free_ids(conn) -> list[str]:
+def free_ids(conn: AnyConnection) -> list[str]:
     """The ids of the models free after the newest sync, in order."""
     return [row[0] for row in sql.rows(conn, "SELECT id FROM models WHERE is_free ORDER BY id")]
 
 
-def known_model(conn, model_id: str) -> bool:
+def known_model(conn: AnyConnection, model_id: str) -> bool:
     """Whether the model was ever free in this registry."""
     return sql.scalar(conn, "SELECT 1 FROM models WHERE id = :id", {"id": model_id}) is not None
 
 
-def load_state(conn) -> RegistryState:
+def load_state(conn: AnyConnection) -> RegistryState:
     reader = RecordReader(conn)
     found = sql.rows(conn, f"{version_select('m.is_free')} WHERE {NEWEST_VERSION}")
     return RegistryState(
@@ -139,7 +161,7 @@ def load_state(conn) -> RegistryState:
     )
 
 
-def payload_seen(conn, payload_hash: str, observed_at: datetime) -> bool:
+def payload_seen(conn: AnyConnection, payload_hash: str, observed_at: datetime) -> bool:
     """True when this exact answer was already stored as of this time (import's skip rule)."""
     statement = "SELECT 1 FROM runs WHERE status = 'ok' AND payload_hash = :hash AND observed_at = :at LIMIT 1"
     return sql.scalar(conn, statement, {"hash": payload_hash, "at": format_time(observed_at)}) is not None
@@ -148,7 +170,7 @@ def payload_seen(conn, payload_hash: str, observed_at: datetime) -> bool:
 # ---------------------------------------------------------------- snapshots for render and queries
 
 
-def streaks_at(conn, run_id: int) -> dict[str, tuple[datetime, int]]:
+def streaks_at(conn: AnyConnection, run_id: int) -> dict[str, tuple[datetime, int]]:
     """model id -> (start of its latest free streak, times removed), as of a run."""
     found = sql.rows(
         conn,
@@ -157,10 +179,11 @@ def streaks_at(conn, run_id: int) -> dict[str, tuple[datetime, int]]:
         " FROM events WHERE run_id <= :run AND kind IN ('added', 'returned', 'removed') GROUP BY model_id",
         {"run": run_id},
     )
-    return {mid: (time_or_none(since), removed) for mid, since, removed in found}
+    # Every model with a removed event was added before it: its streak start is never NULL.
+    return {mid: (parse_time(since), removed) for mid, since, removed in found}
 
 
-def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
+def load_snapshot(conn: AnyConnection, at: datetime | None = None) -> Snapshot:
     run = last_ok_run(conn, at)
     if run is None:
         return Snapshot(models=(), observed_at=None, last_changed_at=None, source=None, recent_events=())
@@ -200,7 +223,7 @@ def load_snapshot(conn, at: datetime | None = None) -> Snapshot:
     )
 
 
-def latest_versions(conn) -> list[tuple[FreeModel, Sequence[Any]]]:
+def latest_versions(conn: AnyConnection) -> list[tuple[FreeModel, Membership]]:
     """Every model ever free with its last free values, and its membership columns: (is_free,
     last_seen_free, left_at, left_reason), times as datetimes."""
     reader = RecordReader(conn)
@@ -213,7 +236,7 @@ def latest_versions(conn) -> list[tuple[FreeModel, Sequence[Any]]]:
         "m.left_at",
         "m.left_reason",
     )
-    result = []
+    result: list[tuple[FreeModel, Membership]] = []
     for row in sql.rows(conn, f"{version_select(*extra)} WHERE {NEWEST_VERSION}"):
         first_seen, since, removed, is_free, last_seen, left_at, left_reason = row[len(VERSION_COLUMNS) :]
         model = FreeModel(reader.record(row), parse_time(first_seen), parse_time(since), removed)
@@ -231,7 +254,7 @@ EVENT_FILTERS = {
 
 
 def load_events(
-    conn,
+    conn: AnyConnection,
     *,
     since: datetime | None = None,
     until_run: int | None = None,

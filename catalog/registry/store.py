@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, update
 
@@ -18,6 +18,10 @@ from catalog.ingest.normalize import ModelRecord
 from catalog.registry.reads import VERSION_COLUMNS as RECORD_COLUMNS
 from catalog.registry.schema import Event, Model, ModelVersion, Run
 from catalog.times import format_time
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
 
 runs, models, versions, events = Run.__table__, Model.__table__, ModelVersion.__table__, Event.__table__
 
@@ -35,10 +39,10 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> list[tuple]:
-    texts: dict[tuple, str | None] = {}  # each distinct value serialized once: most records share theirs
+def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> list[tuple[Any, ...]]:
+    texts: dict[tuple[Any, ...], str | None] = {}  # each distinct value serialized once: most records share theirs
 
-    def as_text(value: tuple, shape: type) -> str | None:  # a tuple of strings or of pairs, never both
+    def as_text(value: tuple[Any, ...], shape: type) -> str | None:  # a tuple of strings or of pairs, never both
         if value not in texts:
             texts[value] = _json(shape(value) or None)
         return texts[value]
@@ -66,24 +70,25 @@ def _version_rows(records: list[ModelRecord], run_id: int, observed: str) -> lis
     ]
 
 
-def _event_rows(changes: list[Change], run_id: int, observed: str) -> list[tuple]:
+def _event_rows(changes: list[Change], run_id: int, observed: str) -> list[tuple[Any, ...]]:
     return [(run_id, observed, c.model_id, c.kind, c.reason, c.field, _json(c.old), _json(c.new)) for c in changes]
 
 
-def _insert_many(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """One executemany handed straight to the DBAPI cursor, its rows already in their stored form
     (times as ISO text, JSON as its text): SQLAlchemy's per-row parameter dicts and type
     processors were 1.8 s of the 2.5 s store of a 50,000-model first sync."""
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
+    params: list[tuple[Any, ...]] | list[dict[str, Any]] = rows
     if compiled.positional:  # SQLite's qmark: tuples, whose order is the statement's (the table's)
-        if tuple(compiled.positiontup) != columns:
+        if tuple(compiled.positiontup or ()) != columns:
             raise ValueError(f"{table.name}: the columns must be listed in the table's order")
     else:  # psycopg's pyformat: named
-        rows = [dict(zip(columns, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(str(compiled), rows)
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
 
 
-def insert_run(conn, **values: Any) -> int:
+def insert_run(conn: Connection, **values: Any) -> int:
     values.setdefault("added", 0)
     values.setdefault("returned", 0)
     values.setdefault("removed", 0)
@@ -91,15 +96,18 @@ def insert_run(conn, **values: Any) -> int:
     values.setdefault("skipped", 0)
     if values.get("error"):
         values["error"] = values["error"].replace("\x00", "")  # PostgreSQL's text cannot hold NUL
-    return conn.execute(insert(runs).values(**values)).inserted_primary_key[0]
+    key = conn.execute(insert(runs).values(**values)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always has its primary key
+    run_id: int = key[0]
+    return run_id
 
 
-def finish_run(conn, run_id: int, finished_at: datetime, started_at: datetime) -> None:
+def finish_run(conn: Connection, run_id: int, finished_at: datetime, started_at: datetime) -> None:
     duration = int((finished_at - started_at).total_seconds() * 1000)
     conn.execute(update(runs).where(runs.c.id == run_id).values(finished_at=finished_at, duration_ms=duration))
 
 
-def _close_versions(conn, ids: Iterable[str], run_id: int, observed: datetime) -> None:
+def _close_versions(conn: Connection, ids: Iterable[str], run_id: int, observed: datetime) -> None:
     params = [{"mid": mid} for mid in ids]
     if params:
         conn.execute(
@@ -110,7 +118,7 @@ def _close_versions(conn, ids: Iterable[str], run_id: int, observed: datetime) -
         )
 
 
-def apply_diff(conn, diff: Diff, run_id: int, observed: datetime) -> None:
+def apply_diff(conn: Connection, diff: Diff, run_id: int, observed: datetime) -> None:
     """Write one diff's consequences: versions opened and closed, membership, events."""
     _close_versions(conn, list(diff.removed) + [r.id for r in diff.updated], run_id, observed)
     if diff.removed:
@@ -143,6 +151,6 @@ def apply_diff(conn, diff: Diff, run_id: int, observed: datetime) -> None:
         _insert_many(conn, events, EVENT_COLUMNS, _event_rows(diff.changes, run_id, at))
 
 
-def mark_seen(conn, observed: datetime) -> None:
+def mark_seen(conn: Connection, observed: datetime) -> None:
     """Every model free after this run was seen free at its observed time (one statement)."""
     conn.execute(update(models).where(models.c.is_free.is_(True)).values(last_seen_free=observed))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -28,6 +29,10 @@ from catalog.registry.reads import load_events
 from catalog.registry.schema import Notification, Run
 from catalog.times import now_utc
 from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("catalog.notify")
 outbox, runs = Notification.__table__, Run.__table__
@@ -42,12 +47,12 @@ class Delivery:
     error: str | None  # None: delivered
 
 
-def run_facts(conn, run_id: int) -> RunFacts:
+def run_facts(conn: Connection, run_id: int) -> RunFacts:
     row = conn.execute(select(runs.c.observed_at, runs.c.source, runs.c.free_count).where(runs.c.id == run_id)).one()
     return RunFacts(run_id, row.observed_at, row.source, row.free_count)
 
 
-def enqueue_digests(conn, config: NotifyConfig, run_id: int) -> int:
+def enqueue_digests(conn: Connection, config: NotifyConfig, run_id: int) -> int:
     """Inside the sync's transaction: one digest per target with matching events; none for a baseline."""
     if not config.targets:
         return 0
@@ -69,7 +74,7 @@ def enqueue_digests(conn, config: NotifyConfig, run_id: int) -> int:
     return made
 
 
-def enqueue_failure(conn, config: NotifyConfig, run_id: int, error: str) -> int:
+def enqueue_failure(conn: Connection, config: NotifyConfig, run_id: int, error: str) -> int:
     """Inside the failed run's transaction: an alert for each on_failure target, unless the run
     before it failed too (one alert per streak of failed runs)."""
     targets = [t for t in config.targets if t.on_failure]
@@ -84,7 +89,7 @@ def enqueue_failure(conn, config: NotifyConfig, run_id: int, error: str) -> int:
     return len(targets)
 
 
-def insert_row(conn, target: Target, run_id: int, kind: str, message) -> None:
+def insert_row(conn: Connection, target: Target, run_id: int, kind: str, message: Message) -> None:
     conn.execute(
         insert(outbox).values(
             target_id=target.id,
@@ -100,7 +105,9 @@ def insert_row(conn, target: Target, run_id: int, kind: str, message) -> None:
     )
 
 
-def deliver_pending(engine, config: NotifyConfig, transport=None) -> list[Delivery]:
+def deliver_pending(
+    engine: Engine, config: NotifyConfig, transport: httpx.BaseTransport | None = None
+) -> list[Delivery]:
     """Send what waits, target by target; each target stops at its first failure or its timeout."""
     results: list[Delivery] = []
     if not config.targets:
@@ -132,7 +139,7 @@ def deliver_pending(engine, config: NotifyConfig, transport=None) -> list[Delive
     return results
 
 
-def mark(engine, notification_id: int, error: str | None) -> None:
+def mark(engine: Engine, notification_id: int, error: str | None) -> None:
     now = now_utc()
     values = {"attempts": outbox.c.attempts + 1, "last_attempt_at": now}
     values.update(
@@ -144,7 +151,7 @@ def mark(engine, notification_id: int, error: str | None) -> None:
         )
 
 
-def expire_old(engine, config: NotifyConfig) -> int:
+def expire_old(engine: Engine, config: NotifyConfig) -> int:
     """Pending rows older than max_age are given up (kept, as `expired`, for `catalog status`)."""
     cutoff = now_utc() - config.max_age
     with engine.begin() as conn:
@@ -156,7 +163,7 @@ def expire_old(engine, config: NotifyConfig) -> int:
     return done.rowcount or 0
 
 
-def pending_rows(conn, config: NotifyConfig) -> list[dict]:
+def pending_rows(conn: Connection, config: NotifyConfig) -> list[dict[str, Any]]:
     """What waits, oldest first, with each target's label (or its id, once it left the config)."""
     labels = {t.id: t.label for t in config.targets}
     query = (
@@ -177,10 +184,10 @@ def pending_rows(conn, config: NotifyConfig) -> list[dict]:
     ]
 
 
-def outbox_counts(conn) -> dict:
+def outbox_counts(conn: Connection) -> dict[str, Any]:
     """For `catalog status`: how many wait (and of those, how many failed at least once), how many
     were given up, and the newest failure."""
-    counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+    counts: dict[str, int] = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
     failing = conn.execute(
         select(func.count()).select_from(outbox).where(outbox.c.status == "pending", outbox.c.attempts > 0)
     ).scalar_one()

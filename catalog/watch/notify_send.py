@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from catalog.config.watch import Target
@@ -20,6 +20,9 @@ from catalog.output.feed import REASONS
 from catalog.registry.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
 from catalog.times import format_time
+
+if TYPE_CHECKING:
+    import httpx
 
 SCHEMA = "catalog.notify/1"
 DIGEST_LINES = 20  # Apprise: one line per event up to this many, then "and N more"
@@ -46,7 +49,8 @@ def event_json(event: EventRecord) -> dict[str, Any]:
     from catalog.display.formats import json_value
 
     doc = event.as_dict()
-    return json_value({column: doc[column] for column in EVENT_COLUMNS})
+    event_doc: dict[str, Any] = json_value({column: doc[column] for column in EVENT_COLUMNS})  # a Mapping stays a dict
+    return event_doc
 
 
 def digest(target: Target, run: RunFacts, events: Sequence[EventRecord]) -> Message:
@@ -124,7 +128,14 @@ def signature(secret: str, body: bytes) -> str:
 # ---------------------------------------------------------------- sending
 
 
-def send(target: Target, message: Message, *, delivery: str, deadline: float, transport=None) -> str | None:
+def send(
+    target: Target,
+    message: Message,
+    *,
+    delivery: str,
+    deadline: float,
+    transport: httpx.BaseTransport | None = None,
+) -> str | None:
     """Deliver one message before `deadline` (time.monotonic()); None on success, else why not.
 
     The client's own timeouts bound each connect and read; a worker thread bounds the whole call,
@@ -152,7 +163,9 @@ def send(target: Target, message: Message, *, delivery: str, deadline: float, tr
     return outcome[0]
 
 
-def post_webhook(target: Target, message: Message, delivery: str, timeout: float, transport) -> str | None:
+def post_webhook(
+    target: Target, message: Message, delivery: str, timeout: float, transport: httpx.BaseTransport | None
+) -> str | None:
     import httpx
 
     from catalog import __version__
