@@ -22,7 +22,8 @@ from catalog.ingest.normalize import ModelRecord
 from catalog.output import scoring
 from catalog.output.health_view import availability_views, health_facts, health_views
 from catalog.output.modelfacts import first_word, matching_glob
-from catalog.output.pools import Decision, admits, build_pools
+from catalog.output.poolrecords import Decision
+from catalog.output.pools import admits, build_pools
 from catalog.output.selectors import LEFT_OUT, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, ProbeRecord, Snapshot
 

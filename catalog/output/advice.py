@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from catalog.output.pools import PoolEntry, Pools
+from catalog.output.poolrecords import PoolEntry
+from catalog.output.pools import Pools
 
 # What the built-in pools are for, as the hand-made page advised; [pools.NAME] advice overrides.
 DEFAULT_ADVICE = {

@@ -18,7 +18,8 @@ from catalog.output.advice import advice_views
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
-from catalog.output.pools import Pools, Profile, build_pools
+from catalog.output.poolrecords import Profile
+from catalog.output.pools import Pools, build_pools
 from catalog.output.selectors import failure_counts
 from catalog.output.watchfiles import CHART_KINDS, Watched, watch_files
 from catalog.output.write import WriteReport, write_files

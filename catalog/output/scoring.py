@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from catalog.config.pools import PoolRules, Rules
+from catalog.output.poolrecords import Profile, Signal
 from catalog.state import ModelHealth
-
-if TYPE_CHECKING:
-    from catalog.output.pools import Profile
 
 # Scoring weights (points). Sizes and contexts count in doublings so that 405B vs 70B matters as
 # much as 70B vs 12B, and no single signal swamps the others.
@@ -43,13 +39,6 @@ SIGNALS = ("size", "context", "tools", "reasoning", "streak", "removals", "expir
 
 
 Points = Callable[["Profile"], tuple[float, ...]]  # one pool's points of a model, per signal
-
-
-@dataclass(frozen=True)
-class Signal:
-    name: str  # one of SIGNALS
-    points: float
-    detail: str
 
 
 def rounded(points: float) -> float:

@@ -12,14 +12,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from catalog.config.pools import POOL_NAMES, PoolRules
+from catalog.output.poolrecords import Candidate, Decision, PoolEntry, Profile
 
-if TYPE_CHECKING:
-    from catalog.output.pools import Candidate, Decision, PoolEntry, Profile
-
-    Ranked: TypeAlias = Candidate | PoolEntry  # what a pool ranks: a profile and its score
+Ranked: TypeAlias = Candidate | PoolEntry  # what a pool ranks: a profile and its score
 
 LEFT_OUT = "left_out"  # failure key of the cross-pool exclusions (pools.left_out)
 RULE = "rule"  # failure key of a built-in pool's own rule
