@@ -8,6 +8,7 @@ import importlib
 import sys
 from typing import Any
 
+import catalog
 from catalog.commands.cliutil import run_handler, setup_logging
 
 # Modules holding subcommands, in the order `catalog --help` lists them.
@@ -31,8 +32,6 @@ class VersionAction(argparse.Action):
         )
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
-        import catalog
-
         print(f"catalog {catalog.__version__}")
         parser.exit()
 

@@ -60,7 +60,7 @@ def print_rows(
         raise UsageError(f"--wide and --columns shape tables; --format {fmt} always carries every column")
     fmt = fmt or ("table" if table is not None and table.shaped else default_format(sys.stdout))
     if fmt == "table" and table is not None:
-        from catalog.display.termtable import print_table
+        from catalog.display.termtable import print_table  # terminal tables import formats back
 
         print_table(rows, columns, table, sys.stdout)
         return

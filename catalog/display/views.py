@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.display import term
+from catalog.display.formats import text_value
+from catalog.durations import format_age
 from catalog.errors import UsageError
+from catalog.output.filters import tokens
 
 if TYPE_CHECKING:
     import argparse
@@ -166,8 +169,6 @@ def short_time(value: datetime | str) -> str:
 
 def people_value(name: str, value: Any) -> str:
     """One cell as a person reads it: 131K, 2026-01-24 08:00, yes/no, text, image; - for none."""
-    from catalog.display.formats import text_value
-    from catalog.output.filters import tokens
 
     if value is None or value == "":
         return "-"
@@ -196,7 +197,6 @@ def people_value(name: str, value: Any) -> str:
 
 def derived_value(name: str, row: Mapping[str, Any], now: datetime) -> str:
     """`age`: how long ago the event was observed; `detail`: what an event did, in a phrase."""
-    from catalog.durations import format_age
 
     if name == "age":
         observed = (
@@ -211,7 +211,6 @@ def derived_value(name: str, row: Mapping[str, Any], now: datetime) -> str:
 
 
 def _changed_value(field: str | None, value: Any) -> str:
-    from catalog.output.filters import tokens
 
     if field in TOKEN_FIELDS and isinstance(value, int) and not isinstance(value, bool):
         return tokens(value)

@@ -16,6 +16,7 @@ from catalog.availability.health import counts
 from catalog.errors import CatalogError
 from catalog.output.refresh import render_after
 from catalog.registry import health_store, reads
+from catalog.registry.db import read_connection, registry_exists, writer
 from catalog.settings import Settings
 from catalog.times import now_utc_seconds
 
@@ -42,7 +43,6 @@ class HealthResult:
 
 def free_model_count(db: str) -> int | None:
     """How many models a health sample will ask about (for progress); None without a registry."""
-    from catalog.registry.db import read_connection, registry_exists
 
     if not registry_exists(db):
         return None
@@ -103,7 +103,6 @@ def refresh_health(
     on_sample: Callable[[], None] | None = None,
 ) -> HealthResult:
     """`catalog health --refresh`: one sample without a catalog sync, under the sync lock."""
-    from catalog.registry.db import registry_exists, writer
 
     if not registry_exists(settings.db):
         raise CatalogError(f"no registry at {settings.db}; run `catalog sync` first")

@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
+from catalog.config.loader import load_config
 from catalog.errors import CatalogError, UsageError, one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base
+from catalog.output.pools import build_pools
 from catalog.output.refresh import render_after
+from catalog.output.render import FALLBACK_LIMIT
 from catalog.registry import health_store, reads
+from catalog.registry.db import registry_exists, unlocked_writer
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.times import day_start, now_utc_seconds
@@ -156,8 +160,6 @@ def default_targets(
 ) -> list[str]:
     """Each pool's fallback ids, first choices of every pool first, no model twice; models
     already probed today go last, so a small budget rotates through the pools over the day."""
-    from catalog.output.pools import build_pools
-    from catalog.output.render import FALLBACK_LIMIT
 
     names = config.select(pools, "--pool")
     built = build_pools(snapshot, config)
@@ -169,7 +171,6 @@ def default_targets(
 
 def probe_targets(engine: Engine, settings: Settings) -> list[str]:
     """`--model` ids as given, else the default targets of `--pool` names (or of every pool)."""
-    from catalog.config.loader import load_config
 
     if settings.probe_models:
         return list(dict.fromkeys(settings.probe_models))
@@ -187,7 +188,6 @@ def probe(
 ) -> ProbeRun:
     """`catalog probe`: probes outside a sync. Not under the sync lock: the budget is counted in
     the registry in transactions of its own, so syncs and other probes may run meanwhile."""
-    from catalog.registry.db import registry_exists, unlocked_writer
 
     require_key(settings)
     if not registry_exists(settings.db):

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catalog.config.loader import load_config
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
 from catalog.events import counts_sentence, no_changes
 from catalog.gcpause import paused_gc
@@ -17,12 +18,15 @@ from catalog.ingest import fetch
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
+from catalog.jobs import health, probe
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads, store
 from catalog.registry.db import read_connection, registry_exists, writer
 from catalog.registry.engines import registry_error
 from catalog.settings import Settings
 from catalog.times import format_time, now_utc
+from catalog.watch import notify as outbox
+from catalog.watch.notify import enqueue_digests, enqueue_failure
 
 if TYPE_CHECKING:
     import httpx
@@ -242,8 +246,6 @@ def record_failure(
             )
             store.finish_run(conn, run_id, now_utc(), started)
             if notify is not None:
-                from catalog.watch.notify import enqueue_failure
-
                 enqueue_failure(conn, notify, run_id, error)
     except Exception as exc:  # the original failure matters more than this one (and is shown)
         detail = str(getattr(exc, "orig", None) or exc).splitlines()
@@ -252,7 +254,6 @@ def record_failure(
 
 def notify_config(settings: Settings, result_notes: list[str]) -> NotifyConfig | None:
     """The [notify] targets, or None (with a note) when catalog.toml cannot be read: the sync goes on."""
-    from catalog.config.loader import load_config
 
     try:
         return load_config(settings.config_path).watch.notify
@@ -264,7 +265,6 @@ def notify_config(settings: Settings, result_notes: list[str]) -> NotifyConfig |
 def deliver_notifications(engine: Engine, notify: NotifyConfig | None) -> list[Delivery]:
     """After the sync is stored (and measured, and rendered) or recorded as failed: a target's
     fault is a log line and its rows stay pending, never the sync's failure."""
-    from catalog.watch import notify as outbox
 
     if notify is None or not notify.targets:
         return []
@@ -279,7 +279,6 @@ def measure_availability(
     engine: Engine, settings: Settings, result: SyncResult, transport: httpx.BaseTransport | None = None
 ) -> None:
     """Health after an HTTP sync, then probes when asked: their failures are notes, never the sync's."""
-    from catalog.jobs import health, probe
 
     if settings.health and settings.from_file is None:
         try:
@@ -367,8 +366,6 @@ def fetch_and_store(
             parsed=parsed,
         )
         if notify is not None:  # same transaction: a stored sync always has its digests
-            from catalog.watch.notify import enqueue_digests
-
             assert result.run_id is not None  # store_answer always stores a run row
             enqueue_digests(conn, notify, result.run_id)
     return result

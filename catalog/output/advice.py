@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from catalog.output.filters import tokens
 from catalog.output.poolrecords import PoolEntry
 from catalog.output.pools import Pools
 
@@ -70,7 +71,6 @@ FACTS: tuple[tuple[str, Callable[[PoolEntry, str], Any], str, str], ...] = (
 
 def facts(e: PoolEntry, order: str, lang: str) -> list[dict[str, Any]]:
     """The first choice's facts as {"fact", "value", "text"}; the text is in `lang`."""
-    from catalog.output.filters import tokens
 
     shown = []
     for name, value_of, en, zh in FACTS:

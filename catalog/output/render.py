@@ -133,7 +133,7 @@ def builtin_templates_dir() -> Path:
 def environment(templates_dir: Path | None) -> DataEnvironment:
     import jinja2
 
-    from catalog.output.dataenv import DataEnvironment
+    from catalog.output.dataenv import DataEnvironment  # Jinja: only when files are rendered
 
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None:

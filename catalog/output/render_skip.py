@@ -27,6 +27,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 import catalog
+from catalog.config.loader import load_config
+from catalog.errors import CatalogError
+from catalog.output.pools import unusable_because
+from catalog.output.render import builtin_templates_dir
 from catalog.registry import health_reads, reads
 from catalog.registry.schema import Event, ModelVersion, Run
 
@@ -51,10 +55,6 @@ def inputs_digest(
     charts: bool = True,
 ) -> str | None:
     """The digest of everything a render of the newest snapshot reads; None: do not skip."""
-    from catalog.config.loader import load_config
-    from catalog.errors import CatalogError
-    from catalog.output.pools import unusable_because
-    from catalog.output.render import builtin_templates_dir
 
     run = reads.last_ok_run(conn)
     if run is None:

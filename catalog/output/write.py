@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalog.registry.lock import pid_alive
+
 NEW_FILE_MODE = 0o644  # generated files are meant to be read by others (web servers, builds)
 
 
@@ -50,8 +52,6 @@ def remove_stale_temporaries(out_dir: Path, names: Iterable[str]) -> None:
     """Temporary files of writers that died before their rename (SIGKILL, power loss): named
     `.NAME.PID.XXXX.tmp`, they are removed once PID no longer runs, never while it might."""
     import glob
-
-    from catalog.registry.lock import pid_alive
 
     for name in names:
         for tmp in out_dir.glob(f".{glob.escape(name)}.*.tmp"):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from catalog.errors import UsageError
+from catalog.registry import migrate
 from catalog.registry.engines import (  # noqa: F401  (the public names)
     SQLiteRules,
     one_line_errors,
@@ -32,7 +33,6 @@ def write_engine(db: str) -> Engine:
 
 def open_registry(db: str) -> Engine:
     """A writer engine with the schema at head, without the sync lock (tests and benchmarks)."""
-    from catalog.registry import migrate
 
     engine = write_engine(db)
     try:
@@ -52,7 +52,6 @@ def registry_exists(db: str) -> bool:
 def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iterator[Engine]:
     """The sync lock held and an engine with the schema at head (a new registry is created, an
     older one upgraded) for the `with` block. LockedError (exit 75) when another writer holds it."""
-    from catalog.registry import migrate
 
     with one_line_errors(db), rules_for(db).writer(wait=wait, purpose=purpose) as engine:
         with engine.begin() as conn:
@@ -64,7 +63,6 @@ def writer(db: str, *, wait: float | None = None, purpose: str = "sync") -> Iter
 def unlocked_writer(db: str, *, purpose: str) -> Iterator[Engine]:
     """An engine for writes that need no sync lock (probes: their budget rows serialize by
     themselves), on a registry whose schema is already at head."""
-    from catalog.registry import migrate
 
     engine = rules_for(db).unlocked_engine(purpose)
     try:
@@ -78,7 +76,6 @@ def unlocked_writer(db: str, *, purpose: str) -> Iterator[Engine]:
 
 def upgrade_registry(db: str) -> tuple[str | None, str]:
     """`catalog db upgrade`, under the sync lock: (revision before, revision after)."""
-    from catalog.registry import migrate
 
     with (
         one_line_errors(db),
@@ -95,7 +92,6 @@ def query_connection(db: str) -> Iterator[AnyConnection]:
     """A read-only connection for the query commands, with the schema checked; never takes the
     sync lock. On SQLite a plain sqlite3 connection, so the command never imports SQLAlchemy: read
     through it only with the plain-SQL readers (reads, health_reads, history, queries)."""
-    from catalog.registry import migrate
 
     with one_line_errors(db), rules_for(db).query_connection() as conn:
         migrate.check_readable(conn, describe(db))
@@ -105,7 +101,6 @@ def query_connection(db: str) -> Iterator[AnyConnection]:
 @contextmanager
 def read_connection(db: str, *, timeout: float | None = None) -> Iterator[Connection]:
     """A read-only connection with the schema checked; never takes the sync lock."""
-    from catalog.registry import migrate
 
     engine = rules_for(db).read_engine(timeout=timeout)
     try:

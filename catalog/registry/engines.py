@@ -19,7 +19,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, RegistryError, UsageError
+from catalog.registry import pgconnect, pglock, pgquery, readonly
 from catalog.registry.locations import PG_SCHEMES, describe, scheme_of, sqlite_path, url_of
+from catalog.registry.lock import registry_lock
+from catalog.registry.readonly import sqlalchemy_engine
+from catalog.registry.sql import has_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -55,7 +59,6 @@ class SQLiteRules:
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
         """The sync lock held, and an engine to write with, for the `with` block."""
-        from catalog.registry.lock import registry_lock
 
         with registry_lock(self.db, wait=wait):
             engine = self.write_engine()
@@ -95,14 +98,12 @@ class SQLiteRules:
         return engine
 
     def read_engine(self, *, timeout: float | None) -> Engine:
-        from catalog.registry.readonly import sqlalchemy_engine
 
         return sqlalchemy_engine(self.db, timeout=timeout)
 
     @contextmanager
     def query_connection(self) -> Iterator[sqlite3.Connection]:
         """A plain sqlite3 connection that cannot write: the query commands skip SQLAlchemy."""
-        from catalog.registry import readonly
 
         conn = readonly.connect(self.db)
         try:
@@ -112,7 +113,6 @@ class SQLiteRules:
 
     def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
-        from catalog.registry import readonly
 
         conn = readonly.connect(self.db, timeout=timeout)
         try:
@@ -151,14 +151,12 @@ class PostgresRules:
     def exists(self) -> bool:
         """Whether the database holds a registry yet (its admin creates the database; the first
         sync creates the registry in it)."""
-        from catalog.registry.sql import has_table
 
         with self.query_connection() as conn:
             return has_table(conn, "alembic_version")
 
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
-        from catalog.registry import pglock
 
         engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
         try:
@@ -168,12 +166,10 @@ class PostgresRules:
 
     def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""
-        from catalog.registry import pgconnect
 
         return pgconnect.write_engine(self.url, application_name=f"catalog {purpose}")
 
     def read_engine(self, *, timeout: float | None) -> Engine:
-        from catalog.registry import pgconnect
 
         return pgconnect.read_engine(self.url, timeout=timeout)
 
@@ -189,13 +185,11 @@ class PostgresRules:
 
     def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
         """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
-        from catalog.registry import pgquery  # psycopg and SQLAlchemy: only for PostgreSQL registries
 
         with one_line_errors(self.db):
             return pgquery.run(self.db, sql, params, timeout=timeout)
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
-        from catalog.registry import pgconnect
 
         return pgconnect.error(original, where)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.errors import RegistryError
+from catalog.registry import sql
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -89,7 +90,6 @@ def upgrade(connection: Connection, where: str) -> bool:
 
 def stored_revision(connection: AnyConnection) -> str | None:
     """The schema's revision without Alembic, on a SQLAlchemy or a plain sqlite3 connection."""
-    from catalog.registry import sql
 
     if not sql.has_table(connection, "alembic_version"):
         return None

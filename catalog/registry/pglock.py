@@ -22,6 +22,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import LockedError, RegistryError
+from catalog.registry import pgconnect
 from catalog.times import format_time
 
 if TYPE_CHECKING:
@@ -111,8 +112,6 @@ def locked_engine(url: str, where: str, *, wait: float | None, purpose: str) -> 
     """A SQLAlchemy engine over one connection that holds the registry's advisory lock."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import StaticPool
-
-    from catalog.registry import pgconnect
 
     conn = pgconnect.connect(url, application_name=application_name(purpose), where=where)
     try:

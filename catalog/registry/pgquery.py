@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from catalog.errors import QueryError, UsageError
+from catalog.registry import migrate
+from catalog.registry.locations import describe, url_of
+from catalog.registry.pgconnect import read_engine
+from catalog.registry.readonly import unique_names
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,10 +46,6 @@ ORDER BY rolname LIMIT 1
 
 def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Columns and every row of one read-only statement, as a reader role."""
-    from catalog.registry import migrate
-    from catalog.registry.locations import describe, url_of
-    from catalog.registry.pgconnect import read_engine
-    from catalog.registry.readonly import unique_names
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
@@ -125,8 +125,6 @@ def quote(name: str) -> str:
 def reader_sql(db: str, role: str, schema: str = "public") -> str:
     """SQL that creates ROLE as a login role that can only read the registry in `schema`."""
     from sqlalchemy.engine import make_url
-
-    from catalog.registry.locations import url_of
 
     if not role or len(role.encode()) > 63 or "\0" in role:
         raise UsageError("ROLE must be 1 to 63 bytes (a PostgreSQL role name)")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from catalog.config.watch import Target
+from catalog.display.formats import json_value
+from catalog.errors import CatalogError
 from catalog.output.feed import REASONS
 from catalog.registry.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
@@ -46,7 +48,6 @@ class RunFacts:
 
 def event_json(event: EventRecord) -> dict[str, Any]:
     """An event exactly as `catalog changes --format json` prints it."""
-    from catalog.display.formats import json_value
 
     doc = event.as_dict()
     event_doc: dict[str, Any] = json_value({column: doc[column] for column in EVENT_COLUMNS})  # a Mapping stays a dict
@@ -168,7 +169,7 @@ def post_webhook(
 ) -> str | None:
     import httpx
 
-    from catalog import __version__
+    from catalog import __version__  # read from the package metadata: only when a message is sent
 
     body = message.body.encode("utf-8")
     headers = {
@@ -211,7 +212,6 @@ def with_timeouts(url: str, timeout: float) -> str:
 
 
 def one_line(exc: BaseException, target: Target) -> str:
-    from catalog.errors import CatalogError
 
     text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
     text = (text.splitlines() or [type(exc).__name__])[0]
