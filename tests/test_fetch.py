@@ -28,7 +28,8 @@ from fakeapi import (  # noqa: F401  (fake_api is a fixture)
 from catalog import __version__
 from catalog.errors import FetchError
 from catalog.ingest import fetch as fetch_mod
-from catalog.ingest.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file, redact_url
+from catalog.ingest.fetch import Fetched, backoff_delay, fetch, parse_retry_after, read_file
+from catalog.ingest.secrets import redact_url
 
 KEY = "sk-or-v1-CANARY0123456789abcdef"
 DOC = catalog_doc([model("vendor/a:free"), model("vendor/b", prompt="0.000001", completion="0.000002")])

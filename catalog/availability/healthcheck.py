@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
 from catalog.errors import one_line
-from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
+from catalog.ingest.fetch import DEFAULT_USER_AGENT
+from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import endpoints_url
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the functions that call it

@@ -14,17 +14,17 @@ import json
 import logging
 import math
 import os
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from catalog import __version__
 from catalog.errors import FetchError, one_line
+from catalog.ingest.secrets import checked_key, redact_url, scrub, secrets_of
 
 if TYPE_CHECKING:  # httpx is imported lazily so that `catalog --help` stays fast
     import httpx
@@ -127,24 +127,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-def redact_url(url: str) -> str:
-    """The URL without user:password@ (shown in messages and stored as the source)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>" if "@" in url else url
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=host))
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
 
 
 # --------------------------------------------------------------------------- the retry loop
@@ -402,29 +384,6 @@ def _is_http(url: str, need_host: bool = False) -> bool:
         return parts.scheme.lower() in SCHEMES and (bool(parts.hostname) or not need_host)
     except ValueError:
         return False
-
-
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
-
-
-def checked_key(api_key: str) -> str:
-    key = api_key.strip()
-    if not _HEADER_SAFE.fullmatch(key):
-        # h11/httpx would quote the bad header value in their error: refuse before they see it.
-        raise FetchError(
-            "OPENROUTER_API_KEY contains spaces or characters not allowed in a header; check OPENROUTER_API_KEY"
-        )
-    return key
-
-
-def secrets_of(url: str, api_key: str | None) -> list[str]:
-    """Texts never to show: the key (as given and stripped) and a password inside the URL."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    found = {s for s in (api_key, api_key.strip() if api_key else None, password) if s}
-    return sorted(found, key=len, reverse=True)  # longest first, so no partial replacement remains
 
 
 def _seconds(value: float) -> str:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
 from catalog.config.loader import load_config
 from catalog.errors import CatalogError, UsageError, one_line
-from catalog.ingest.fetch import DEFAULT_USER_AGENT, checked_key, scrub, secrets_of
+from catalog.ingest.fetch import DEFAULT_USER_AGENT
+from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base
 from catalog.output.pools import build_pools
 from catalog.output.refresh import render_after

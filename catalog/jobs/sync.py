@@ -14,7 +14,7 @@ from catalog.config.loader import load_config
 from catalog.errors import CatalogError, MassRemovalError, RenderError, UsageError
 from catalog.events import counts_sentence, no_changes
 from catalog.gcpause import paused_gc
-from catalog.ingest import fetch
+from catalog.ingest import fetch, secrets
 from catalog.ingest.diff import Change, Diff, compute, is_mass_removal
 from catalog.ingest.entries import read_catalog
 from catalog.ingest.normalize import Catalog
@@ -223,7 +223,7 @@ def store_answer(
 
 def scrubbed(error: CatalogError, settings: Settings) -> CatalogError:
     """The error with the API key (and a URL password) taken out: API text may quote them."""
-    text = fetch.scrub(str(error), fetch.secrets_of(settings.api_url, settings.api_key))
+    text = secrets.scrub(str(error), secrets.secrets_of(settings.api_url, settings.api_key))
     if text == str(error):
         return error
     return type(error)(text)
@@ -297,8 +297,8 @@ def measure_availability(
 
 def step_error(exc: Exception, settings: Settings) -> str:
     text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
-    return fetch.scrub(
-        text.splitlines()[0] if text else type(exc).__name__, fetch.secrets_of(settings.api_url, settings.api_key)
+    return secrets.scrub(
+        text.splitlines()[0] if text else type(exc).__name__, secrets.secrets_of(settings.api_url, settings.api_key)
     )
 
 
@@ -395,7 +395,7 @@ def run_once(settings: Settings, *, transport: httpx.BaseTransport | None = None
             clean = scrubbed(error, settings)
             record_failure(
                 engine,
-                source=fetch.redact_url(settings.source),
+                source=secrets.redact_url(settings.source),
                 observed=settings.observed_at or started.replace(microsecond=0),
                 started=started,
                 error=str(clean),
