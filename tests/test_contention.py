@@ -18,7 +18,7 @@ import time
 from conftest import reader_of, rows
 from fakeapi import Answer, catalog_doc, model, reply
 
-from catalog.jobs.sync import payload_hash
+from catalog.jobs.record import payload_hash
 
 SYNC_WORKERS = 3
 SYNCS_EACH = 3

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from fakeapi import catalog_doc, model
 
-from catalog.jobs.sync import payload_hash
+from catalog.jobs.record import payload_hash
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GENERATED = ("free-model-pool.json", "free-model-pool.ts", "free-models.md")

@@ -16,7 +16,7 @@ from catalog.errors import CatalogError
 from catalog.events import counts_sentence, no_changes
 from catalog.gcpause import paused_gc
 from catalog.ingest.answers import Answer
-from catalog.jobs.sync import payload_hash, record_failure, store_answer
+from catalog.jobs.record import payload_hash, record_failure, store_answer
 from catalog.output.refresh import render_snapshot
 from catalog.registry import reads
 from catalog.registry.db import writer

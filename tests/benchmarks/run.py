@@ -18,8 +18,8 @@ What is measured, and how:
   library in the order `catalog.sync.run_once` does (lock and paused GC, open registry, fetch, then inside one
   transaction load_state/diff and the writes, then render) and times each phase:
     fetch  = sync.fetch_answer (httpx GET of the whole body)
-    parse  = sync.payload_hash + entries.read_catalog (decode, parse and normalize, one entry at a time)
-    diff   = BEGIN IMMEDIATE + sync.check_observed + reads.load_state + sync.diff_answer
+    parse  = record.payload_hash + entries.read_catalog (decode, parse and normalize, one entry at a time)
+    diff   = BEGIN IMMEDIATE + record.check_observed + reads.load_state + record.diff_answer
     store  = store.insert_run + apply_diff + mark_seen + finish_run + COMMIT
     render = refresh.render_snapshot (reads.load_snapshot + render.generate), n/a if catalog.output.render is absent
     open   = registry_lock + db.open_registry (schema check/migrations): constant, not a phase
@@ -476,7 +476,7 @@ def worker_phases(spec: dict) -> dict:
     clock = time.perf_counter()
     from catalog.gcpause import paused_gc
     from catalog.ingest.entries import read_catalog
-    from catalog.jobs import sync
+    from catalog.jobs import record, sync
     from catalog.output.refresh import render_snapshot
     from catalog.registry import reads, store
     from catalog.registry.db import open_registry
@@ -517,16 +517,16 @@ def worker_phases(spec: dict) -> dict:
                 fetched = sync.fetch_answer(settings)
             observed = fetched.received_at.replace(microsecond=0)
             with phase("parse"):
-                digest = sync.payload_hash(fetched.body)
+                digest = record.payload_hash(fetched.body)
                 catalog = read_catalog(fetched.body, paid_as_ids=True)
             source = fetched.source
             del fetched  # as run_once frees the answer's bytes before it stores
             with engine.connect() as conn:
                 with phase("diff"):
                     transaction = conn.begin()
-                    sync.check_observed(observed, reads.last_ok_run(conn))
+                    record.check_observed(observed, reads.last_ok_run(conn))
                     state = reads.load_state(conn)
-                    diff = sync.diff_answer(catalog, state, allow_mass_removal=False)
+                    diff = record.diff_answer(catalog, state, allow_mass_removal=False)
                 with phase("store"):
                     counts = diff.counts
                     run_id = store.insert_run(
