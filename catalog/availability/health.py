@@ -20,6 +20,21 @@ ROUTER_GLOBS = ("openrouter/*", "~*")
 ROUTER_NOTE = "a router: it has no endpoints of its own"
 
 
+# What a sample measures, in the order every table of samples shows it.
+MEASURED = (
+    "state",
+    "status",
+    "endpoints",
+    "providers",
+    "uptime_5m",
+    "uptime_30m",
+    "uptime_1d",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "throughput_p50",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     model_id: str

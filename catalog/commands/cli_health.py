@@ -5,41 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from catalog.availability.health import MEASURED
 from catalog.commands import cliutil
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.settings import DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_TIMEOUT
 
-HEALTH_COLUMNS = (
-    "model_id",
-    "state",
-    "status",
-    "endpoints",
-    "providers",
-    "uptime_5m",
-    "uptime_30m",
-    "uptime_1d",
-    "latency_p50_ms",
-    "latency_p90_ms",
-    "throughput_p50",
-    "availability_7d",
-    "sampled_at",
-    "last_probe",
-)
-SAMPLE_COLUMNS = (
-    "sampled_at",
-    "model_id",
-    "state",
-    "status",
-    "endpoints",
-    "providers",
-    "uptime_5m",
-    "uptime_30m",
-    "uptime_1d",
-    "latency_p50_ms",
-    "latency_p90_ms",
-    "throughput_p50",
-    "error",
-)
+HEALTH_COLUMNS = ("model_id", *MEASURED, "availability_7d", "sampled_at", "last_probe")
+SAMPLE_COLUMNS = ("sampled_at", "model_id", *MEASURED, "error")
 PROBE_COLUMNS = ("model_id", "outcome", "http_status", "ttft_ms", "total_ms", "at", "detail")
 
 

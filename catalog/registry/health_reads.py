@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from catalog.availability.health import MEASURED
 from catalog.registry import sql
 from catalog.state import ModelHealth, ProbeRecord
 from catalog.times import format_time, parse_time
@@ -22,21 +23,7 @@ WINDOW = timedelta(days=7)  # the availability window, back from the newest samp
 MIN_KNOWN_SAMPLES = 12  # fewer known samples in the window: availability is not shown
 PENDING = "pending"  # a probe reserved against the budget, not finished (or killed mid-call)
 
-SAMPLE_COLUMNS = (
-    "model_id",
-    "state",
-    "status",
-    "endpoints",
-    "providers",
-    "uptime_5m",
-    "uptime_30m",
-    "uptime_1d",
-    "latency_p50_ms",
-    "latency_p90_ms",
-    "throughput_p50",
-    "sampled_at",
-    "error",
-)
+SAMPLE_COLUMNS = ("model_id", *MEASURED, "sampled_at", "error")
 PROBE_COLUMNS = "model_id, outcome, probed_at, http_status, ttft_ms, total_ms, detail"
 
 
