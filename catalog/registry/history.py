@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from catalog.registry import sql
+from catalog.registry.reads import event_record
 from catalog.state import EventRecord
 from catalog.times import parse_time
 
@@ -58,22 +59,7 @@ def load_history(conn: AnyConnection, at: datetime | None = None) -> History | N
         " WHERE run_id <= :run ORDER BY id DESC LIMIT :limit",
         {"run": last_run, "limit": MAX_FEED_EVENTS},
     )
-    numbered = tuple(
-        (
-            event_id,
-            EventRecord(
-                run_id=run_id,
-                observed_at=parse_time(when),
-                model_id=model_id,
-                kind=kind,
-                reason=reason,
-                field=changed,
-                old=loads(old),
-                new=loads(new),
-            ),
-        )
-        for event_id, run_id, when, model_id, kind, reason, changed, old, new in rows
-    )
+    numbered = tuple((row[0], event_record(row[1:], loads)) for row in rows)
     return History(
         registry_id=registry_id,
         born=first_observed,

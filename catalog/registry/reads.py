@@ -6,7 +6,7 @@ connection without importing SQLAlchemy, and sync and render on their own connec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -284,16 +284,19 @@ def load_events(
         statement += " LIMIT :limit"
         params["limit"] = limit
     loads = sql.json_decoder(conn)
-    return [
-        EventRecord(
-            run_id=run_id,
-            observed_at=parse_time(observed),
-            model_id=mid,
-            kind=kind,
-            reason=reason,
-            field=changed,
-            old=loads(old),
-            new=loads(new),
-        )
-        for run_id, observed, mid, kind, reason, changed, old, new in sql.rows(conn, statement, params)
-    ]
+    return [event_record(row, loads) for row in sql.rows(conn, statement, params)]
+
+
+def event_record(row: Sequence[Any], loads: Callable[[Any], Any]) -> EventRecord:
+    """A row of (run_id, observed_at, model_id, kind, reason, field, old, new) -> its EventRecord."""
+    run_id, observed, model_id, kind, reason, changed, old, new = row
+    return EventRecord(
+        run_id=run_id,
+        observed_at=parse_time(observed),
+        model_id=model_id,
+        kind=kind,
+        reason=reason,
+        field=changed,
+        old=loads(old),
+        new=loads(new),
+    )
