@@ -8,14 +8,15 @@ is where a paid model would cost money, so no path into it may rely on another m
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
-from catalog.errors import CatalogError
+from catalog.config.exports import EXPORT_KINDS
+from catalog.errors import CatalogError, RenderError
 from catalog.output.poolrecords import PoolEntry
 from catalog.output.pools import Pools
 from catalog.output.yamltext import dump
 
-EXPORTS = ("litellm", "openrouter")
 KEY_REFERENCE = "os.environ/OPENROUTER_API_KEY"  # LiteLLM reads the key from the environment
 LITELLM_PREFIX = "openrouter/"  # LiteLLM's provider prefix: the rest is OpenRouter's own id
 # OpenRouter's `models` parameter takes at most 3 ids in practice (the pool file's FALLBACK_LIMIT;
@@ -100,9 +101,22 @@ def litellm_yaml(pools: Pools) -> str:
 
 
 def export_text(kind: str, pools: Pools, pool: str | None = None) -> str:
-    """One export's file text, by its name in EXPORTS."""
+    """One export's file text, by its name in EXPORT_KINDS."""
     if kind == "litellm":
         return litellm_yaml(pools)
     if kind == "openrouter":
         return openrouter_json(pools, pool)
-    raise CatalogError(f"unknown export {kind!r}; the exports are {', '.join(EXPORTS)}")
+    raise CatalogError(f"unknown export {kind!r}; the exports are {', '.join(EXPORT_KINDS)}")
+
+
+def export_files(pools: Pools, taken: Collection[str]) -> dict[str, str]:
+    """The config's `[exports]` as path (inside the output folder) -> text; `taken` are the paths
+    the render writes anyway, which an export may not replace."""
+    files = {}
+    for export in pools.config.exports:
+        if export.path in taken:
+            raise RenderError(
+                f"`exports.{export.kind}` would overwrite the generated {export.path}; give the export another path"
+            )
+        files[export.path] = export_text(export.kind, pools, export.pool)
+    return files
