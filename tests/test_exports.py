@@ -6,6 +6,8 @@ is pure; the CLI runs on a real registry synced from a saved answer."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -263,3 +265,21 @@ def test_the_records_used_here_are_what_they_claim():
     # The guard tests above only mean something if `paid` is paid by the free rule.
     assert not paid("a/b").record.is_free
     assert isinstance(paid("a/b").record, ModelRecord)
+
+
+def test_the_commands_load_no_database_library_template_engine_or_http_client_on_sqlite(registry):
+    """`MODEL=$(catalog pick CODE)` runs in scripts: it reads through plain sqlite3 and starts fast."""
+    script = (
+        "import json, sys\n"
+        "from catalog.cli import main\n"
+        "code = main(json.loads(sys.argv[1]))\n"
+        "print('LOADED', sorted(m for m in ('sqlalchemy', 'alembic', 'jinja2', 'httpx', 'yaml') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    for command in (["pick", "CODE"], ["export", "litellm"], ["export", "openrouter"]):
+        argv = [*command, "--db", str(registry)]
+        done = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(argv)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.rpartition("LOADED ")[2].strip() == "[]", command
