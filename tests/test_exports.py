@@ -283,3 +283,12 @@ def test_the_commands_load_no_database_library_template_engine_or_http_client_on
         )
         assert done.returncode == 0, (command, done.stderr)
         assert done.stdout.rpartition("LOADED ")[2].strip() == "[]", command
+
+
+def test_pick_and_export_read_either_engine(cli, answer_file, db_url):
+    assert cli("sync", "--db", db_url, "--from-file", answer_file(catalog_doc(FREE + PAID)), "--no-render").code == 0
+    assert cli("pick", "CODE", "--db", db_url).out == "qwen/qwen3-coder:free\n"
+    fragment = cli("export", "openrouter", "--pool", "LARGE", "--db", db_url).json()
+    assert fragment == {"models": ["meta-llama/llama-3.3-70b-instruct:free"]}
+    doc = yaml.safe_load(cli("export", "litellm", "--db", db_url).out)
+    assert {d["model_name"] for d in doc["model_list"]} == {"SMALL", "LARGE", "CODE"}
