@@ -292,3 +292,9 @@ def test_pick_and_export_read_either_engine(cli, answer_file, db_url):
     assert fragment == {"models": ["meta-llama/llama-3.3-70b-instruct:free"]}
     doc = yaml.safe_load(cli("export", "litellm", "--db", db_url).out)
     assert {d["model_name"] for d in doc["model_list"]} == {"SMALL", "LARGE", "CODE"}
+
+
+def test_the_writer_refuses_what_it_cannot_write_faithfully():
+    for value in (1.5, {1: "a"}, object()):
+        with pytest.raises(TypeError):
+            dump({"k": value} if not isinstance(value, dict) else value)

@@ -1,5 +1,6 @@
-"""A small YAML writer for plain data (dicts, lists, strings, numbers, booleans, None), so the
-gateway configs need no YAML library at run time.
+"""A small YAML writer for plain data (dicts, lists, strings, integers, booleans, None), so the
+gateway configs need no YAML library at run time. No floats: YAML 1.1 readers take `1e+100` for a
+string, and nothing written here needs one.
 
 Every string is a double-quoted scalar, escaped as JSON escapes it (JSON's double-quoted strings
 are valid YAML), plus the characters YAML will not take raw: a model id from the API can never
@@ -42,8 +43,6 @@ def scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
-        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else quoted(str(value))
     if isinstance(value, str):
         return quoted(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
