@@ -15,6 +15,7 @@ from catalog.commands.cliutil import run_handler, setup_logging
 COMMAND_MODULES = (
     "catalog.commands.cli_registry",  # sync, import, db, models, changes, history
     "catalog.commands.cli_render",  # render, pools
+    "catalog.commands.cli_export",  # export litellm, export openrouter, pick
     "catalog.commands.cli_query",  # query
     "catalog.commands.cli_health",  # health, probe
     "catalog.commands.cli_schedule",  # schedule, deploy, status

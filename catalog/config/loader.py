@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.config.checks import check_keys, count, strings, table
+from catalog.config.exports import parse_exports
 from catalog.config.pools import (
     POOL_NAME,
     POOL_NAMES,
@@ -45,7 +46,7 @@ def load_config(path: Path | None) -> PoolConfig:
 
 def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConfig:
     where = str(source) if source else "config"
-    check_keys(doc, {"pools", "rules", "feed", "charts", "notify"}, "", where)
+    check_keys(doc, {"pools", "rules", "feed", "charts", "notify", "exports"}, "", where)
     pools_doc = table(doc.get("pools", {}), "pools", where)
     rules_doc = table(doc.get("rules", {}), "rules", where)
     settings = {"cap", "exclude", "order"}
@@ -69,4 +70,4 @@ def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConf
         config = replace(config, order=pool_order(pools_doc["order"], per_pool, where))
     if not config.names:
         raise CatalogError(f"{where}: every pool is switched off (`enabled = false`); keep at least one")
-    return config
+    return replace(config, exports=parse_exports(doc, config.names, where))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.config.checks import boolean, check_keys, choice, count, lowered, nonempty, positive, strings, table
+from catalog.config.exports import Export
 from catalog.config.watch import WatchConfig
 from catalog.errors import CatalogError
 
@@ -89,6 +90,7 @@ class PoolConfig:
     source: Path | None = None  # the file it came from; None for the defaults
     order: tuple[str, ...] = ()  # pools.order: these first, then the others in default order
     watch: WatchConfig = field(default_factory=WatchConfig)  # [feed], [charts], [notify]
+    exports: tuple[Export, ...] = ()  # [exports]: gateway configs written with every render
 
     @property
     def names(self) -> tuple[str, ...]:

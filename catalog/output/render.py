@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.errors import CatalogError, RenderError
 from catalog.gcpause import paused_gc
 from catalog.output.advice import advice_views
+from catalog.output.exports import export_files
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
@@ -103,6 +104,7 @@ def render_files(
     data["charts"] = [{"file": name, "kind": kind} for name, kind in CHART_KINDS.items() if name in files]
     files.update({name: render_template(env, template, data) for name, template in template_names(lang).items()})
     files[JSON_FILE] = pool_json(data)
+    files.update(export_files(pools, files))  # [exports]: gateway configs, kept current with the rest
     return files
 
 

@@ -29,17 +29,19 @@ class WriteReport:
 
 
 def write_files(out_dir: Path, files: dict[str, str]) -> WriteReport:
-    """Write each name -> text as UTF-8 under out_dir; OSError (with the path) on failure."""
+    """Write each name -> text as UTF-8 under out_dir; OSError (with the path) on failure. A name
+    is a file name, or a relative `/`-separated path inside out_dir (its folders are made)."""
     out_dir = Path(out_dir)
     for name in files:
-        if not name or Path(name).name != name or name in (".", ".."):
-            raise ValueError(f"not a plain file name: {name!r}")
+        if not inside(name):
+            raise ValueError(f"not a file name or a path inside the output folder: {name!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir, files)
     report = WriteReport()
     for name in sorted(files):
         path = out_dir / name
         data = files[name].encode("utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
         if same_bytes(path, data):
             report.unchanged.append(path)
         else:
@@ -48,13 +50,20 @@ def write_files(out_dir: Path, files: dict[str, str]) -> WriteReport:
     return report
 
 
+def inside(name: str) -> bool:
+    """A relative path that names a file and never leaves the folder it is relative to."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and all(part not in ("", ".", "..") for part in parts)
+
+
 def remove_stale_temporaries(out_dir: Path, names: Iterable[str]) -> None:
     """Temporary files of writers that died before their rename (SIGKILL, power loss): named
-    `.NAME.PID.XXXX.tmp`, they are removed once PID no longer runs, never while it might."""
+    `.NAME.PID.XXXX.tmp` beside NAME, they are removed once PID no longer runs, never while it might."""
     import glob
 
-    for name in names:
-        for tmp in out_dir.glob(f".{glob.escape(name)}.*.tmp"):
+    for relative in names:
+        folder, name = (out_dir / relative).parent, Path(relative).name
+        for tmp in folder.glob(f".{glob.escape(name)}.*.tmp"):
             pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
             if pid.isdigit() and not pid_alive(int(pid)):
                 try:
