@@ -190,6 +190,26 @@ def test_fix_rewrites_gone_and_paid_ids_only_and_prints_the_diff(cli, registry, 
     assert EXPIRING not in (root / "app/models.py").read_text()
 
 
+def test_a_large_tree_is_scanned_in_parallel_with_the_same_findings(cli, registry, tmp_path, monkeypatch):
+    from catalog.jobs import id_scan
+
+    root = tmp_path / "proj"
+    plant(root, {f"pkg{i % 7}/m{i}.py": f"# {i}\nA = '{[OK, GONE, UNKNOWN][i % 3]}'\n" for i in range(60)})
+    serial = findings(cli, registry, "proj")
+    monkeypatch.setattr(id_scan, "PARALLEL_FILES", 10)
+    forked = []
+    real = id_scan.ProcessPoolExecutor
+
+    def counting(*args, **kwargs):
+        forked.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(id_scan, "ProcessPoolExecutor", counting)
+    assert findings(cli, registry, "proj") == serial
+    assert forked or id_scan._workers(60) == 1  # one core: nothing to fork for
+    assert len(serial[1]) == 60
+
+
 def test_github_annotations_and_text_lines(cli, registry, tmp_path):
     plant(tmp_path / "proj", {"m.py": f"{OK}\n{GONE}\n{DOWN}\n{UNKNOWN}\n"})
     github = cli("check", "--db", registry, "--format", "github", "proj")

@@ -46,8 +46,9 @@ class FindingLike(Protocol):
 
 def write_findings(findings: Sequence[FindingLike], out: TextIO, fmt: str, *, color: bool = False) -> None:
     if fmt == "json":
-        json.dump([f.as_dict() for f in findings], out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        # One finding a line, each encoded by json's C encoder (indent= would use the Python one).
+        items = ",\n".join("  " + json.dumps(f.as_dict(), ensure_ascii=False) for f in findings)
+        out.write(f"[\n{items}\n]\n" if items else "[]\n")
     elif fmt == "github":
         for finding in findings:
             if finding.verdict != "ok":

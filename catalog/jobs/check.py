@@ -15,15 +15,17 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.config.pools import PoolConfig
 from catalog.jobs.id_finder import IdFinder
-from catalog.jobs.project_files import ProjectFile, read_project_files
+from catalog.jobs.id_scan import scan
+from catalog.jobs.project_files import list_project_files, read_text
 from catalog.output.lastpools import PastPools
 from catalog.output.pools import build_pools
-from catalog.output.replacement import build_replacements, size_b_of
+from catalog.output.replacement import Replacements, build_replacements, size_b_of
 from catalog.registry.reads import load_snapshot
 from catalog.registry.standing import Standing, standings
 from catalog.times import parse_time
@@ -45,9 +47,16 @@ class RegistryView:
 
     def __init__(self, conn: AnyConnection, config: PoolConfig) -> None:
         self.standings = standings(conn)
-        self._replacements = build_replacements(build_pools(load_snapshot(conn), config))
-        self._past = PastPools(conn, config)
+        self._conn, self._config = conn, config
         self._found: dict[str, str | None] = {}
+
+    @cached_property
+    def _replacements(self) -> Replacements:  # built when first needed: most checks find only ok ids
+        return build_replacements(build_pools(load_snapshot(self._conn), self._config))
+
+    @cached_property
+    def _past(self) -> PastPools:
+        return PastPools(self._conn, self._config)
 
     def replacement(self, model_id: str) -> str | None:
         if model_id not in self._found:
@@ -136,20 +145,18 @@ def check(
     call for (computed, not written: `write_fixes` writes them)."""
     finder = IdFinder(view.standings)
     to_fix = frozenset(fix)
+    scanned = scan(list_project_files(str(path) for path in paths), finder)
     findings: list[Finding] = []
     fixes: list[FileFix] = []
-    files = 0
-    for project_file in read_project_files(paths):
-        files += 1
-        found = [
-            _finding(str(project_file.path), o.line, o.column, o.model_id, view, now, expiring_days)
-            for o in finder.find(project_file.data)
+    for hits in scanned.hits:
+        in_file = [
+            _finding(hits.path, o.line, o.column, o.model_id, view, now, expiring_days) for o in hits.occurrences
         ]
-        findings.extend(found)
-        planned = _fix_of(project_file, [f for f in found if f.verdict in to_fix and f.replacement])
+        findings.extend(in_file)
+        planned = _fix_of(hits.path, [f for f in in_file if f.verdict in to_fix and f.replacement])
         if planned is not None:
             fixes.append(planned)
-    return CheckResult(findings, files, fixes)
+    return CheckResult(findings, scanned.files, fixes)
 
 
 def unfixed(result: CheckResult) -> list[Finding]:
@@ -192,14 +199,12 @@ def _finding(
     return Finding(path, line, column, model_id, verdict, since, expires, replacement)
 
 
-def _fix_of(project_file: ProjectFile, findings: list[Finding]) -> FileFix | None:
-    if not findings:
+def _fix_of(path: str, findings: list[Finding]) -> FileFix | None:
+    data = read_text(path) if findings else None
+    if data is None:
         return None
-    try:
-        text = project_file.data.decode("utf-8", "surrogateescape")
-    except UnicodeDecodeError:  # pragma: no cover - surrogateescape decodes any bytes
-        return None
-    lines = text.splitlines(keepends=True)
+    text = data.decode("utf-8", "surrogateescape")
+    lines = text.split("\n")  # as the finder counts lines: only a newline ends one
     fixed = []
     # Right to left within a line, so earlier columns stay where they were found.
     for finding in sorted(findings, key=lambda f: (f.line, -f.column)):
@@ -208,8 +213,8 @@ def _fix_of(project_file: ProjectFile, findings: list[Finding]) -> FileFix | Non
         if current[start:end] == finding.model_id:  # else not where it was found: leave it alone
             lines[index] = current[:start] + (finding.replacement or finding.model_id) + current[end:]
             fixed.append(finding)
-    after = "".join(lines)
-    return FileFix(project_file.path, text, after, tuple(fixed)) if fixed else None
+    after = "\n".join(lines)
+    return FileFix(Path(path), text, after, tuple(fixed)) if fixed else None
 
 
 def _expiry(value: str | None) -> datetime | None:

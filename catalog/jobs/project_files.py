@@ -4,62 +4,49 @@ Inside a git work tree the files are those `git ls-files` names (tracked, plus u
 git does not ignore), so build output, virtual environments and other ignored folders are never
 read or rewritten. Outside one, every file under the folder but `.git`. Symbolic links are not
 followed (a link could lead out of the project or round in a loop), binary files (a NUL byte in
-the first 8 KiB) and files over `MAX_FILE_BYTES` are skipped.
+the first 8 KiB) and files over `MAX_FILE_BYTES` are skipped. Plain `os` calls, not `Path`
+objects: a scan of 20,000 files spends most of its time here.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 MAX_FILE_BYTES = 1024 * 1024
 BINARY_SNIFF_BYTES = 8192
 
 
-@dataclass(frozen=True)
-class ProjectFile:
-    path: Path  # as the user will read it: relative to the folder given when it was given relative
-    data: bytes
-
-
-def read_project_files(paths: Iterable[Path]) -> Iterator[ProjectFile]:
-    """Each text file under `paths` (files or folders) once, with its bytes."""
-    seen: set[Path] = set()
+def list_project_files(paths: Iterable[str]) -> list[str]:
+    """The files under `paths` (files or folders) that a check reads, each once, in a stable order."""
+    seen: set[str] = set()
+    listed = []
     for path in paths:
         for candidate in _files_under(path):
-            key = candidate.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            data = _text_of(candidate)
-            if data is not None:
-                yield ProjectFile(candidate, data)
+            key = os.path.normpath(os.path.abspath(candidate))  # no realpath: 5 syscalls a file
+            if key not in seen:
+                seen.add(key)
+                listed.append(candidate)
+    return listed
 
 
-def _files_under(path: Path) -> Iterator[Path]:
-    if path.is_symlink():
+def _files_under(path: str) -> Iterator[str]:
+    if os.path.islink(path):
         return
-    if path.is_file():
+    if not os.path.isdir(path):
         yield path
         return
     listed = _git_files(path)
-    if listed is None:
-        yield from _walk(path)
-        return
-    for name in listed:
-        candidate = path / name
-        if not candidate.is_symlink() and candidate.is_file():
-            yield candidate
+    yield from _walk(path) if listed is None else (os.path.join(path, name) for name in listed)
 
 
-def _git_files(folder: Path) -> list[str] | None:
+def _git_files(folder: str) -> list[str] | None:
     """Files under `folder` that git tracks or would track; None outside a work tree (or no git)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             capture_output=True,
             check=False,
         )
@@ -67,26 +54,35 @@ def _git_files(folder: Path) -> list[str] | None:
         return None
     if done.returncode != 0:
         return None
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted({name for name in names if name})
+    return sorted({name for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name})
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(names):
-            candidate = Path(root) / name
-            if not candidate.is_symlink():
-                yield candidate
+def _walk(folder: str) -> Iterator[str]:
+    with os.scandir(folder) as entries:
+        ordered = sorted(entries, key=lambda e: e.name)
+    for entry in ordered:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != ".git":
+                yield from _walk(entry.path)
+        elif entry.is_file(follow_symlinks=False):
+            yield entry.path
 
 
-def _text_of(path: Path) -> bytes | None:
+def read_text(path: str) -> bytes | None:
+    """The file's bytes; None for a binary file, one over MAX_FILE_BYTES, a link or a vanished file."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:  # vanished, or unreadable: nothing to check
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # vanished, unreadable, or a link (git lists links too): nothing to check
         return None
-    if len(data) > MAX_FILE_BYTES or b"\0" in data[:BINARY_SNIFF_BYTES]:
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        data = os.read(fd, info.st_size + 1)  # one more byte: a file that grew since fstat is too big
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES or data.find(b"\0", 0, BINARY_SNIFF_BYTES) != -1:
         return None
     return data

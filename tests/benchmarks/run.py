@@ -64,8 +64,8 @@ What is measured, and how:
   each command imports. Goals: `--help` imports none and takes <= 150 ms (its top imports are listed
   when slower); `models` imports none of them (it reads SQLite through plain sqlite3) and takes <= 200 ms.
 - `catalog check` against `grep`: a tree of CHECK_FILES files of CHECK_FILE_BYTES bytes each
-  (code-like words, about one in 400 an OpenRouter id: known free ones, a gone one, unknown
-  `:free` ones), not a git work tree; then, alternating, best of --check-repeat wall times of
+  (lines of this repository's code and manual, about one in 400 with an OpenRouter id planted:
+  known free ones and unknown `:free` ones), not a git work tree; then, alternating, best of --check-repeat wall times of
     catalog check --db small.db --format json --fail-on none tree
     grep -rE '[A-Za-z0-9._-]+/[A-Za-z0-9._-]+:free' tree
   on the 40-model registry of the start-up part. Goal: ours <= CHECK_GOAL x grep's time.
@@ -1005,27 +1005,35 @@ def bench_startup(api: LocalAPI, opts, work: Path) -> dict:
     return result
 
 
+def corpus_lines() -> list[str]:
+    """Lines of this repository's own code and manual, as text a project holds: with its slashes,
+    URLs and comments, without the `:free` ids the manual quotes (so every id found was planted)."""
+    lines = []
+    for pattern in ("catalog/**/*.py", "docs/*.md", "templates/*.j2"):
+        for path in sorted(REPO.glob(pattern)):
+            lines += [line for line in path.read_text(encoding="utf-8").splitlines() if ":free" not in line]
+    return lines
+
+
 def write_check_tree(root: Path, ids: list[str]) -> int:
-    """CHECK_FILES code-like files under `root`; returns how many ids were planted."""
+    """CHECK_FILES files of about CHECK_FILE_BYTES under `root`; returns how many ids were planted."""
     import random
 
     rng = random.Random(7)
-    words = "import from return def class self value model config the of to in for with const let // # -> = ( ) { }"
-    vocabulary = [*words.split(), "src/lib.rs", "user/repo", "https://example.com/a/b", "a/b:c"]
+    lines = corpus_lines()
     planted = 0
     for i in range(CHECK_FILES):
         folder = root / f"pkg{i // 200:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         parts, size = [], 0
-        while size < CHECK_FILE_BYTES - 100:
-            if rng.random() < 1 / 400:
-                word = rng.choice(ids)
+        while size < CHECK_FILE_BYTES - 200:
+            line = rng.choice(lines)
+            if rng.random() < 1 / 400:  # about one id per 400 lines: ids are rare in a project
+                line = f'{line[:20]} "{rng.choice(ids)}" {line[20:]}'
                 planted += 1
-            else:
-                word = rng.choice(vocabulary)
-            parts.append(word + ("\n" if len(parts) % 12 == 11 else " "))
-            size += len(parts[-1])
-        (folder / f"mod{i:05d}.py").write_text("".join(parts))
+            parts.append(line + "\n")
+            size += len(parts[-1].encode())
+        (folder / f"mod{i:05d}.py").write_text("".join(parts), encoding="utf-8")
     return planted
 
 
