@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "catalog.commands.cli_health",  # health, probe
     "catalog.commands.cli_schedule",  # schedule, deploy, status
     "catalog.commands.cli_notify",  # notify
+    "catalog.commands.cli_check",  # check
 )
 
 

@@ -63,6 +63,12 @@ What is measured, and how:
   `python -X importtime`, which heavy packages (sqlalchemy, alembic, httpx, jinja2, apscheduler)
   each command imports. Goals: `--help` imports none and takes <= 150 ms (its top imports are listed
   when slower); `models` imports none of them (it reads SQLite through plain sqlite3) and takes <= 200 ms.
+- `catalog check` against `grep`: a tree of CHECK_FILES files of CHECK_FILE_BYTES bytes each
+  (lines of this repository's code and manual, about one in 400 with an OpenRouter id planted:
+  known free ones and unknown `:free` ones), not a git work tree; then, alternating, best of --check-repeat wall times of
+    catalog check --db small.db --format json --fail-on none tree
+    grep -rE '[A-Za-z0-9._-]+/[A-Za-z0-9._-]+:free' tree
+  on the 40-model registry of the start-up part. Goal: ours <= CHECK_GOAL x grep's time.
 """
 
 from __future__ import annotations
@@ -113,6 +119,10 @@ MAX_BYTES = 1 << 30  # the default 64 MiB is too small for 50k realistic entries
 FETCH_TIMEOUT = 600.0
 CHILD_TIMEOUT = 3600.0
 HEALTH_MODELS = 300
+CHECK_FILES = 20_000
+CHECK_FILE_BYTES = 4096
+CHECK_GOAL = 4.0  # catalog check at most this many times grep -rE's time on the same tree
+CHECK_PATTERN = r"[A-Za-z0-9._-]+/[A-Za-z0-9._-]+:free"
 HEALTH_DELAY = 0.2  # seconds the local server takes to answer each /endpoints call
 HEALTH_CONCURRENCY = 8
 HEALTH_SLACK = 1.25  # goal: within this factor of the concurrency's bound
@@ -678,6 +688,7 @@ class Report:
     git: dict = field(default_factory=dict)
     startup: dict = field(default_factory=dict)
     health: dict = field(default_factory=dict)
+    check: dict = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -994,6 +1005,70 @@ def bench_startup(api: LocalAPI, opts, work: Path) -> dict:
     return result
 
 
+def corpus_lines() -> list[str]:
+    """Lines of this repository's own code and manual, as text a project holds: with its slashes,
+    URLs and comments, without the `:free` ids the manual quotes (so every id found was planted)."""
+    lines = []
+    for pattern in ("catalog/**/*.py", "docs/*.md", "templates/*.j2"):
+        for path in sorted(REPO.glob(pattern)):
+            lines += [line for line in path.read_text(encoding="utf-8").splitlines() if ":free" not in line]
+    return lines
+
+
+def write_check_tree(root: Path, ids: list[str]) -> int:
+    """CHECK_FILES files of about CHECK_FILE_BYTES under `root`; returns how many ids were planted."""
+    import random
+
+    rng = random.Random(7)
+    lines = corpus_lines()
+    planted = 0
+    for i in range(CHECK_FILES):
+        folder = root / f"pkg{i // 200:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        parts, size = [], 0
+        while size < CHECK_FILE_BYTES - 200:
+            line = rng.choice(lines)
+            if rng.random() < 1 / 400:  # about one id per 400 lines: ids are rare in a project
+                line = f'{line[:20]} "{rng.choice(ids)}" {line[20:]}'
+                planted += 1
+            parts.append(line + "\n")
+            size += len(parts[-1].encode())
+        (folder / f"mod{i:05d}.py").write_text("".join(parts), encoding="utf-8")
+    return planted
+
+
+def bench_check(api: LocalAPI, opts, work: Path) -> dict:
+    folder = work / "check"
+    folder.mkdir()
+    body = synthetic_body(SMALL_REGISTRY)
+    url = api.add("check", body)
+    checked(
+        run_measured(
+            [*catalog_cmd(), "sync", "--db", "small.db", "--api-url", url, "--no-render", "--no-health"], folder
+        ),
+        "the check registry's sync",
+    )
+    known = [entry["id"] for entry in json.loads(body)["data"]]
+    planted = write_check_tree(folder / "tree", [*known[:20], "nobody/unknown-model:free", "x/y-7b:free"])
+    ours_cmd = [*catalog_cmd(), "check", "--db", "small.db", "--format", "json", "--fail-on", "none", "tree"]
+    grep_cmd = ["grep", "-rE", CHECK_PATTERN, "tree"]
+    ours, theirs, found = [], [], 0
+    for _ in range(opts.check_repeat):
+        m = checked(run_measured(ours_cmd, folder), "catalog check")
+        ours.append(m.wall)
+        found = len(json.loads(m.out))
+        theirs.append(checked(run_measured(grep_cmd, folder), "grep -rE").wall)
+    return {
+        "files": CHECK_FILES,
+        "file_bytes": CHECK_FILE_BYTES,
+        "planted": planted,
+        "found": found,
+        "ours": min(ours),
+        "grep": min(theirs),
+        "ratio": min(ours) / min(theirs),
+    }
+
+
 # ============================================================== checks and output
 
 
@@ -1191,6 +1266,19 @@ def other_checks(report: Report) -> None:
                 f"none of {', '.join(NOT_FOR_READS)}",
                 ", ".join(s["models_heavy"]) or "none",
                 not bad,
+            )
+        )
+
+
+def check_checks(report: Report) -> None:
+    c = report.check
+    if c:
+        report.checks.append(
+            Check(
+                f"check of {c['files']:,} files vs grep -rE",
+                f"<= {CHECK_GOAL:g} x grep's time",
+                f"{c['ratio']:.2f} ({c['ours']:.2f} s vs {c['grep']:.2f} s)",
+                c["ratio"] <= CHECK_GOAL and c["found"] == c["planted"],
             )
         )
 
@@ -1458,10 +1546,11 @@ def parse_args(argv: list[str] | None):
     )
     p.add_argument("--git-repeat", type=int, help="runs of each backfill tool (default 3; quick 1)")
     p.add_argument("--startup-repeat", type=int, help="start-up runs per command (default 10; quick 3)")
+    p.add_argument("--check-repeat", type=int, help="runs of catalog check and of grep (default 3; quick 1)")
     p.add_argument("--git-history", metavar="PATH", help="the git-history executable")
     p.add_argument(
         "--only",
-        choices=("sizes", "resync", "git", "startup", "health"),
+        choices=("sizes", "resync", "git", "startup", "health", "check"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -1480,7 +1569,8 @@ def parse_args(argv: list[str] | None):
     opts.resyncs = opts.resyncs or (5 if quick else 20)
     opts.git_repeat = opts.git_repeat or (1 if quick else 3)
     opts.startup_repeat = opts.startup_repeat or (3 if quick else 10)
-    opts.only = set(opts.only or ("sizes", "resync", "git", "startup", "health"))
+    opts.check_repeat = opts.check_repeat or (1 if quick else 3)
+    opts.only = set(opts.only or ("sizes", "resync", "git", "startup", "health", "check"))
     return opts
 
 
@@ -1529,6 +1619,9 @@ def main(argv: list[str] | None = None) -> int:
         if "health" in opts.only:
             progress(f"health of {HEALTH_MODELS} models, {HEALTH_DELAY} s per call")
             report.health = bench_health(api)
+        if "check" in opts.only:
+            progress(f"check of {CHECK_FILES:,} files against grep -rE")
+            report.check = bench_check(api, opts, work)
     finally:
         api.close()
         SPAWNER.close()
@@ -1542,6 +1635,7 @@ def main(argv: list[str] | None = None) -> int:
     resync_checks(report)
     other_checks(report)
     health_checks(report)
+    check_checks(report)
     print(markdown(report, linear))
     if opts.json:
         doc = asdict(report)

@@ -1,0 +1,94 @@
+"""Where a model stands as the registry knows it: free now or not, still listed or not, since when,
+its expiration date and measured health; and the last run at which it was free. What a verdict on
+a model id (`catalog check`) and the feed's `gone` list are judged by.
+
+The registry keeps only models that are or once were free. A model that stopped being free while
+still listed (`now_paid`) reads as listed: catalog stops following a model once it is paid, so a
+later delisting of it is never seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from catalog.ingest.normalize import ModelRecord
+from catalog.registry import health_reads, sql
+from catalog.registry.reads import latest_versions
+from catalog.state import FreeModel, ModelHealth
+from catalog.times import parse_time
+
+if TYPE_CHECKING:
+    from catalog.registry.sql import AnyConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    model: FreeModel  # its current values, or its last free ones
+    free: bool  # free at the newest run
+    listed: bool  # listed at the newest run, as far as the registry can tell (see the module)
+    since: datetime | None  # when it stopped being free; None while free
+    reason: str | None  # why it stopped: delisted / now_paid; None while free
+    health: ModelHealth | None  # its newest measured health; None when never measured
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def record(self) -> ModelRecord:
+        return self.model.record
+
+    @property
+    def expiration_date(self) -> str | None:
+        return self.model.record.expiration_date
+
+    @property
+    def health_state(self) -> str:
+        """up / degraded / down / unknown (never measured counts as unknown)."""
+        return self.health.state if self.health is not None else "unknown"
+
+
+def standings(conn: AnyConnection, ids: Iterable[str] | None = None) -> dict[str, Standing]:
+    """model id -> its Standing, for every model ever free (or only `ids`; an id the registry
+    never saw is absent)."""
+    wanted = None if ids is None else set(ids)
+    health, _ = health_reads.load_health(conn)
+    found: dict[str, Standing] = {}
+    for model, (is_free, _last_seen, left_at, left_reason) in latest_versions(conn):
+        if wanted is not None and model.id not in wanted:
+            continue
+        found[model.id] = Standing(
+            model=model,
+            free=is_free,
+            listed=is_free or left_reason != "delisted",
+            since=None if is_free else left_at,
+            reason=None if is_free else left_reason,
+            health=health.get(model.id),
+        )
+    return found
+
+
+def last_free_run(conn: AnyConnection, model_id: str) -> int | None:
+    """The newest successful run at which the model was free; None when it never was."""
+    ended = sql.rows(
+        conn,
+        "SELECT valid_to_run FROM model_versions WHERE model_id = :id ORDER BY valid_from_run DESC, id DESC LIMIT 1",
+        {"id": model_id},
+    )
+    if not ended:
+        return None
+    until = ended[0][0]
+    if until is None:  # free now: the newest run
+        newest = sql.scalar(conn, "SELECT max(id) FROM runs WHERE status = 'ok'")
+        return None if newest is None else int(newest)
+    before = sql.scalar(conn, "SELECT max(id) FROM runs WHERE status = 'ok' AND id < :run", {"run": until})
+    return None if before is None else int(before)
+
+
+def run_time(conn: AnyConnection, run_id: int) -> datetime | None:
+    """The observed time of a run; None when there is no such run."""
+    found = sql.scalar(conn, "SELECT observed_at FROM runs WHERE id = :id", {"id": run_id})
+    return None if found is None else parse_time(found)
