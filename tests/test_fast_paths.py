@@ -1,4 +1,4 @@
-"""The speed-ups of issue 14 that must not change a byte: text escaping fast paths agree with the
+"""The speed-ups that must not change a byte: text escaping fast paths agree with the
 character-by-character rules they shortcut, on random and hostile text.
 
 The slow references are written here from the rules, with their own character sets and patterns:

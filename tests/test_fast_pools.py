@@ -1,4 +1,4 @@
-"""The speed-ups of issue 14 in building pools and page data must not change a byte: on random
+"""The speed-ups in building pools and page data must not change a byte: on random
 and hostile catalogs, health and configs, the pools built by ranking on points with explanations
 written on demand equal those of the old rule (every model judged with its reasons, every
 candidate scored with its explained signals, all of them sorted), decision for decision; glob
