@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,9 +59,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     failed = 0
     for target in targets_of(args).targets:
-        error = send(
-            target, test_message(target, now_utc()), delivery="test", deadline=time.monotonic() + target.timeout
-        )
+        error = send(target, test_message(target, now_utc()), delivery="test")
         failed += error is not None
         print(f"{target.label}: {'ok' if error is None else 'FAILED: ' + error}")
     sys.stdout.flush()

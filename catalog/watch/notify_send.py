@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,46 +128,26 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send(
-    target: Target,
-    message: Message,
-    *,
-    delivery: str,
-    deadline: float,
-    transport: httpx.BaseTransport | None = None,
+    target: Target, message: Message, *, delivery: str, transport: httpx.BaseTransport | None = None
 ) -> str | None:
-    """Deliver one message before `deadline` (time.monotonic()); None on success, else why not.
+    """Deliver one message within the target's timeout; None on success, else why not (one line).
 
-    The client's own timeouts bound each connect and read; a worker thread bounds the whole call,
-    so a target trickling its answer byte by byte cannot hold the sync either. A call cut off this
-    way counts as failed (and is retried), even if the target later takes it."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return "no time left before the target's timeout"
-    outcome: list[str | None] = []
-
-    def call() -> None:
-        try:
-            if target.kind == "webhook":
-                outcome.append(post_webhook(target, message, delivery, remaining, transport))
-            else:
-                outcome.append(send_apprise(target, message, remaining))
-        except Exception as exc:
-            outcome.append(one_line(exc, target))
-
-    worker = threading.Thread(target=call, name="catalog-notify", daemon=True)
-    worker.start()
-    worker.join(remaining + 0.5)  # the client's timeouts fire first; this is the backstop
-    if not outcome:
-        return f"timed out after {target.timeout:g} s"
-    return outcome[0]
+    The timeout bounds this one delivery as a whole, whatever the target does (trickling its
+    headers or body, never closing). A call cut off counts as failed (and is retried), even if the
+    target later takes it."""
+    try:
+        if target.kind == "webhook":
+            return post_webhook(target, message, delivery, transport)
+        return send_apprise(target, message, target.timeout)
+    except Exception as exc:
+        return one_line(exc, target)
 
 
-def post_webhook(
-    target: Target, message: Message, delivery: str, timeout: float, transport: httpx.BaseTransport | None
-) -> str | None:
+def post_webhook(target: Target, message: Message, delivery: str, transport: httpx.BaseTransport | None) -> str | None:
     import httpx
 
     from catalog import __version__  # read from the package metadata: only when a message is sent
+    from catalog.ingest import deadline
 
     body = message.body.encode("utf-8")
     headers = {
@@ -180,11 +158,20 @@ def post_webhook(
     secret = target.secret()
     if secret is not None:
         headers[SIGNATURE_HEADER] = signature(secret, body)
-    with httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False) as client:
-        response = client.post(target.url, content=body, headers=headers)
-    if 200 <= response.status_code < 300:
+    try:
+        with (
+            deadline.deadline(target.timeout),
+            deadline.client(
+                timeout=httpx.Timeout(target.timeout), transport=transport, follow_redirects=False
+            ) as client,
+            client.stream("POST", target.url, content=body, headers=headers) as response,
+        ):
+            status, reason = response.status_code, response.reason_phrase
+    except httpx.TimeoutException:
+        return f"timed out after {target.timeout:g} s"
+    if 200 <= status < 300:
         return None
-    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    return f"HTTP {status} {reason}".strip()
 
 
 def send_apprise(target: Target, message: Message, timeout: float) -> str | None:
