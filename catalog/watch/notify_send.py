@@ -138,7 +138,7 @@ def send(
     try:
         if target.kind == "webhook":
             return post_webhook(target, message, delivery, transport)
-        return send_apprise(target, message, target.timeout)
+        return send_apprise(target, message)
     except Exception as exc:
         return one_line(exc, target)
 
@@ -174,19 +174,38 @@ def post_webhook(target: Target, message: Message, delivery: str, transport: htt
     return f"HTTP {status} {reason}".strip()
 
 
-def send_apprise(target: Target, message: Message, timeout: float) -> str | None:
-    try:
-        import apprise
-    except ImportError:
-        return "Apprise is not installed: pip install 'openrouter-free-catalog[notify]'"
-    import logging
+def send_apprise(target: Target, message: Message) -> str | None:
+    """Apprise in a child process (catalog.watch.apprise_call), killed at the target's timeout:
+    Apprise's own HTTP calls cannot be bounded as a whole from inside."""
+    import os
+    import subprocess
+    import sys
 
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its log lines may quote the URL's secrets
-    sender = apprise.Apprise()
-    if not sender.add(with_timeouts(target.url, timeout)):
-        return "Apprise does not understand this URL; check it against the Apprise documentation"
-    ok = sender.notify(title=message.title or "", body=message.body, body_format=apprise.NotifyFormat.MARKDOWN)
-    return None if ok else "Apprise reported a failed delivery"
+    import catalog
+
+    request = json.dumps(
+        {"url": with_timeouts(target.url, target.timeout), "title": message.title or "", "body": message.body}
+    )
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(catalog.__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    with subprocess.Popen(
+        [sys.executable, "-m", "catalog.watch.apprise_call"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # Apprise's tracebacks may quote the URL
+        env=env,
+    ) as child:
+        try:
+            out, _ = child.communicate(request.encode(), timeout=target.timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return f"timed out after {target.timeout:g} s"
+    try:
+        error: str | None = json.loads(out)["error"]
+    except (ValueError, KeyError, TypeError):
+        return f"the Apprise process ended without an answer (exit status {child.returncode})"
+    return error
 
 
 def with_timeouts(url: str, timeout: float) -> str:
