@@ -10,7 +10,8 @@
   a failure keeps it pending for the next syncs until it is older than max_age (`expired`).
   Two narrow gaps are left, a crash between the target's answer and that commit, and a target
   that takes a message only after its timeout cut the call off: the row is then sent again, with
-  the same body and X-Catalog-Delivery header, which a receiver can use to drop it.
+  the same body and X-Catalog-Delivery header (a UUID made with the message, in its body), which a
+  receiver can use to drop it.
 - The first successful sync of a registry is a baseline (nothing sent); a target added later
   gets rows only from the syncs after it was added, since rows are only ever made at sync time.
 """
@@ -27,7 +28,7 @@ from catalog.config.watch import NotifyConfig, Target
 from catalog.registry.reads import load_events
 from catalog.registry.schema import Notification, Run
 from catalog.times import now_utc
-from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
+from catalog.watch.notify_send import Message, RunFacts, delivery_id, digest, failure, send
 
 if TYPE_CHECKING:
     import httpx
@@ -121,7 +122,9 @@ def deliver_pending(
                 .order_by(outbox.c.id)
             ).all()
         for row in pending:
-            error = send(target, Message(row.title, row.body), delivery=str(row.id), transport=transport)
+            error = send(
+                target, Message(row.title, row.body), delivery=delivery_id(row.body, str(row.id)), transport=transport
+            )
             mark(engine, row.id, error)
             results.append(Delivery(target.label, row.id, row.run_id, row.kind, error))
             if error is not None:

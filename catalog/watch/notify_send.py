@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,7 +101,21 @@ def run_fields(run: RunFacts) -> dict[str, Any]:
 
 
 def payload(fields: dict[str, Any]) -> str:
-    return json.dumps({"schema": SCHEMA, **fields}, ensure_ascii=False, sort_keys=False)
+    """A webhook's body, with a new `delivery_id`: stored with the message, it is the same on every
+    attempt at it and never the same for two messages, even of two registries (whose outbox row
+    ids both start at 1)."""
+    doc = {"schema": SCHEMA, "delivery_id": str(uuid.uuid4()), **fields}
+    return json.dumps(doc, ensure_ascii=False, sort_keys=False)
+
+
+def delivery_id(body: str, fallback: str) -> str:
+    """The X-Catalog-Delivery header: the body's delivery_id; `fallback` for a body without one
+    (Apprise's Markdown, or a message queued before webhook bodies carried it)."""
+    try:
+        found = json.loads(body).get("delivery_id")
+    except (ValueError, AttributeError):
+        found = None
+    return found if isinstance(found, str) else fallback
 
 
 def event_line(event: EventRecord) -> str:
