@@ -35,13 +35,14 @@ def notify(url: str, title: str, body: str) -> str | None:
 def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     request = json.load(sys.stdin)
+    answer, sys.stdout = sys.stdout, sys.stderr  # whatever Apprise prints stays out of the answer
     try:
         error = notify(request["url"], request["title"], request["body"])
     except MemoryError:
         error = "the target's answer was too large"
     except Exception as exc:  # the type only: Apprise's messages may quote the URL
         error = f"Apprise failed: {type(exc).__name__}"
-    json.dump({"error": error}, sys.stdout)
+    json.dump({"error": error}, answer)
 
 
 if __name__ == "__main__":

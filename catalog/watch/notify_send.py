@@ -202,7 +202,11 @@ def send_apprise(target: Target, message: Message) -> str | None:
         {"url": with_timeouts(target.url, target.timeout), "title": message.title or "", "body": message.body}
     )
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(catalog.__file__)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        "MALLOC_ARENA_MAX": "2",  # each thread's malloc arena reserves 64 MiB of the child's address space
+    }
     with subprocess.Popen(
         [sys.executable, "-m", "catalog.watch.apprise_call"],
         stdin=subprocess.PIPE,
