@@ -54,6 +54,20 @@ def test_a_value_out_of_range_stops_the_sync_with_one_line_before_anything_is_wr
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no registry, no lock file, no output
 
 
+@pytest.mark.parametrize("command", ["import", "render"])
+def test_import_and_render_check_the_file_before_writing_too(tmp_path, cli, command):
+    (tmp_path / "c.toml").write_text("[charts]\ndays = 9223372036854775807\n")
+    (tmp_path / "answer.json").write_text(json.dumps(catalog_doc([model("a/b:free")])))
+    if command == "render":  # a registry to render, made without the file
+        assert cli("sync", "--from-file", "answer.json", "--db", "reg.db", "--no-render").code == 0
+    before = sorted(p.name for p in tmp_path.iterdir())
+    source = ["answer.json"] if command == "import" else []
+    result = cli(command, *source, "--db", "reg.db", "--out", "gen", "--config", "c.toml")
+    assert result.code == 1 and "`charts.days`" in result.err and result.err.count("\n") == 1
+    after = sorted(p.name for p in tmp_path.iterdir())
+    assert "gen" not in after and ("reg.db" in before or "reg.db" not in after)  # no output, no new registry
+
+
 def test_pools_explain_refuses_an_infinite_size_bound_instead_of_printing_infinity(tmp_path, cli):
     (tmp_path / "answer.json").write_text(json.dumps(catalog_doc([model("a/b:free")])))
     assert cli("sync", "--from-file", "answer.json", "--db", "reg.db", "--no-render").code == 0
