@@ -148,8 +148,8 @@ def send(
     """Deliver one message within the target's timeout; None on success, else why not (one line).
 
     The timeout bounds this one delivery as a whole, whatever the target does (trickling its
-    headers or body, never closing). A call cut off counts as failed (and is retried), even if the
-    target later takes it."""
+    answer, never answering). A call cut off counts as failed (and is retried), even if the target
+    later takes it."""
     try:
         if target.kind == "webhook":
             return post_webhook(target, message, delivery, transport)
@@ -181,6 +181,7 @@ def post_webhook(target: Target, message: Message, delivery: str, transport: htt
             ) as client,
             client.stream("POST", target.url, content=body, headers=headers) as response,
         ):
+            # The status line is the whole answer we need: the body, however large, is never read.
             status, reason = response.status_code, response.reason_phrase
     except httpx.TimeoutException:
         return f"timed out after {target.timeout:g} s"
