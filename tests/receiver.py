@@ -1,5 +1,7 @@
 """A real HTTP receiver on 127.0.0.1 for notification tests: records every POST and answers from
-a script (status codes, or `HANG` to hold the request until the test lets it go)."""
+a script: status codes, `HANG` to hold the request until the test lets it go, `Slow(seconds)` to
+answer 200 that much later, or `ENDLESS` to answer 200 with a body that streams until the client
+hangs up (or ENDLESS_BYTES were sent)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 HANG = "hang"
+ENDLESS = "endless"
+ENDLESS_BYTES = 1536 * 1024 * 1024  # 1.5 GiB
+CHUNK = b"x" * (1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Slow:
+    seconds: float
 
 
 @dataclass
@@ -25,6 +35,7 @@ class Receiver:
         self.received: list[Received] = []
         self.script: deque = deque()
         self.release = threading.Event()
+        self.streamed: list[int] = []  # bytes of each ENDLESS body sent before the client hung up
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,9 +46,29 @@ class Receiver:
                 if answer == HANG:
                     receiver.release.wait(30)
                     return
+                if isinstance(answer, Slow):
+                    receiver.release.wait(answer.seconds)
+                    answer = 200
+                if answer == ENDLESS:
+                    self.stream_endless()
+                    return
                 self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def stream_endless(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()  # no length: the body ends when the connection does
+                sent = 0
+                while sent < ENDLESS_BYTES and not receiver.release.is_set():
+                    try:
+                        self.wfile.write(CHUNK)
+                    except OSError:  # the client hung up
+                        break
+                    sent += len(CHUNK)
+                receiver.streamed.append(sent)
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass

@@ -148,7 +148,7 @@ def test_a_hanging_receiver_does_not_hold_the_sync_past_its_timeout(tmp_path, re
     elapsed = time.monotonic() - started
     # The receiver is still holding the request (it is only released below): the sync left without it.
     assert not receiver.release.is_set() and len(receiver.received) == 1
-    assert result.run_id == 2 and "Timeout" in result.deliveries[0].error
+    assert result.run_id == 2 and result.deliveries[0].error == "timed out after 0.5 s"
     assert elapsed < 10  # far below the hang (30 s) and the default timeout: the target's 0.5 s bound held
     assert outbox(tmp_path)[0][2] == "pending"
     receiver.release.set()
@@ -209,8 +209,8 @@ def test_notify_test_reports_each_target(tmp_path, receiver, cli):
         ('[[notify.webhook]]\nurl = "https://x/y"\nsecrt_env = "A"\n', "unknown key `notify.webhook[0].secrt_env`"),
         ('[[notify.apprise]]\nurl = "ntfy://t"\nsecret_env = "A"\n', "unknown key `notify.apprise[0].secret_env`"),
         ("[notify]\nmax_age = 5\n", "`notify.max_age` must be a duration string"),
-        ("[feed]\nlimit = 0\n", "`feed.limit` must be a whole number of at least 1"),
-        ("[feed]\nlimit = 1001\n", "`feed.limit` must be at most 1000"),
+        ("[feed]\nlimit = 0\n", "`feed.limit` must be a whole number from 1 to 1,000"),
+        ("[feed]\nlimit = 1001\n", "`feed.limit` must be a whole number from 1 to 1,000"),
         ('[feed]\nurl = "free-models.atom"\n', "`feed.url` must be an http:// or https:// URL"),
         ("[charts]\ndayz = 3\n", "unknown key `charts.dayz`"),
     ],
@@ -239,39 +239,3 @@ def test_apprise_delivers_a_markdown_digest_to_a_local_json_receiver(tmp_path, r
     receiver.script.extend([500, 500, 500])
     sync(tmp_path, cfg, BASE, 3)
     assert outbox(tmp_path)[1][2:4] == ("pending", 1)
-
-
-def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path):
-    """Each byte arrives within the read timeout, so only the whole-call bound can stop it."""
-    import socket
-    import threading
-
-    from catalog.config.watch import Target
-    from catalog.watch.notify_send import Message, send
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    done = threading.Event()
-
-    def trickle():
-        conn, _ = server.accept()
-        conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
-        while not done.wait(0.1):
-            try:
-                conn.sendall(b"x")
-            except OSError:
-                break
-        conn.close()
-
-    threading.Thread(target=trickle, daemon=True).start()
-    target = Target("webhook", f"http://127.0.0.1:{server.getsockname()[1]}/h", timeout=0.5)
-    try:
-        started = time.monotonic()
-        error = send(target, Message(None, "{}"), delivery="1", deadline=time.monotonic() + target.timeout)
-        assert error == "timed out after 0.5 s" and not done.is_set()
-        assert time.monotonic() - started < 10  # the trickle itself would go on for 100 s
-    finally:
-        done.set()
-        server.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,13 +55,12 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from catalog.times import now_utc
-    from catalog.watch.notify_send import send, test_message
+    from catalog.watch.notify_send import delivery_id, send, test_message
 
     failed = 0
     for target in targets_of(args).targets:
-        error = send(
-            target, test_message(target, now_utc()), delivery="test", deadline=time.monotonic() + target.timeout
-        )
+        message = test_message(target, now_utc())
+        error = send(target, message, delivery=delivery_id(message.body, "test"))
         failed += error is not None
         print(f"{target.label}: {'ok' if error is None else 'FAILED: ' + error}")
     sys.stdout.flush()

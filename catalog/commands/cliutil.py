@@ -31,13 +31,17 @@ def parse_time_arg(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+MAX_SECONDS = 86400.0  # a day: the longest timeout or wait an option takes
+MAX_WHOLE = 1_000_000_000  # the largest count an option takes
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
+    if not 0 < value <= MAX_SECONDS:  # also refuses inf and nan
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most {MAX_SECONDS:g}")
     return value
 
 
@@ -121,8 +125,8 @@ def whole_number(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    if not 0 <= value <= MAX_WHOLE:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to {MAX_WHOLE:,}")
     return value
 
 

@@ -28,18 +28,28 @@ def strings(value: Any, key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def count(value: Any, key: str, where: str, *, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a whole number of at least 0" if allow_zero else "a whole number of at least 1"
-        raise CatalogError(f"{where}: `{key}` must be {what}, not {kind(value)}")
+def whole(value: Any, key: str, where: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`: every count in the file has a range, so a huge one is
+    this one line naming its key rather than an overflow somewhere downstream."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CatalogError(f"{where}: `{key}` must be a whole number from {low:,} to {high:,}, not {kind(value)}")
     return value
 
 
-def positive(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise CatalogError(f"{where}: `{key}` must be a number greater than 0, not {kind(value)}")
+def number(value: Any, key: str, where: str, high: float) -> float:
+    """A number above 0 and at most `high` (so never infinite or NaN); a whole number is taken too."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
+        raise CatalogError(f"{where}: `{key}` must be a number above 0 and at most {high:,g}, not {kind(value)}")
     return float(value)
+
+
+def ranged(reader: Callable[..., Any], *bounds: float) -> Callable[[Any, str, str], Any]:
+    """`reader` with its range bound in: a reader taking (value, key, where) like the others."""
+
+    def read(value: Any, key: str, where: str) -> Any:
+        return reader(value, key, where, *bounds)
+
+    return read
 
 
 def lowered(value: Any, key: str, where: str) -> tuple[str, ...]:
@@ -81,5 +91,7 @@ def kind(value: Any) -> str:
     label = names.get(type(value), type(value).__name__)
     if isinstance(value, (dict, list)):
         return label
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+    shown = repr(value)
+    if len(shown) > 40:
+        shown = f"{len(str(value))} digits" if isinstance(value, int) else shown[:39] + "…"
     return f"{label} ({shown})"

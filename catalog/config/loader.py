@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from catalog.config.checks import check_keys, count, strings, table
+from catalog.config.checks import check_keys, strings, table, whole
 from catalog.config.exports import parse_exports
 from catalog.config.pools import (
+    MAX_CAP,
     POOL_NAME,
     POOL_NAMES,
     PoolConfig,
@@ -41,6 +42,10 @@ def load_config(path: Path | None) -> PoolConfig:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path} is not valid TOML: {exc}") from None
+    except ValueError:  # tomllib refuses an integer of more than 4300 digits (sys.int_info)
+        raise CatalogError(f"{path} is not valid TOML: a number has too many digits") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise CatalogError(f"{path} is not valid TOML: arrays or tables nested too deeply") from None
     return parse_config(doc, source=Path(path))
 
 
@@ -58,7 +63,7 @@ def parse_config(doc: dict[str, Any], *, source: Path | None = None) -> PoolConf
             )
     config = PoolConfig(source=source)
     if "cap" in pools_doc:
-        config = replace(config, cap=count(pools_doc["cap"], "pools.cap", where))
+        config = replace(config, cap=whole(pools_doc["cap"], "pools.cap", where, 1, MAX_CAP))
     if "exclude" in pools_doc:
         config = replace(config, exclude=strings(pools_doc["exclude"], "pools.exclude", where))
     names = [*POOL_NAMES, *(k for k in pools_doc if k not in settings and k not in POOL_NAMES)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from catalog.config.checks import boolean, check_keys, choice, count, lowered, nonempty, positive, strings, table
+from catalog.config.checks import boolean, check_keys, choice, lowered, nonempty, number, ranged, strings, table, whole
 from catalog.config.exports import Export
 from catalog.config.watch import WatchConfig
 from catalog.errors import CatalogError
@@ -25,6 +25,14 @@ ORDERS = ("score", "context", "size", "free_since")
 UNKNOWN_SIZES = ("exclude", "include", "assume")
 TEXTS = ("title", "title_zh", "advice", "advice_zh")
 SELECTOR_KEYS = ("min_context", "input", "output", "tools", "reasoning", "vendors", "include", "min_b", "max_b")
+# The ranges of the file's numbers (the manual's config reference lists them): wide enough for any
+# real model or wish, narrow enough that no value overflows a column, a date or a score.
+MAX_CAP = 1000  # models in one pool
+MAX_CONTEXT = 1_000_000_000  # tokens
+MAX_B = 100_000.0  # billions of parameters
+MAX_POINTS = 1000.0  # a score's bonus or malus
+MAX_LATENCY_MS = 3_600_000.0  # an hour
+MAX_PROBE_HOURS = 8760  # a year
 
 
 @dataclass(frozen=True)
@@ -154,17 +162,17 @@ def parse_pool(raw: Any, key: str, where: str) -> PoolRules:
     readers: dict[str, Callable[[Any, str, str], Any]] = {  # each field's reader: values of many types
         "pin": strings,
         "exclude": strings,
-        "cap": count,
+        "cap": ranged(whole, 1, MAX_CAP),
         "enabled": boolean,
-        "min_context": count,
+        "min_context": ranged(whole, 1, MAX_CONTEXT),
         "input": modalities,
         "output": modalities,
         "tools": boolean,
         "reasoning": boolean,
         "vendors": lowered,
         "include": strings,
-        "min_b": positive,
-        "max_b": positive,
+        "min_b": ranged(number, MAX_B),
+        "max_b": ranged(number, MAX_B),
         "unknown_size": choice(UNKNOWN_SIZES),
         "order": choice(ORDERS),
         **dict.fromkeys(TEXTS, nonempty),
@@ -175,6 +183,19 @@ def parse_pool(raw: Any, key: str, where: str) -> PoolRules:
     if "unknown_size" in doc and rules.min_b is None and rules.max_b is None:
         raise CatalogError(f"{where}: `{key}.unknown_size` only applies with min_b or max_b; set one or drop it")
     return rules
+
+
+# [rules] numbers: the whole ones with their lowest and highest value, the others at most this.
+RULE_COUNTS = {"large_min_context": (1, MAX_CONTEXT), "code_fill": (0, MAX_CAP), "probe_hours": (1, MAX_PROBE_HOURS)}
+RULE_NUMBERS = {
+    "small_max_b": MAX_B,
+    "large_min_b": MAX_B,
+    "degraded_points": MAX_POINTS,
+    "availability_min": 1.0,  # a share of samples
+    "availability_points": MAX_POINTS,
+    "fast_latency_ms": MAX_LATENCY_MS,
+    "fast_latency_points": MAX_POINTS,
+}
 
 
 def parse_rules(doc: dict[str, Any], where: str) -> Rules:
@@ -189,10 +210,10 @@ def parse_rules(doc: dict[str, Any], where: str) -> Rules:
             values[name] = boolean(value, key, where)
         elif isinstance(default, tuple):
             values[name] = tuple(s.lower() for s in strings(value, key, where))
-        elif isinstance(default, float):
-            values[name] = positive(value, key, where)
-        else:  # int: counts and context lengths
-            values[name] = count(value, key, where, allow_zero=name == "code_fill")
+        elif name in RULE_NUMBERS:
+            values[name] = number(value, key, where, RULE_NUMBERS[name])
+        else:
+            values[name] = whole(value, key, where, *RULE_COUNTS[name])
     return replace(defaults, **values)
 
 

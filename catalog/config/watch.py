@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from catalog.config.checks import boolean, check_keys, count, kind, nonempty, strings, table
+from catalog.config.checks import boolean, check_keys, kind, nonempty, strings, table, whole
 from catalog.durations import parse_duration
 from catalog.errors import CatalogError
 from catalog.events import EVENT_KINDS
@@ -23,9 +23,11 @@ TARGET_KINDS = ("webhook", "apprise")
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000  # catalog.registry.history.MAX_FEED_EVENTS: what the feed is built from
 DEFAULT_CHART_DAYS = 90
+MAX_CHART_DAYS = 3650  # ten years
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_AGE = timedelta(hours=24)
 MAX_TIMEOUT = 300.0
+MAX_MAX_AGE = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,16 @@ def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
     check_keys(feed_doc, {"url", "limit"}, "feed.", where)
     feed = FeedConfig(
         url=http_url(feed_doc["url"], "feed.url", where) if "url" in feed_doc else None,
-        limit=count(feed_doc["limit"], "feed.limit", where) if "limit" in feed_doc else DEFAULT_FEED_LIMIT,
+        limit=whole(feed_doc["limit"], "feed.limit", where, 1, MAX_FEED_LIMIT)
+        if "limit" in feed_doc
+        else DEFAULT_FEED_LIMIT,
     )
-    if feed.limit > MAX_FEED_LIMIT:
-        raise CatalogError(f"{where}: `feed.limit` must be at most {MAX_FEED_LIMIT}, not {feed.limit}")
     charts_doc = table(doc.get("charts", {}), "charts", where)
     check_keys(charts_doc, {"days"}, "charts.", where)
     charts = ChartsConfig(
-        days=count(charts_doc["days"], "charts.days", where) if "days" in charts_doc else DEFAULT_CHART_DAYS
+        days=whole(charts_doc["days"], "charts.days", where, 1, MAX_CHART_DAYS)
+        if "days" in charts_doc
+        else DEFAULT_CHART_DAYS
     )
     return WatchConfig(
         feed=feed, charts=charts, notify=parse_notify(table(doc.get("notify", {}), "notify", where), where)
@@ -193,6 +197,6 @@ def duration(value: Any, key: str, where: str) -> timedelta:
     if not isinstance(value, str):
         raise CatalogError(f'{where}: `{key}` must be a duration string such as "24h", not {kind(value)}')
     try:
-        return parse_duration(value)
+        return parse_duration(value, maximum=MAX_MAX_AGE)
     except ValueError as exc:
         raise CatalogError(f"{where}: `{key}`: {exc}") from None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from catalog.config.loader import load_config
 from catalog.errors import CatalogError
 from catalog.events import counts_sentence, no_changes
 from catalog.gcpause import paused_gc
@@ -57,6 +58,7 @@ def import_answers(
     settings: Settings, answers: Iterable[Answer], on_answer: Callable[[], None] | None = None
 ) -> ImportResult:
     """Import `answers` in order; `on_answer()`, when given, is called after each (progress)."""
+    load_config(settings.config_path)  # a mistake in catalog.toml stops the import before anything is written
     clock = time.perf_counter()
     result = ImportResult()
     with writer(settings.db, wait=settings.lock_wait, purpose="import") as engine, paused_gc():

@@ -171,6 +171,7 @@ def fetch_and_store(
 def run_once(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> SyncResult:
     """One sync under the registry lock. Raises CatalogError after recording a failed run;
     a render failure leaves the stored sync in place and is reported in `render_error`."""
+    load_config(settings.config_path)  # a mistake in catalog.toml stops the sync before anything is written
     if settings.dry_run:
         try:
             return dry_run(settings, transport)

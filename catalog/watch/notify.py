@@ -5,12 +5,13 @@
   one alert per `on_failure` target. So a stored sync always has its digests and a rolled-back one
   never does; the unique (target, run, kind) key makes a second enqueue impossible.
 - Deliver: after the sync, each target's pending rows oldest first, under the registry lock and
-  within the target's timeout. A row becomes `delivered` only once the target accepted it (2xx, or
+  each within the target's timeout. A row becomes `delivered` only once the target accepted it (2xx, or
   Apprise's success), in its own transaction, and only from `pending`, so it is never sent again;
   a failure keeps it pending for the next syncs until it is older than max_age (`expired`).
   Two narrow gaps are left, a crash between the target's answer and that commit, and a target
   that takes a message only after its timeout cut the call off: the row is then sent again, with
-  the same body and X-Catalog-Delivery header, which a receiver can use to drop it.
+  the same body and X-Catalog-Delivery header (a UUID made with the message, in its body), which a
+  receiver can use to drop it.
 - The first successful sync of a registry is a baseline (nothing sent); a target added later
   gets rows only from the syncs after it was added, since rows are only ever made at sync time.
 """
@@ -18,7 +19,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from catalog.config.watch import NotifyConfig, Target
 from catalog.registry.reads import load_events
 from catalog.registry.schema import Notification, Run
 from catalog.times import now_utc
-from catalog.watch.notify_send import Message, RunFacts, digest, failure, send
+from catalog.watch.notify_send import Message, RunFacts, delivery_id, digest, failure, send
 
 if TYPE_CHECKING:
     import httpx
@@ -108,13 +108,13 @@ def insert_row(conn: Connection, target: Target, run_id: int, kind: str, message
 def deliver_pending(
     engine: Engine, config: NotifyConfig, transport: httpx.BaseTransport | None = None
 ) -> list[Delivery]:
-    """Send what waits, target by target; each target stops at its first failure or its timeout."""
+    """Send what waits, target by target, each delivery within the target's timeout; a target
+    stops at its first failure, so a dead target costs one timeout per sync."""
     results: list[Delivery] = []
     if not config.targets:
         return results
     expire_old(engine, config)
     for target in config.targets:
-        deadline = time.monotonic() + target.timeout
         with engine.connect() as conn:
             pending = conn.execute(
                 select(outbox.c.id, outbox.c.run_id, outbox.c.kind, outbox.c.title, outbox.c.body)
@@ -123,7 +123,7 @@ def deliver_pending(
             ).all()
         for row in pending:
             error = send(
-                target, Message(row.title, row.body), delivery=str(row.id), deadline=deadline, transport=transport
+                target, Message(row.title, row.body), delivery=delivery_id(row.body, str(row.id)), transport=transport
             )
             mark(engine, row.id, error)
             results.append(Delivery(target.label, row.id, row.run_id, row.kind, error))

@@ -7,8 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,7 +101,21 @@ def run_fields(run: RunFacts) -> dict[str, Any]:
 
 
 def payload(fields: dict[str, Any]) -> str:
-    return json.dumps({"schema": SCHEMA, **fields}, ensure_ascii=False, sort_keys=False)
+    """A webhook's body, with a new `delivery_id`: stored with the message, it is the same on every
+    attempt at it and never the same for two messages, even of two registries (whose outbox row
+    ids both start at 1)."""
+    doc = {"schema": SCHEMA, "delivery_id": str(uuid.uuid4()), **fields}
+    return json.dumps(doc, ensure_ascii=False, sort_keys=False)
+
+
+def delivery_id(body: str, fallback: str) -> str:
+    """The X-Catalog-Delivery header: the body's delivery_id; `fallback` for a body without one
+    (Apprise's Markdown, or a message queued before webhook bodies carried it)."""
+    try:
+        found = json.loads(body).get("delivery_id")
+    except (ValueError, AttributeError):
+        found = None
+    return found if isinstance(found, str) else fallback
 
 
 def event_line(event: EventRecord) -> str:
@@ -130,46 +143,26 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send(
-    target: Target,
-    message: Message,
-    *,
-    delivery: str,
-    deadline: float,
-    transport: httpx.BaseTransport | None = None,
+    target: Target, message: Message, *, delivery: str, transport: httpx.BaseTransport | None = None
 ) -> str | None:
-    """Deliver one message before `deadline` (time.monotonic()); None on success, else why not.
+    """Deliver one message within the target's timeout; None on success, else why not (one line).
 
-    The client's own timeouts bound each connect and read; a worker thread bounds the whole call,
-    so a target trickling its answer byte by byte cannot hold the sync either. A call cut off this
-    way counts as failed (and is retried), even if the target later takes it."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return "no time left before the target's timeout"
-    outcome: list[str | None] = []
-
-    def call() -> None:
-        try:
-            if target.kind == "webhook":
-                outcome.append(post_webhook(target, message, delivery, remaining, transport))
-            else:
-                outcome.append(send_apprise(target, message, remaining))
-        except Exception as exc:
-            outcome.append(one_line(exc, target))
-
-    worker = threading.Thread(target=call, name="catalog-notify", daemon=True)
-    worker.start()
-    worker.join(remaining + 0.5)  # the client's timeouts fire first; this is the backstop
-    if not outcome:
-        return f"timed out after {target.timeout:g} s"
-    return outcome[0]
+    The timeout bounds this one delivery as a whole, whatever the target does (trickling its
+    answer, never answering). A call cut off counts as failed (and is retried), even if the target
+    later takes it."""
+    try:
+        if target.kind == "webhook":
+            return post_webhook(target, message, delivery, transport)
+        return send_apprise(target, message)
+    except Exception as exc:
+        return one_line(exc, target)
 
 
-def post_webhook(
-    target: Target, message: Message, delivery: str, timeout: float, transport: httpx.BaseTransport | None
-) -> str | None:
+def post_webhook(target: Target, message: Message, delivery: str, transport: httpx.BaseTransport | None) -> str | None:
     import httpx
 
     from catalog import __version__  # read from the package metadata: only when a message is sent
+    from catalog.ingest import deadline
 
     body = message.body.encode("utf-8")
     headers = {
@@ -180,26 +173,59 @@ def post_webhook(
     secret = target.secret()
     if secret is not None:
         headers[SIGNATURE_HEADER] = signature(secret, body)
-    with httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False) as client:
-        response = client.post(target.url, content=body, headers=headers)
-    if 200 <= response.status_code < 300:
-        return None
-    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
-
-
-def send_apprise(target: Target, message: Message, timeout: float) -> str | None:
     try:
-        import apprise
-    except ImportError:
-        return "Apprise is not installed: pip install 'openrouter-free-catalog[notify]'"
-    import logging
+        with (
+            deadline.deadline(target.timeout),
+            deadline.client(
+                timeout=httpx.Timeout(target.timeout), transport=transport, follow_redirects=False
+            ) as client,
+            client.stream("POST", target.url, content=body, headers=headers) as response,
+        ):
+            # The status line is the whole answer we need: the body, however large, is never read.
+            status, reason = response.status_code, response.reason_phrase
+    except httpx.TimeoutException:
+        return f"timed out after {target.timeout:g} s"
+    if 200 <= status < 300:
+        return None
+    return f"HTTP {status} {reason}".strip()
 
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its log lines may quote the URL's secrets
-    sender = apprise.Apprise()
-    if not sender.add(with_timeouts(target.url, timeout)):
-        return "Apprise does not understand this URL; check it against the Apprise documentation"
-    ok = sender.notify(title=message.title or "", body=message.body, body_format=apprise.NotifyFormat.MARKDOWN)
-    return None if ok else "Apprise reported a failed delivery"
+
+def send_apprise(target: Target, message: Message) -> str | None:
+    """Apprise in a child process (catalog.watch.apprise_call), killed at the target's timeout:
+    Apprise's own HTTP calls cannot be bounded as a whole from inside."""
+    import os
+    import subprocess
+    import sys
+
+    import catalog
+
+    request = json.dumps(
+        {"url": with_timeouts(target.url, target.timeout), "title": message.title or "", "body": message.body}
+    )
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(catalog.__file__)))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        "MALLOC_ARENA_MAX": "2",  # each thread's malloc arena reserves 64 MiB of the child's address space
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "catalog.watch.apprise_call"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # Apprise's tracebacks may quote the URL
+        env=env,
+    ) as child:
+        try:
+            out, _ = child.communicate(request.encode(), timeout=target.timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return f"timed out after {target.timeout:g} s"
+    try:
+        error: str | None = json.loads(out)["error"]
+    except (ValueError, KeyError, TypeError):
+        return f"the Apprise process ended without an answer (exit status {child.returncode})"
+    return error
 
 
 def with_timeouts(url: str, timeout: float) -> str:
