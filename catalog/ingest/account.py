@@ -82,14 +82,15 @@ def read_account(
     }
     view = AccountView(read_at=now_utc_seconds())
     with deadline.deadline(timeout), deadline.client(headers=headers, transport=transport) as client:
-        try:
-            view.usable = usable_models(read_json(client, user_models_url(api_url), max_bytes, timeout))
-        except AccountError as exc:
-            view.problems.append(scrub(f"/models/user: {exc}", secrets))
+        # /key first: a tiny answer, so a slow /models/user cannot take its share of the deadline.
         try:
             view.free_requests = free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout))
         except AccountError as exc:
             view.problems.append(scrub(f"/key: {exc}", secrets))
+        try:
+            view.usable = usable_models(read_json(client, user_models_url(api_url), max_bytes, timeout))
+        except AccountError as exc:
+            view.problems.append(scrub(f"/models/user: {exc}", secrets))
     return view
 
 

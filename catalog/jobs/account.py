@@ -59,7 +59,8 @@ def record_account(
             transport=transport,
         )
         if view.problems:
-            log.warning("account view incomplete: %s", "; ".join(view.problems))
+            unmarked = "; no model is marked blocked for this run" if view.usable is None else ""
+            log.warning("account view incomplete: %s%s", "; ".join(view.problems), unmarked)
         if not view.read_anything:
             return None
         return store(engine, run_id, view)
