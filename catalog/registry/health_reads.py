@@ -8,11 +8,12 @@ clock, so the same registry always gives the same health.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from catalog.availability.health import MEASURED
-from catalog.registry import sql
+from catalog.registry import account_reads, sql
 from catalog.state import ModelHealth, ProbeRecord
 from catalog.times import format_time, parse_time
 
@@ -69,6 +70,8 @@ def load_health(conn: AnyConnection, at: datetime | None = None) -> tuple[dict[s
     for model_id, probe in probed.items():
         if model_id not in result:
             result[model_id] = ModelHealth(last_probe=probe)
+    for model_id, access in account_reads.access_at(conn, at).items():
+        result[model_id] = replace(result.get(model_id) or ModelHealth(), account=access)
     times = [t for t in (newest, max((p.at for p in probed.values()), default=None)) if t is not None]
     return result, max(times, default=None)
 
