@@ -214,3 +214,25 @@ def test_the_readers_take_what_the_api_documents_and_refuse_the_rest():
     assert free_requests({"data": {}}).remaining is None
     with pytest.raises(AccountError):
         free_requests({"data": []})
+
+
+def test_a_reader_role_made_before_the_upgrade_reads_the_account_view(cli, fake_api, monkeypatch, pg_server, pg_url):
+    """The account tables come with migration 0007; a reader role made for an older registry reads
+    them (the writer's default privileges grant SELECT on the tables its upgrades add)."""
+    from conftest import reader_of
+    from sqlalchemy import create_engine
+
+    from alembic import command
+    from catalog.registry.db import url_of
+    from catalog.registry.migrate import alembic_config
+
+    engine = create_engine(url_of(pg_url))
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+    engine.dispose()
+    reader = reader_of(pg_server, pg_url)
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    serve_account(fake_api)
+    sync(cli, fake_api, pg_url, "--no-render")
+    assert account_column(cli, reader) == {m: "blocked" if m in BLOCKED else "usable" for m in FREE}
+    assert cli("status", "--db", reader, "--format", "json").json()["account"]["free_requests_left"] == 37
