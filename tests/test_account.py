@@ -236,3 +236,16 @@ def test_a_reader_role_made_before_the_upgrade_reads_the_account_view(cli, fake_
     sync(cli, fake_api, pg_url, "--no-render")
     assert account_column(cli, reader) == {m: "blocked" if m in BLOCKED else "usable" for m in FREE}
     assert cli("status", "--db", reader, "--format", "json").json()["account"]["free_requests_left"] == 37
+
+
+def test_a_change_of_the_account_view_alone_rerenders_the_files(cli, fake_api, tmp_path, monkeypatch):
+    """Same models answer, same health: only /models/user changed. The render-skip digest must see
+    it, or the pool file would keep naming models the account cannot use."""
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    serve_account(fake_api, user=user_models(FREE))
+    sync(cli, fake_api, "catalog.db")
+    assert set(BLOCKED) <= pool_ids(tmp_path)
+    fake_api.route(USER_PATH, user_models([m for m in FREE if m not in BLOCKED]))
+    out = sync(cli, fake_api, "catalog.db")
+    assert "account: 2 of 5 free models blocked" in out.out
+    assert not pool_ids(tmp_path) & set(BLOCKED)
