@@ -249,3 +249,14 @@ def test_a_change_of_the_account_view_alone_rerenders_the_files(cli, fake_api, t
     out = sync(cli, fake_api, "catalog.db")
     assert "account: 2 of 5 free models blocked" in out.out
     assert not pool_ids(tmp_path) & set(BLOCKED)
+
+
+def test_a_model_with_health_samples_carries_its_account_view_too(cli, fake_api, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    serve_account(fake_api)  # no /endpoints routes: every sample is `unknown` (HTTP 404), but taken
+    out = cli("sync", "--api-url", fake_api.url)
+    assert out.code == 0 and "5 unknown (5 calls failed)" in out.out, out.err
+    health = cli("health", "--format", "json").json()
+    assert all(r["sampled_at"] for r in health)
+    assert {r["model_id"]: r["account"] for r in health} == {m: "blocked" if m in BLOCKED else "usable" for m in FREE}
+    assert not pool_ids(tmp_path) & set(BLOCKED)

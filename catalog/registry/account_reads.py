@@ -33,7 +33,8 @@ def access_at(conn: AnyConnection, at: datetime | None = None) -> dict[str, str]
     blocked = {
         row[0] for row in sql.rows(conn, "SELECT model_id FROM account_blocked WHERE check_id = :c", {"c": check})
     }
-    free = sql.rows(conn, f"SELECT DISTINCT model_id FROM model_versions WHERE {FREE_AT_RUN}", {"run": run})
+    # A model has one version valid at a run (a version's runs never overlap the next one's).
+    free = sql.rows(conn, f"SELECT model_id FROM model_versions WHERE {FREE_AT_RUN}", {"run": run})
     return {row[0]: BLOCKED if row[0] in blocked else USABLE for row in free}
 
 
