@@ -78,6 +78,7 @@ class ModelHealth:
     known_7d: int = 0  # samples in those 7 days whose state was known
     availability_7d: float | None = None  # available / known, only with enough known samples
     last_probe: ProbeRecord | None = None
+    account: str | None = None  # usable / blocked for this account (/models/user); None: not read
 
 
 @dataclass(frozen=True, slots=True)

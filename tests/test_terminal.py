@@ -564,7 +564,7 @@ def test_health_fits_and_shows_its_default_columns(registry, columns):
     code, out, err = run(["health", "--db", registry], columns=columns)
     assert code == 0, err
     assert_fits(out, columns)
-    assert header(out) == ["model", "state", "uptime_1d", "avail_7d", "p50_ms", "last_probe", "sampled"]
+    assert header(out) == ["model", "state", "uptime_1d", "avail_7d", "p50_ms", "last_probe", "sampled", "account"]
     assert all("⚪ unknown" in line for line in lines(out)[2:])  # never sampled: unknown, not up
 
 

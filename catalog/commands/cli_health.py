@@ -10,7 +10,7 @@ from catalog.commands import cliutil
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 from catalog.settings import DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_TIMEOUT
 
-HEALTH_COLUMNS = ("model_id", *MEASURED, "availability_7d", "sampled_at", "last_probe")
+HEALTH_COLUMNS = ("model_id", *MEASURED, "availability_7d", "sampled_at", "last_probe", "account")
 SAMPLE_COLUMNS = ("sampled_at", "model_id", *MEASURED, "error")
 PROBE_COLUMNS = ("model_id", "outcome", "http_status", "ttft_ms", "total_ms", "at", "detail")
 

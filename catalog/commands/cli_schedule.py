@@ -272,6 +272,24 @@ def notification_line(counts: dict[str, Any]) -> str:
     return line
 
 
+def account_lines(account: dict[str, Any] | None, now: datetime) -> list[tuple[str, str]]:
+    """The account's own view (read with the key): requests left today, models it may not use."""
+    from catalog.times import format_time
+
+    if account is None:  # no sync had the key: nothing was asked
+        return []
+    lines = []
+    left, read_at = account["free_requests_left"], account["read_at"]
+    if left is not None:
+        of = f" of {account['free_requests_limit']}" if account["free_requests_limit"] is not None else ""
+        # OpenRouter's counter resets at 00:00 UTC: a reading from an earlier day is not today's.
+        day = "today" if read_at.date() == now.date() else f"on {read_at.date().isoformat()} (reset since)"
+        lines.append(("free requests", f"{left}{of} left {day} (read {format_time(read_at)})"))
+    if account["blocked"] is not None:
+        lines.append(("blocked", f"{account['blocked']} free models for this account (privacy settings)"))
+    return lines
+
+
 def print_json(status: dict[str, Any]) -> None:
     from catalog.display.formats import json_value
 
@@ -322,6 +340,7 @@ def print_table(status: dict[str, Any], age: timedelta | None, now: datetime, no
     health = status["health"]
     lines.append(("health", ", ".join(f"{n} {state}" for state, n in health.items())))
     lines.append(("probes today", str(status["probes_today"])))
+    lines += account_lines(status["account"], now)
     lines.append(("notifications", notification_line(status["notifications"])))
     if ok is not None and age is not None:  # age is None only without an ok run
         lines.append(("data age", f"{format_age(age)} (observed {format_time(ok['observed_at'])})"))

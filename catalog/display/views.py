@@ -31,7 +31,16 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "changes": ("observed_at", "age", "kind", "model_id", "detail"),
     "history": ("observed_at", "age", "kind", "detail"),
     "pools": ("pool", "rank", "model", "context", "why"),
-    "health": ("model_id", "state", "uptime_1d", "availability_7d", "latency_p50_ms", "last_probe", "sampled_at"),
+    "health": (
+        "model_id",
+        "state",
+        "uptime_1d",
+        "availability_7d",
+        "latency_p50_ms",
+        "last_probe",
+        "sampled_at",
+        "account",
+    ),
     "health MODEL_ID": (
         "sampled_at",
         "state",
@@ -93,6 +102,7 @@ RIGID_COLUMNS = (
 COLORS_BY_VALUE: dict[str, dict[str, str | None]] = {  # None: no colour (term.HEALTH's unknown)
     "kind": {"added": "green", "removed": "red", "returned": "blue"},
     "health": {state: color for state, (_, color) in term.HEALTH.items()},
+    "account": {"usable": "green", "blocked": "red"},
     "state": {state: color for state, (_, color) in term.HEALTH.items()},
     "outcome": {
         "ok": "green",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from catalog.config.watch import NotifyConfig
+    from catalog.jobs.account import AccountResult
     from catalog.jobs.health import HealthResult
     from catalog.jobs.probe import ProbeRun
     from catalog.watch.notify import Delivery
@@ -48,6 +49,7 @@ class SyncResult:
     written: list[Path] = field(default_factory=list)
     health: HealthResult | None = None  # after an HTTP sync with health on
     probes: ProbeRun | None = None  # with --probe
+    account: AccountResult | None = None  # the account's own view, read with the key
     notes: list[str] = field(default_factory=list)  # health or probe steps that could not run
     deliveries: list[Delivery] = field(default_factory=list)  # one per message tried
 
@@ -59,7 +61,7 @@ class SyncResult:
         if self.dry_run:
             line += " [dry run: nothing written]"
         line = f"{line} ({self.seconds:.1f} s)"
-        for step in (self.health, self.probes):
+        for step in (self.account, self.health, self.probes):
             if step is not None:
                 line += f"; {step.summary()}"
         if self.deliveries:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from catalog.registry import health_store
+from catalog.registry import account_reads, health_store
 from catalog.registry.db import read_connection
 from catalog.registry.health_reads import load_health
 from catalog.registry.locations import describe
@@ -59,6 +59,7 @@ def read_status(db: str) -> dict[str, Any]:
             failing = failing.where(runs.c.id > last_ok["id"])
         failures = conn.execute(failing).scalar_one()
         health = health_counts(conn)
+        account = account_status(conn)
         notifications = outbox_counts(conn)
     return {
         "registry": describe(db),
@@ -68,6 +69,7 @@ def read_status(db: str) -> dict[str, Any]:
         "failures_since_ok": failures,
         "free_count": last_ok["free_count"] if last_ok else None,
         **health,
+        "account": account,
         "notifications": notifications,
     }
 
@@ -79,6 +81,21 @@ def health_counts(conn: Connection) -> dict[str, Any]:
     for model_id in free_ids(conn):
         states[latest[model_id].state if model_id in latest else "unknown"] += 1
     return {"health": states, "probes_today": health_store.probes_since(conn, day_start(now_utc()))}
+
+
+def account_status(conn: Connection) -> dict[str, Any] | None:
+    """The free-model requests left at the newest reading of /key and when it was read, and the
+    free models blocked for the account at the newest sync; None when no sync has read them."""
+    quota = account_reads.free_requests(conn)
+    access = account_reads.access_at(conn)
+    if quota is None and not access:
+        return None
+    return {
+        "free_requests_left": quota["left"] if quota else None,
+        "free_requests_limit": quota["limit"] if quota else None,
+        "read_at": quota["read_at"] if quota else None,
+        "blocked": sum(1 for a in access.values() if a == account_reads.BLOCKED) if access else None,
+    }
 
 
 def clock_skew(run: dict[str, Any] | None) -> int | None:

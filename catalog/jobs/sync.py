@@ -14,6 +14,7 @@ from catalog.gcpause import paused_gc
 from catalog.ingest import fetch, secrets
 from catalog.ingest.entries import read_catalog
 from catalog.jobs import health, probe
+from catalog.jobs.account import record_account
 from catalog.jobs.record import (
     SyncResult,
     diff_answer,
@@ -204,6 +205,7 @@ def run_once(settings: Settings, *, transport: httpx.BaseTransport | None = None
                 raise clean from None
             raise error from exc
         result.notes += notes
+        result.account = record_account(engine, settings, result.run_id, transport)
         measure_availability(engine, settings, result, transport)
         if settings.render:
             try:

@@ -26,6 +26,7 @@ def health_facts(h: ModelHealth | None) -> dict[str, Any]:
         "latency_p50_ms": h.latency_p50_ms,
         "throughput_p50": h.throughput_p50,
         "sampled_at": format_time(h.sampled_at) if h.sampled_at else None,
+        "account": h.account,
         "last_probe": None
         if probe is None
         else {
@@ -67,5 +68,6 @@ def availability_views(health: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "measured": any(r["sampled_at"] or r["probe_outcome"] for r in rows),
         "blocked": [r["id"] for r in rows if r["probe_outcome"] == "blocked_by_account"],
         "privacy_url": PRIVACY_URL,
+        "account_blocked": [r["id"] for r in rows if r["account"] == "blocked"],
         "counts": {state: states[state] for state in STATE_ORDER},
     }

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from operator import attrgetter
 
-from catalog.availability.probe import EXCLUDING
+from catalog.availability.probe import EXCLUDING, PRIVACY_URL
 from catalog.config.pools import POOL_NAMES, PoolConfig, Rules
 from catalog.output.modelfacts import expires_soon, first_word, matching_glob, size_fit, size_of, words_text
 from catalog.output.poolrecords import Candidate, Decision, PoolEntry, Profile
@@ -68,6 +68,8 @@ UNMEASURED = ModelHealth()  # immutable: every model never measured shares it
 
 def unusable_because(health: ModelHealth, now: datetime | None, rules: Rules) -> str | None:
     """Why measurements say a call to this model cannot succeed now; None when they do not."""
+    if health.account == "blocked":
+        return f"blocked for this account: not in its /models/user (privacy or guardrail settings, {PRIVACY_URL})"
     if health.state == "down":
         where = f"{health.endpoints} endpoints" if health.endpoints == 0 else f"status {health.status}"
         return f"down at the last health sample ({where}, {format_day_time(health.sampled_at)})"

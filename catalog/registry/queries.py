@@ -160,6 +160,7 @@ def health_now(conn: AnyConnection) -> list[dict[str, Any]]:
                 "availability_7d": h.availability_7d,
                 "sampled_at": h.sampled_at,
                 "last_probe": probe_view(h.last_probe),
+                "account": h.account,
             }
         )
     return rows

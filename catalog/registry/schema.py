@@ -234,3 +234,30 @@ class Notification:
         UniqueConstraint("target_id", "run_id", "kind"),
         Index("ix_notifications_status_target_id", "status", "target_id"),
     )
+
+
+class AccountCheck:
+    """The account's own view after a sync that had the API key: `/models/user` (was it read, and
+    how many free models it lists or leaves out) and `/key`'s free-model requests left that day."""
+
+    __table__ = _table(
+        "account_checks",
+        _optional("run_id", ForeignKey("runs.id"), index=True),  # the sync it followed
+        _required("read_at", UtcTime),
+        _required("models_read", Boolean),  # False: /models/user failed, nothing is marked
+        _optional("usable_count", Integer),  # free models it lists
+        _optional("blocked_count", Integer),  # free models it leaves out
+        _optional("free_requests_left", Integer),  # None when /key failed or does not say
+        _optional("free_requests_limit", Integer),
+    )
+
+
+class AccountBlocked:
+    """A model free at the check's run that `/models/user` did not list: blocked for this account
+    (its privacy or guardrail settings). The others free at that run are usable."""
+
+    __table__ = _table(
+        "account_blocked",
+        _required("check_id", ForeignKey("account_checks.id"), index=True),
+        _required("model_id", Text),
+    )
