@@ -360,7 +360,8 @@ def pool_rows(md: str, pool: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize(
-    ("lang", "up", "degraded", "unknown"), [("en", "🟢 up", "🟡 degraded", "⚪ unknown"), ("zh", "🟢 正常", "🟡 降级", "⚪ 未知")]
+    ("lang", "up", "degraded", "unknown"),
+    [("en", "🟢 up", "🟡 degraded", "⚪ unknown"), ("zh", "🟢 正常", "🟡 降级", "⚪ 未知")],
 )
 def test_pool_tables_carry_each_models_measured_state(lang, up, degraded, unknown):
     snap = measured(snapshot(*BASIC), **{"gemini-2.0-flash-exp:free": "up", "gemma-3-27b-it:free": "degraded"})
@@ -384,6 +385,28 @@ def test_measured_availability_is_read_before_the_full_list(lang):
 def test_pool_tables_have_no_state_column_when_nothing_is_measured():
     md = render_all(snapshot(*BASIC))["free-models.md"]
     assert pool_rows(md, "SMALL")[0] == ["Model", "Context", "Good for"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"), [("en", "expired on 2026-03-02, still listed"), ("zh", "已于 2026-03-02 到期，仍在列表中")]
+)
+def test_dates_already_past_read_as_expired_apart_from_those_expiring_soon(lang, note):
+    models = [
+        model("a/past:free", "Past", expires="2026-03-02"),
+        model("a/today:free", "Today", expires="2026-12-04"),
+        model("a/soon:free", "Soon", expires="2026-12-20T00:00:00Z"),
+        model("a/later:free", "Later", expires="2027-03-01"),
+    ]
+    run = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
+    md = render_all(snapshot(*models, observed=run), lang=lang)["free-models.md"]
+    soon, expired = tables(section(md, "## ⏳"))
+    assert [split_row(r)[1].strip() for r in soon[2:]] == ["`a/today:free`", "`a/soon:free`"]
+    assert [split_row(r)[3].strip() for r in soon[2:]] == ["2026-12-04", "2026-12-20"]
+    assert [(split_row(r)[1].strip(), split_row(r)[3].strip()) for r in expired[2:]] == [("`a/past:free`", note)]
+    assert "a/later" not in section(md, "## ⏳")
+    # Relative to the sync, never the clock: synced before that date, the same model expires soon.
+    earlier = render_all(snapshot(*models, observed=datetime(2026, 2, 20, tzinfo=UTC)), lang=lang)["free-models.md"]
+    assert len(tables(section(earlier, "## ⏳"))) == 1 and "2026-03-02 |" in section(earlier, "## ⏳")
 
 
 def test_chinese_page_has_the_same_pools():
