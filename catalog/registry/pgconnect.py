@@ -84,6 +84,8 @@ def read_engine(url: str, *, timeout: float | None) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    driver()  # a one-line hint when psycopg is missing (SQLAlchemy would raise ModuleNotFoundError)
+
     def creator() -> psycopg.Connection[tuple[Any, ...]]:
         conn = connect(url, application_name="catalog reader", where=describe(url))
         if timeout is not None:
