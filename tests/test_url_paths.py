@@ -1,12 +1,15 @@
 """Requests stay where they belong: a model id never takes a health check's request out of
-`/api/v1/models/` (dot segments, empty segments, `?`, `#`, `%`, backslashes, control characters)."""
+`/api/v1/models/` (dot segments, empty segments, `?`, `#`, `%`, backslashes, control characters),
+and `--api-url` may name the API's base instead of its models URL."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from fakeapi import catalog_doc, endpoint, endpoints_doc, endpoints_path, model
 
-from catalog.ingest.urls import endpoints_url, safe_model_id
+from catalog.ingest.urls import api_base, endpoints_url, models_base, models_url, safe_model_id
 
 API = "https://openrouter.ai/api/v1/models?output_modalities=all"
 UNSAFE_IDS = [
@@ -62,3 +65,37 @@ def test_the_health_check_never_asks_outside_models_and_samples_the_others(cli, 
     health = {row["model_id"]: row for row in cli("health", "--db", tmp_path / "reg.db", "--format", "json").json()}
     assert {health[m]["state"] for m in good} == {"up"}
     assert health["evil/../../etc/passwd:free"]["state"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("given", "models"),
+    [
+        ("https://openrouter.ai/api/v1", "https://openrouter.ai/api/v1/models"),
+        ("https://openrouter.ai/api/v1/", "https://openrouter.ai/api/v1/models"),
+        (
+            "http://127.0.0.1:8080/api/v1?output_modalities=all",
+            "http://127.0.0.1:8080/api/v1/models?output_modalities=all",
+        ),
+        ("http://proxy.example/openrouter/v2", "http://proxy.example/openrouter/v2/models"),
+        ("http://proxy.example", "http://proxy.example"),  # no guess: a host's root is not an API base
+        ("http://proxy.example/", "http://proxy.example/"),
+        (API, API),  # the models URL stays as given
+        ("https://openrouter.ai/api/v1/models/", "https://openrouter.ai/api/v1/models/"),
+        ("http://mirror.example/saved/models.json", "http://mirror.example/saved/models.json"),
+    ],
+)
+def test_the_api_base_means_its_models_url(given, models):
+    assert models_url(given) == models
+    assert models_base(given) == models.split("?")[0].rstrip("/")
+    assert api_base("https://openrouter.ai/api/v1") == api_base(API) == "https://openrouter.ai/api/v1"
+
+
+def test_a_sync_given_the_api_base_fetches_its_models_and_checks_health_under_it(cli, fake_api, tmp_path):
+    fake_api.serve(catalog_doc([model("a/good:free")]))
+    fake_api.route(endpoints_path("a/good:free"), endpoints_doc("a/good:free", endpoint()))
+    result = cli("sync", "--db", tmp_path / "reg.db", "--api-url", fake_api.base + "/api/v1", "--no-render")
+    assert result.code == 0, result.err
+    assert [r["path"] for r in fake_api.requests] == ["/api/v1/models"]
+    assert [c["path"] for c in fake_api.calls] == [endpoints_path("a/good:free")]
+    status = cli("status", "--db", tmp_path / "reg.db", "--format", "json").json()
+    assert fake_api.url in json.dumps(status)  # the source is recorded as the models URL
