@@ -141,7 +141,7 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="catalog-sync", metavar="NAME", help="unit / job name (default catalog-sync)")
 
 
-def deploy_job(args: argparse.Namespace) -> Job:
+def deploy_job(args: argparse.Namespace, state: Path | None = None) -> Job:
     from catalog.commands import deploy
     from catalog.settings import DEFAULT_API_URL, env_api_url
 
@@ -160,15 +160,17 @@ def deploy_job(args: argparse.Namespace) -> Job:
         name=args.name,
         charts=not args.no_charts,
         feed_url=args.feed_url,
+        state=state,
     )
 
 
 def cmd_deploy_systemd(args: argparse.Namespace) -> int:
     from catalog.commands import deploy
 
-    job = deploy_job(args)
     folder = None if args.write is None else (Path(args.write) if args.write else deploy.unit_dir(args.user))
     run_as = args.run_as if args.run_as is not None else deploy.default_run_as()
+    dynamic = not args.user and run_as is None  # deployed as root: never run as root
+    job = deploy_job(args, deploy.state_dir(args.name) if dynamic else None)
     if args.user and args.run_as:
         raise UsageError("--run-as is for system units; user units run as you")
     if args.run_as:
