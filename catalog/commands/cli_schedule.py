@@ -109,7 +109,9 @@ def register_deploy(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write the units (default folder: /etc/systemd/system, or ~/.config/systemd/user with --user)",
     )
     s.add_argument(
-        "--run-as", metavar="USER", help="system units: the user the sync runs as (default: you, unless root)"
+        "--run-as",
+        metavar="USER",
+        help="system units: the user the sync runs as (default: you; as root, a dynamic user)",
     )
     s.add_argument(
         "--jitter",
