@@ -290,7 +290,8 @@ def expiring_views(
     """(expiring soon, already expired): the models whose expiration date falls within the window
     from the sync's own day on, and those still listed after it. Relative to the sync's observed
     time, never the clock, so the same registry renders the same page."""
-    soon, expired = [], []
+    soon: list[dict[str, Any]] = []
+    expired: list[dict[str, Any]] = []
     for model in snapshot.models:
         when = expires_soon(model.record, snapshot.observed_at)
         if when is not None and snapshot.observed_at is not None:
