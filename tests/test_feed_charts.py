@@ -218,6 +218,8 @@ def test_chart_geometry_is_pure_and_handles_the_edges():
     assert one["current"]["count"] == 5 and one["line"] == one["area"] == ""
     assert [tick["label"] for tick in one["x_ticks"]] == ["2026-01-10"]
     assert one["x_ticks"][0]["x"] == one["current"]["x"] != one["frame"]["right"]
+    # Later runs of that day that change nothing leave the same point (an unchanged resync need not render).
+    assert count_chart([(t + timedelta(hours=18, minutes=30), 5), (t + timedelta(hours=23), 5)]) == one
     two = count_chart([(t + timedelta(hours=6), 5), (t + timedelta(hours=18), 7)])  # one day: its own date
     assert [tick["label"] for tick in two["x_ticks"]] == ["2026-01-10"] and two["line"].count("V") == 1
     steps = count_chart([(t, 5), (t + timedelta(hours=1), 5), (t + timedelta(hours=2), 7)])

@@ -105,12 +105,13 @@ def horizon(newest: datetime) -> datetime:
 
 def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
     """Free models after each successful run, as a step line: a level holds until the next run.
-    A single run is one point, at its time within its UTC day, with its count and its own date:
-    there is no level to draw yet."""
+    A registry of one run (or of runs on one UTC day that found the same count) is one point, at
+    the first run's time within its day, with its count and its own date: there is no history to
+    draw yet. Later runs that change nothing, that day, leave the chart as it is."""
     height = 280
     last_when, last = counts[-1]
     t0, t1 = counts[0][0], horizon(last_when)
-    single = len(counts) == 1
+    single = len({n for _, n in counts}) == 1 and t1 - timedelta(days=1) <= t0
     if single:
         t0 = t1 - timedelta(days=1)  # the run's own UTC day
     frame = Frame(left=56, top=44, right=WIDTH - 112, bottom=height - 40, t0=t0, t1=t1)
@@ -121,8 +122,8 @@ def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
 
     if single:
         line = area = ""
-        current_x = frame.x(last_when)
-        x_ticks = [day_tick(frame, last_when)]
+        current_x = frame.x(counts[0][0])
+        x_ticks = [day_tick(frame, counts[0][0])]
     else:
         path, level = [f"M{num(frame.left)} {num(y(counts[0][1]))}"], counts[0][1]
         for when, n in counts[1:]:
