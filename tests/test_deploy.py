@@ -266,3 +266,51 @@ def test_run_as_an_unknown_user_is_refused_before_writing(cli, tmp_path):
     result = cli("deploy", "systemd", "--db", "data/catalog.db", "--run-as", "no-such-user-here", "--write", "units")
     assert result.code == 2 and "no such user" in result.err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may enter, in the shared temp folder (pytest's own is private)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="catalog-deploy-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_program_every_user_can_reach_gets_no_warning(open_folder):
+    from catalog.commands.deploy import hidden_from_others
+
+    program = open_folder / "catalog"
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    assert hidden_from_others([str(program), "sync"]) is None
+    program.chmod(0o700)  # only its owner may run it
+    assert hidden_from_others([str(program), "sync"]) == program
+    private = open_folder / "private"
+    private.mkdir(mode=0o700)
+    (private / "python3").write_text("")
+    (private / "python3").chmod(0o755)
+    program.write_text(f"#!{private / 'python3'}\n")
+    program.chmod(0o755)
+    assert hidden_from_others([str(program), "sync"]) == private  # the script's interpreter is out of reach
+    link = open_folder / "link"
+    link.symlink_to(private / "python3")
+    assert hidden_from_others([str(link)]) == private  # through a symlink (a venv's python) too
+
+
+def test_deployed_as_root_it_warns_when_its_user_cannot_start_catalog(cli, monkeypatch, open_folder):
+    monkeypatch.setattr("catalog.commands.deploy.default_run_as", lambda: None)
+    private = open_folder / "home"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr("catalog.commands.deploy.catalog_executable", lambda: [str(private / "catalog")])
+    result = cli("deploy", "systemd")
+    assert result.code == 0
+    assert f"warning: the unit's unprivileged user cannot reach {private}:" in result.err
+    assert "--run-as USER" in result.err
+    assert "warning" not in cli("deploy", "systemd", "--run-as", getpass.getuser()).err  # only for the dynamic user
+    monkeypatch.setattr("catalog.commands.deploy.catalog_executable", lambda: ["/bin/sh"])
+    assert "warning" not in cli("deploy", "systemd").err
