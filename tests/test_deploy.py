@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import os
 import re
@@ -57,8 +58,15 @@ def require_working_verify(tmp_path: Path, user: bool) -> None:
 
 
 @pytest.fixture
-def deployed(cli, tmp_path):
-    def run(*extra) -> tuple[dict[str, str], str]:
+def deployed(cli, tmp_path, monkeypatch):
+    """Units written to tmp_path/units. A system unit runs as you (`--run-as`, as a non-root user
+    gets by default) unless `dynamic`: deployed as root, with no `--run-as`."""
+
+    def run(*extra, dynamic: bool = False) -> tuple[dict[str, str], str]:
+        if dynamic:
+            monkeypatch.setattr("catalog.commands.deploy.default_run_as", lambda: None)  # as root does
+        elif "--user" not in extra and "--run-as" not in extra:
+            extra = (*extra, "--run-as", getpass.getuser())
         result = cli(
             "deploy", "systemd", "--db", "data/catalog.db", "--out", "site/generated", "--write", "units", *extra
         )
@@ -115,12 +123,41 @@ def test_printing_writes_nothing(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_deployed_as_root_the_unit_runs_as_a_dynamic_unprivileged_user(deployed, tmp_path):
+    units, out = deployed(dynamic=True)
+    service = unit_settings(units["catalog-sync.service"])
+    assert "User" not in service and service["DynamicUser"] == ["yes"]  # never root
+    state = "/var/lib/catalog-sync"
+    assert service["StateDirectory"] == ["catalog-sync catalog-sync/data catalog-sync/site/generated"]
+    assert service["WorkingDirectory"] == [state]
+    exec_start = shlex.split(service["ExecStart"][0])
+    assert exec_start[exec_start.index("sync") :] == [
+        "sync", "--db", f"{state}/data/catalog.db", "--out", f"{state}/site/generated"
+    ]  # fmt: skip
+    assert "ReadWritePaths" not in service  # StateDirectory= folders are the writable ones
+    assert service["ProtectSystem"] == ["strict"] and service["PrivateTmp"] == ["yes"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units"]  # systemd makes the folders, not deploy
+    assert f"status --db {state}/data/catalog.db" in out
+
+
+def test_a_dynamic_user_cannot_be_given_a_folder_outside_its_own(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("catalog.commands.deploy.default_run_as", lambda: None)
+    for option in (("--db", str(tmp_path / "elsewhere" / "catalog.db")), ("--out", "/srv/generated")):
+        result = cli("deploy", "systemd", *option, "--write", "units")
+        assert result.code == 2 and result.err.count("\n") == 1
+        assert "outside /var/lib/catalog-sync" in result.err and "--run-as USER" in result.err
+    assert not (tmp_path / "units").exists() and not (tmp_path / "elsewhere").exists()
+    postgres = cli("deploy", "systemd", "--db", "postgresql+psycopg://catalog@db.example/catalog")
+    assert postgres.code == 0 and "StateDirectory=catalog-sync catalog-sync/generated\n" in postgres.out
+
+
 @needs_systemd_analyze
 @pytest.mark.parametrize("every", ["1h", "15m", "6h", "1d", "7d", "90m", "45s"])
-@pytest.mark.parametrize("user", [False, True], ids=["system", "user"])
-def test_systemd_accepts_the_rendered_units(deployed, tmp_path, every, user):
+@pytest.mark.parametrize("mode", ["system", "dynamic", "user"])
+def test_systemd_accepts_the_rendered_units(deployed, tmp_path, every, mode):
+    user = mode == "user"
     require_working_verify(tmp_path, user)
-    units, _ = deployed("--every", every, *(["--user"] if user else []))
+    units, _ = deployed("--every", every, *(["--user"] if user else []), dynamic=mode == "dynamic")
     result = verify([tmp_path / "units" / name for name in units], user=user, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "catalog-sync" not in result.stderr, result.stderr  # no "unknown key", "ignoring" and the like
@@ -229,3 +266,51 @@ def test_run_as_an_unknown_user_is_refused_before_writing(cli, tmp_path):
     result = cli("deploy", "systemd", "--db", "data/catalog.db", "--run-as", "no-such-user-here", "--write", "units")
     assert result.code == 2 and "no such user" in result.err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may enter, in the shared temp folder (pytest's own is private)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="catalog-deploy-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_program_every_user_can_reach_gets_no_warning(open_folder):
+    from catalog.commands.deploy import hidden_from_others
+
+    program = open_folder / "catalog"
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    assert hidden_from_others([str(program), "sync"]) is None
+    program.chmod(0o700)  # only its owner may run it
+    assert hidden_from_others([str(program), "sync"]) == program
+    private = open_folder / "private"
+    private.mkdir(mode=0o700)
+    (private / "python3").write_text("")
+    (private / "python3").chmod(0o755)
+    program.write_text(f"#!{private / 'python3'}\n")
+    program.chmod(0o755)
+    assert hidden_from_others([str(program), "sync"]) == private  # the script's interpreter is out of reach
+    link = open_folder / "link"
+    link.symlink_to(private / "python3")
+    assert hidden_from_others([str(link)]) == private  # through a symlink (a venv's python) too
+
+
+def test_deployed_as_root_it_warns_when_its_user_cannot_start_catalog(cli, monkeypatch, open_folder):
+    monkeypatch.setattr("catalog.commands.deploy.default_run_as", lambda: None)
+    private = open_folder / "home"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr("catalog.commands.deploy.catalog_executable", lambda: [str(private / "catalog")])
+    result = cli("deploy", "systemd")
+    assert result.code == 0
+    assert f"warning: the unit's unprivileged user cannot reach {private}:" in result.err
+    assert "--run-as USER" in result.err
+    assert "warning" not in cli("deploy", "systemd", "--run-as", getpass.getuser()).err  # only for the dynamic user
+    monkeypatch.setattr("catalog.commands.deploy.catalog_executable", lambda: ["/bin/sh"])
+    assert "warning" not in cli("deploy", "systemd").err

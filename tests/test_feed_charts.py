@@ -214,8 +214,14 @@ def test_chart_geometry_is_pure_and_handles_the_edges():
 
     t = datetime(2026, 1, 10, tzinfo=UTC)
     assert [nice_max(n) for n in (0, 1, 7, 33, 87, 400)] == [(1, 1), (1, 1), (8, 2), (40, 10), (100, 25), (400, 100)]
-    one = count_chart([(t, 5)])  # a single run: a flat line a day wide, labelled
-    assert one["current"]["count"] == 5 and one["line"].count("H") == 1
+    one = count_chart([(t + timedelta(hours=18, minutes=30), 5)])  # a single run: a point, dated by its run
+    assert one["current"]["count"] == 5 and one["line"] == one["area"] == ""
+    assert [tick["label"] for tick in one["x_ticks"]] == ["2026-01-10"]
+    assert one["x_ticks"][0]["x"] == one["current"]["x"] != one["frame"]["right"]
+    # Later runs of that day that change nothing leave the same point (an unchanged resync need not render).
+    assert count_chart([(t + timedelta(hours=18, minutes=30), 5), (t + timedelta(hours=23), 5)]) == one
+    two = count_chart([(t + timedelta(hours=6), 5), (t + timedelta(hours=18), 7)])  # one day: its own date
+    assert [tick["label"] for tick in two["x_ticks"]] == ["2026-01-10"] and two["line"].count("V") == 1
     steps = count_chart([(t, 5), (t + timedelta(hours=1), 5), (t + timedelta(hours=2), 7)])
     assert steps["line"].count("V") == 1  # a level only breaks where the count changes
     assert steps == count_chart([(t, 5), (t + timedelta(hours=1), 5), (t + timedelta(hours=2), 7)])
@@ -224,3 +230,23 @@ def test_chart_geometry_is_pure_and_handles_the_edges():
     many = [Period(f"v/m{i:03d}", t - timedelta(days=1)) for i in range(250)]
     chart = timeline_chart(many, t, 90)
     assert len(chart["rows"]) == 200 and chart["more"] == 50 and chart["rows"][0]["label"] == "v/m000"
+
+
+def test_a_registry_of_one_run_dates_its_charts_by_that_run(tmp_path, cli):
+    answer = tmp_path / "answer.json"
+    answer.write_text(json.dumps(catalog_doc(BASE)))
+    out = tmp_path / "out"
+    result = cli("sync", "--db", tmp_path / "reg.db", "--from-file", answer, "--out", out,
+                 "--observed-at", "2026-12-04T18:30:00Z")  # fmt: skip
+    assert result.code == 0, result.err
+    count = check_svg(out / "free-models-count.svg")
+    labels = [t.text for t in count.iter(f"{SVG}text")]
+    assert "2026-12-04" in labels and "2026-12-05" not in labels
+    assert "2 free now" in labels
+    assert count.find(f"{SVG}path") is None  # no flat bar across the width: one point
+    (point,) = count.iter(f"{SVG}circle")
+    (tick,) = [t for t in count.iter(f"{SVG}text") if t.text == "2026-12-04"]
+    assert point.get("cx") == tick.get("x")
+    timeline = check_svg(out / "free-models-timeline.svg")
+    dates = [t.text for t in timeline.iter(f"{SVG}text") if t.text and re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.text)]
+    assert dates == ["2026-12-04"]

@@ -8,6 +8,7 @@ where none of these is possible.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from catalog.output.filters import md_cell, md_code, tokens, ts_comment, ts_stri
 from catalog.output.pools import build_pools
 from catalog.output.render import generate, render_files
 from catalog.output.write import write_files
-from catalog.state import EventRecord, FreeModel, Snapshot
+from catalog.state import EventRecord, FreeModel, ModelHealth, Snapshot
 
 T0 = datetime(2026, 1, 24, 8, 0, tzinfo=UTC)
 
@@ -341,6 +342,71 @@ def test_the_page_has_the_seed_sections():
     assert not re.search(r"\d\s*ms\b", md)  # no invented latency
     assert_tables_intact(md)
     assert_fences_balanced(md)
+
+
+def measured(snap: Snapshot, **states: str) -> Snapshot:
+    """The snapshot with a health sample of each model named (by its id's last part): its state."""
+    by_id = {m.id.split("/")[-1]: m.id for m in snap.models}
+    health = {by_id[key]: ModelHealth(state=state, sampled_at=T0) for key, state in states.items()}
+    return dataclasses.replace(snap, health=health, health_at=T0)
+
+
+def pool_rows(md: str, pool: str) -> list[list[str]]:
+    """The cells of a pool table's rows, under the pool's heading in the recommended section."""
+    part = section(md, "## 🏆")
+    start = part.index(f"({pool})")
+    rows = [line for line in part[start:].split("\n\n", 2)[1].split("\n") if line.startswith("|")]
+    return [[cell.strip() for cell in split_row(row)[1:-1]] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("lang", "up", "degraded", "unknown"),
+    [("en", "🟢 up", "🟡 degraded", "⚪ unknown"), ("zh", "🟢 正常", "🟡 降级", "⚪ 未知")],
+)
+def test_pool_tables_carry_each_models_measured_state(lang, up, degraded, unknown):
+    snap = measured(snapshot(*BASIC), **{"gemini-2.0-flash-exp:free": "up", "gemma-3-27b-it:free": "degraded"})
+    md = render_all(snap, lang=lang)["free-models.md"]
+    rows = {row[0]: row for row in pool_rows(md, "SMALL")[2:]}
+    assert rows["**`google/gemini-2.0-flash-exp:free`**"][1] == up
+    assert rows["**`google/gemma-3-27b-it:free`**"][1] == degraded
+    assert rows["**`qwen/qwen3-4b:free`**"][1] == unknown  # never sampled: not measured, so unknown
+    assert len(pool_rows(md, "SMALL")[0]) == 4
+    assert_tables_intact(md)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_measured_availability_is_read_before_the_full_list(lang):
+    md = render_all(measured(snapshot(*BASIC), **{"gemma-3-27b-it:free": "down"}), lang=lang)["free-models.md"]
+    headings = [line.split()[1] for line in md.split("\n") if line.startswith("## ")]
+    # the seed page's sections, with the measured availability right after the recommended pools
+    assert headings == ["🏆", "📡", "📝", "📊", "🎯", "🕒", "⏳", "🚦", "⚠️"]
+
+
+def test_pool_tables_have_no_state_column_when_nothing_is_measured():
+    md = render_all(snapshot(*BASIC))["free-models.md"]
+    assert pool_rows(md, "SMALL")[0] == ["Model", "Context", "Good for"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"), [("en", "expired on 2026-03-02, still listed"), ("zh", "已于 2026-03-02 到期，仍在列表中")]
+)
+def test_dates_already_past_read_as_expired_apart_from_those_expiring_soon(lang, note):
+    models = [
+        model("a/past:free", "Past", expires="2026-03-02"),
+        model("a/today:free", "Today", expires="2026-12-04"),
+        model("a/soon:free", "Soon", expires="2026-12-20T00:00:00Z"),
+        model("a/later:free", "Later", expires="2027-03-01"),
+    ]
+    run = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
+    md = render_all(snapshot(*models, observed=run), lang=lang)["free-models.md"]
+    soon, expired = tables(section(md, "## ⏳"))
+    assert [split_row(r)[1].strip() for r in soon[2:]] == ["`a/today:free`", "`a/soon:free`"]
+    assert [split_row(r)[3].strip() for r in soon[2:]] == ["2026-12-04", "2026-12-20"]
+    assert [(split_row(r)[1].strip(), split_row(r)[3].strip()) for r in expired[2:]] == [("`a/past:free`", note)]
+    assert "a/later" not in section(md, "## ⏳")
+    # Relative to the sync, never the clock: synced before that date, the same model expires soon.
+    earlier = render_all(snapshot(*models, observed=datetime(2026, 2, 20, tzinfo=UTC)), lang=lang)["free-models.md"]
+    assert len(tables(section(earlier, "## ⏳"))) == 1 and "2026-03-02 |" in section(earlier, "## ⏳")
 
 
 def test_chinese_page_has_the_same_pools():

@@ -70,11 +70,15 @@ def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: flo
 
     if is_router(model_id):  # nothing to ask: a router lists no endpoints of its own
         return unknown(model_id, ROUTER_NOTE)
+    url = endpoints_url(api_url, model_id)
+    if url is None:  # `..`, `?`, `%`, control characters...: a request could leave /models/
+        log.warning("skipped the health check of %r: its id cannot be used in a URL", model_id[:100])
+        return unknown(model_id, "not asked: the id cannot be used in a URL")
     left = deadline - monotonic()
     if left <= 0:
         return unknown(model_id, "not asked: the health timeout ran out first")
     try:
-        with client.stream("GET", endpoints_url(api_url, model_id), timeout=httpx.Timeout(left)) as response:
+        with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
             if response.status_code != 200:
                 return unknown(model_id, f"HTTP {response.status_code}")
             body = _read(response, deadline)

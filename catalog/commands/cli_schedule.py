@@ -109,7 +109,9 @@ def register_deploy(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write the units (default folder: /etc/systemd/system, or ~/.config/systemd/user with --user)",
     )
     s.add_argument(
-        "--run-as", metavar="USER", help="system units: the user the sync runs as (default: you, unless root)"
+        "--run-as",
+        metavar="USER",
+        help="system units: the user the sync runs as (default: you; as root, a dynamic user)",
     )
     s.add_argument(
         "--jitter",
@@ -141,7 +143,7 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="catalog-sync", metavar="NAME", help="unit / job name (default catalog-sync)")
 
 
-def deploy_job(args: argparse.Namespace) -> Job:
+def deploy_job(args: argparse.Namespace, state: Path | None = None) -> Job:
     from catalog.commands import deploy
     from catalog.settings import DEFAULT_API_URL, env_api_url
 
@@ -160,15 +162,20 @@ def deploy_job(args: argparse.Namespace) -> Job:
         name=args.name,
         charts=not args.no_charts,
         feed_url=args.feed_url,
+        state=state,
     )
 
 
 def cmd_deploy_systemd(args: argparse.Namespace) -> int:
     from catalog.commands import deploy
 
-    job = deploy_job(args)
     folder = None if args.write is None else (Path(args.write) if args.write else deploy.unit_dir(args.user))
     run_as = args.run_as if args.run_as is not None else deploy.default_run_as()
+    dynamic = not args.user and run_as is None  # deployed as root: never run as root
+    job = deploy_job(args, deploy.state_dir(args.name) if dynamic else None)
+    if dynamic and (hidden := deploy.hidden_from_others(job.command)) is not None:
+        print(f"catalog: warning: the unit's unprivileged user cannot reach {hidden}: install catalog where "
+              "every user can read it (e.g. a venv in /opt), or pass --run-as USER", file=sys.stderr)  # fmt: skip
     if args.user and args.run_as:
         raise UsageError("--run-as is for system units; user units run as you")
     if args.run_as:

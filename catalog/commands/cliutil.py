@@ -237,13 +237,14 @@ def db_of(args: argparse.Namespace) -> str:
 
 def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
     """Settings for a sync-like command; attributes a command lacks keep their defaults."""
+    from catalog.ingest.urls import models_url
 
     def get(name: str, default: Any = None) -> Any:  # an option's parsed value, of the option's type
         return getattr(args, name, default)
 
     return defaults.Settings(
         db=db_of(args),
-        api_url=get("api_url") or defaults.env_api_url(),
+        api_url=models_url(get("api_url") or defaults.env_api_url()),  # the API's base means its /models
         from_file=get("from_file"),
         api_key=defaults.env_api_key(),
         timeout=get("timeout", defaults.DEFAULT_TIMEOUT),

@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_NAME = "catalog-sync"
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
+STATE_ROOT = Path("/var/lib")  # systemd's StateDirectory= root for system units
 MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
 WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
@@ -48,6 +50,16 @@ class Job:
     writable: list[Path]  # folders the sync writes
     private_tmp: bool  # False when the lock file lives in the shared temp folder
     name: str = DEFAULT_NAME
+    # A system unit run as a dynamic unprivileged user: its folders are StateDirectory= entries
+    # under this folder (/var/lib/NAME), made and handed to that user by systemd at each start.
+    state_dir: Path | None = None
+
+    def state_directories(self) -> list[str]:
+        """StateDirectory= entries (relative to /var/lib): the job's folder, then each folder it
+        writes inside it (the registry's, the output's)."""
+        assert self.state_dir is not None
+        inside = [p.relative_to(STATE_ROOT) for p in self.writable if p != self.state_dir]
+        return [str(self.state_dir.relative_to(STATE_ROOT)), *map(str, inside)]
 
 
 # --------------------------------------------------------------------------- the job
@@ -68,17 +80,71 @@ def catalog_executable() -> list[str]:
     return [str(Path(sys.executable).absolute()), "-m", "catalog"]
 
 
-def absolute_db(db: str) -> str:
-    """The registry as an absolute path (or URL with an absolute sqlite path)."""
+def state_dir(name: str) -> Path:
+    """Where a system unit run as a dynamic user keeps its registry and files: /var/lib/NAME."""
+    return STATE_ROOT / name
+
+
+def hidden_from_others(argv: list[str]) -> Path | None:
+    """The first file a user other than its owner could not reach to start `argv` (the program,
+    through its symlinks, and a script's interpreter): a folder on the way without the others'
+    x bit, or the file without their r and x bits. None when all of it is open to everyone."""
+    program = Path(argv[0])
+    seen: set[Path] = set()
+    todo = [program]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_absolute():
+            continue
+        seen.add(path)
+        real = path.resolve()
+        for folder in reversed(real.parents):
+            if not _others_may(folder, stat.S_IXOTH):
+                return folder
+        if not _others_may(real, stat.S_IROTH | stat.S_IXOTH):
+            return real
+        todo.append(real)
+        todo.extend(_interpreter(real))
+    return None
+
+
+def _others_may(path: Path, bits: int) -> bool:
+    try:
+        return path.stat().st_mode & bits == bits
+    except OSError:
+        return True  # not there to check: systemd will say so
+
+
+def _interpreter(script: Path) -> list[Path]:
+    """A script's `#!` interpreter, as a path."""
+    try:
+        with script.open("rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return []
+    if not first.startswith(b"#!"):
+        return []
+    words = first[2:].decode(errors="replace").split()
+    return [Path(words[0])] if words else []
+
+
+def absolute_db(db: str, base: Path | None = None) -> str:
+    """The registry as an absolute path (or URL with an absolute sqlite path); a relative path is
+    taken from `base` (default: the working directory)."""
     path = sqlite_path(db)
     if path is None:
         return db
-    absolute = str(path.absolute())
+    absolute = str(_absolute(path, base))
     if "://" not in db:
         return absolute
     scheme = db.partition("://")[0]
     query = db.partition("?")[2]
     return f"{scheme}:///{absolute}" + (f"?{query}" if query else "")
+
+
+def _absolute(path: Path, base: Path | None) -> Path:
+    path = path.expanduser()
+    return path.absolute() if base is None or path.is_absolute() else base / path
 
 
 def build_job(
@@ -94,13 +160,16 @@ def build_job(
     name: str = DEFAULT_NAME,
     charts: bool = True,
     feed_url: str | None = None,
+    state: Path | None = None,
 ) -> Job:
-    """The `catalog sync` a timer or cron runs: the same options, with absolute paths."""
-    db = absolute_db(db)
+    """The `catalog sync` a timer or cron runs: the same options, with absolute paths. With
+    `state` (a dynamic user's folder, see state_dir), the registry and output folder go inside it:
+    relative paths are taken from it, and a path outside it is refused (that user could not write it)."""
+    db = absolute_db(db, state)
     command = [*catalog_executable(), "sync", "--db", db]
     writable: list[Path] = []
     if render:
-        out = out_dir.expanduser().absolute()
+        out = _absolute(out_dir, state)
         command += ["--out", str(out)]
         writable.append(out)
         if lang != "en":
@@ -123,12 +192,36 @@ def build_job(
         command += ["--api-url", api_url]
     if timeout is not None:
         command += ["--timeout", f"{timeout:g}"]
+    registry = sqlite_path(db)
     lock_dir = lock_path(db).parent
+    if state is not None:
+        # PostgreSQL keeps its lock on the server: only a SQLite registry's folder is written.
+        lock_dir = registry.parent if registry is not None else state
+        _check_inside(state, [lock_dir, *writable], name)
     if lock_dir not in writable:
         writable.insert(0, lock_dir)  # the registry's own folder for SQLite (WAL files, lock)
     tmp = Path(tempfile.gettempdir())
     in_tmp = lock_dir.is_relative_to(tmp) or lock_dir.is_relative_to(tmp.resolve())
-    return Job(command=command, db=db, writable=_outermost(writable), private_tmp=not in_tmp, name=name)
+    if state is not None:
+        writable.insert(0, state)
+    return Job(
+        command=command,
+        db=db,
+        writable=_outermost(writable) if state is None else list(dict.fromkeys(writable)),
+        private_tmp=state is not None or not in_tmp,
+        name=name,
+        state_dir=state,
+    )
+
+
+def _check_inside(state: Path, folders: list[Path], name: str) -> None:
+    for folder in folders:
+        if not folder.is_relative_to(state):
+            raise UsageError(
+                f"{folder} is outside {state}: a system unit deployed as root runs as an unprivileged "
+                f"dynamic user that writes only there; give --db and --out as relative paths (kept in {state}), "
+                "or pass --run-as USER to run as a user that owns them"
+            )
 
 
 def _outermost(paths: list[Path]) -> list[Path]:
@@ -291,6 +384,10 @@ def render_systemd(
         exec_start=" ".join(systemd_word(arg) for arg in job.command),
         env_file=(f"%h/.config/catalog/{job.name}.env" if user_mode else f"/etc/catalog/{job.name}.env"),
         writable_paths=" ".join(systemd_word(str(path), command=False) for path in job.writable),
+        dynamic_user=job.state_dir is not None and not user_mode,
+        state_dir=str(job.state_dir) if job.state_dir else None,
+        state_directories=" ".join(job.state_directories()) if job.state_dir else None,
+        cache_dir=job.name,
         private_tmp=job.private_tmp,
         on_calendar=on_calendar,
         spread_note="The minute (and hour) come from a hash of the registry path, to spread load.",
@@ -325,7 +422,8 @@ def default_log_file(job: Job) -> Path:
 
 
 def default_run_as() -> str | None:
-    """The invoking user for a system unit; None (root) when that is root already."""
+    """The invoking user for a system unit; None when that is root: the unit then runs as a
+    dynamic unprivileged user (DynamicUser=yes, see state_dir), never as root."""
     if os.geteuid() == 0:
         return None
     return getpass.getuser()
@@ -349,7 +447,10 @@ def write_units(files: dict[str, str], folder: Path) -> list[Path]:
 
 def ensure_folders(job: Job, owner: str | None = None) -> None:
     """ReadWritePaths= refuses to start a unit whose folders are missing: create them now, owned
-    by the user the unit runs as (a root-owned folder would be read-only to it)."""
+    by the user the unit runs as (a root-owned folder would be read-only to it). A dynamic user's
+    StateDirectory= folders are made by systemd, owned by that user, at each start."""
+    if job.state_dir is not None:
+        return
     for folder in job.writable:
         if folder.is_dir():
             continue

@@ -66,11 +66,17 @@ def time_ticks(frame: Frame) -> list[dict[str, str]]:
             for index in range(start + 1, start + (MAX_TICKS + 1) * months + 1)
             if index % months == 0
         )
-    return [
-        {"x": num(frame.x(when)), "label": when.strftime("%Y-%m-%d"), "anchor": anchor(frame, frame.x(when))}
-        for when in moments
-        if frame.t0 <= when <= frame.t1
-    ]
+    inside = [when for when in moments if frame.t0 <= when <= frame.t1]
+    if not any(when < frame.t1 for when in inside):
+        # Within one UTC day: the only midnight is the right edge, which would name the next day.
+        return [day_tick(frame, frame.t0)]
+    return [day_tick(frame, when) for when in inside]
+
+
+def day_tick(frame: Frame, when: datetime) -> dict[str, str]:
+    """A tick at `when`, labelled with its UTC day."""
+    x = frame.x(when)
+    return {"x": num(x), "label": when.astimezone(UTC).strftime("%Y-%m-%d"), "anchor": anchor(frame, x)}
 
 
 def anchor(frame: Frame, x: float) -> str:
@@ -98,34 +104,45 @@ def horizon(newest: datetime) -> datetime:
 
 
 def count_chart(counts: Sequence[tuple[datetime, int]]) -> dict[str, Any]:
-    """Free models after each successful run, as a step line: a level holds until the next run."""
+    """Free models after each successful run, as a step line: a level holds until the next run.
+    A registry of one run (or of runs on one UTC day that found the same count) is one point, at
+    the first run's time within its day, with its count and its own date: there is no history to
+    draw yet. Later runs that change nothing, that day, leave the chart as it is."""
     height = 280
-    t0, t1 = counts[0][0], horizon(counts[-1][0])
-    if t1 <= t0:  # one run: a day's width, so the single level is still a line
-        t0 = t1 - timedelta(days=1)
+    last_when, last = counts[-1]
+    t0, t1 = counts[0][0], horizon(last_when)
+    single = len({n for _, n in counts}) == 1 and t1 - timedelta(days=1) <= t0
+    if single:
+        t0 = t1 - timedelta(days=1)  # the run's own UTC day
     frame = Frame(left=56, top=44, right=WIDTH - 112, bottom=height - 40, t0=t0, t1=t1)
     top_value, step = nice_max(max(n for _, n in counts))
 
     def y(n: int) -> float:
         return frame.bottom - n / top_value * (frame.bottom - frame.top)
 
-    path, level = [f"M{num(frame.left)} {num(y(counts[0][1]))}"], counts[0][1]
-    for when, n in counts[1:]:
-        if n != level:
-            path.append(f"H{num(frame.x(when))} V{num(y(n))}")
-            level = n
-    path.append(f"H{num(frame.right)}")
-    line = " ".join(path)
-    last_when, last = counts[-1]
+    if single:
+        line = area = ""
+        current_x = frame.x(counts[0][0])
+        x_ticks = [day_tick(frame, counts[0][0])]
+    else:
+        path, level = [f"M{num(frame.left)} {num(y(counts[0][1]))}"], counts[0][1]
+        for when, n in counts[1:]:
+            if n != level:
+                path.append(f"H{num(frame.x(when))} V{num(y(n))}")
+                level = n
+        path.append(f"H{num(frame.right)}")
+        line = " ".join(path)
+        area = f"{line} V{num(frame.bottom)} H{num(frame.left)} Z"
+        current_x, x_ticks = frame.right, time_ticks(frame)
     return {
         "width": WIDTH,
         "height": height,
         "frame": frame_view(frame),
-        "line": line,
-        "area": f"{line} V{num(frame.bottom)} H{num(frame.left)} Z",
+        "line": line,  # empty for a single run: a point, no line
+        "area": area,
         "y_ticks": [{"y": num(y(v)), "label": str(v)} for v in range(0, top_value + 1, step)],
-        "x_ticks": time_ticks(frame),
-        "current": {"x": num(frame.right), "y": num(y(last)), "count": last},
+        "x_ticks": x_ticks,
+        "current": {"x": num(current_x), "y": num(y(last)), "count": last},
         "first": counts[0][0].strftime("%Y-%m-%d"),
         "last": last_when.strftime("%Y-%m-%d"),
         "low": min(n for _, n in counts),

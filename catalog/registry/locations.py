@@ -7,7 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 PG_SCHEMES = ("postgresql", "postgres")
-PG_DRIVER_HINT = "PostgreSQL needs its driver: pip install 'openrouter-free-catalog[postgres]'"
+# The extra, from a clone of catalog (the package is not published) and, later, from PyPI.
+PG_DRIVER_HINT = (
+    "PostgreSQL needs its driver: pip install '.[postgres]' in catalog's clone "
+    "(or 'openrouter-free-catalog[postgres]' once published)"
+)
 
 
 def scheme_of(db: str) -> str:

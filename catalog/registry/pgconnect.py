@@ -84,6 +84,8 @@ def read_engine(url: str, *, timeout: float | None) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    driver()  # a one-line hint when psycopg is missing (SQLAlchemy would raise ModuleNotFoundError)
+
     def creator() -> psycopg.Connection[tuple[Any, ...]]:
         conn = connect(url, application_name="catalog reader", where=describe(url))
         if timeout is not None:
@@ -110,16 +112,25 @@ def error(original: BaseException, where: str) -> CatalogError | None:
 
 
 def _one_line(original: psycopg.Error, where: str) -> RegistryError:
+    import psycopg
     from psycopg import errors as pgerrors
 
     text = " ".join(str(original).split()) or type(original).__name__
+    if isinstance(original, pgerrors.ReadOnlySqlTransaction):  # a reader role (default_transaction_read_only)
+        return RegistryError(
+            f"the role at {where} can only read the registry ({text}); syncs need the writer's URL "
+            "(see docs/postgresql.md)"
+        )
     if isinstance(original, pgerrors.UniqueViolation):
         return RegistryError(
             f"the registry at {where} refused a duplicate write ({text}); another writer changed it at the same "
             "time, nothing was stored: run the sync again"
         )
     if isinstance(original, pgerrors.InsufficientPrivilege):
-        return RegistryError(f"not allowed at {where}: {text}; connect as the role that owns the registry")
+        return RegistryError(
+            f"not allowed at {where}: {text}; this role may not write the registry: syncs need the writer's URL, "
+            "the role that owns the registry (see docs/postgresql.md)"
+        )
     if isinstance(original, pgerrors.QueryCanceled):
         return RegistryError(f"a statement at {where} ran out of time ({text})")
     if isinstance(original, psycopg.OperationalError):

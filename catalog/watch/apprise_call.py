@@ -21,7 +21,7 @@ def notify(url: str, title: str, body: str) -> str | None:
     try:
         import apprise
     except ImportError:
-        return "Apprise is not installed: pip install 'openrouter-free-catalog[notify]'"
+        return "Apprise is not installed: pip install '.[notify]' in catalog's clone (or 'openrouter-free-catalog[notify]' once published)"
     import logging
 
     logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its log lines may quote the URL's secrets
