@@ -101,12 +101,60 @@ def test_markdown_table_keeps_every_row_in_its_cells():
     assert len(lines) == 2 + len(ROWS)  # newlines inside cells did not split rows
     assert all(len(markdown_cells(line)) == len(COLUMNS) for line in lines)
     assert markdown_cells(lines[3])[4] == "通义千问 \\| \\`x\\`"
-    assert markdown_cells(lines[2])[4] == 'comma, "quote"<br>and a newline'
+    assert markdown_cells(lines[2])[4] == 'comma, "quote" and a newline'  # one line, as in the report
+    assert markdown_cells(lines[2])[3] == '\\["text", "image"\\]'
 
 
 def test_markdown_escapes_a_trailing_backslash_so_it_cannot_eat_the_pipe():
     lines = render("markdown", rows=[("a\\", "b")], columns=["x", "y"]).splitlines()
     assert markdown_cells(lines[2]) == ["a\\\\", "b"]
+
+
+def test_markdown_escapes_what_would_make_a_link_an_image_or_emphasis():
+    lines = render("markdown", rows=[("![img](http://evil.example/x.png) *b* _i_ <b>",)], columns=["n"]).splitlines()
+    assert lines[2] == "| !\\[img\\](http://evil.example/x.png) \\*b\\* \\_i\\_ \\<b\\> |"
+
+
+HOSTILE = "a\x1b[2Jb\x1b]0;t\x07c\u202ed\x9be\u2066f"
+SHOWN = "a\\x1b[2Jb\\x1b]0;t\\x07c\\u202ed\\x9be\\u2066f"
+
+
+def test_visible_writes_control_and_bidi_characters_as_escapes():
+    from catalog.display.visible import visible
+
+    assert visible(HOSTILE) == SHOWN
+    assert visible("tab\tline\nret\r\u200e\u061c\u2028") == "tab\\tline\\nret\\r\\u200e\\u061c\\u2028"
+    assert visible("one\ntwo\x1b", keep="\n") == "one\ntwo\\x1b"
+    assert visible("通义千问 café 🟢 e\u0301") == "通义千问 café 🟢 e\u0301"  # printable text as it is
+
+
+def test_json_escapes_bidi_and_c1_characters_and_reads_back_the_same():
+    text = render("json", rows=[(HOSTILE,)], columns=["n"])
+    assert not any(ch in text for ch in "\x1b\x07\u202e\x9b\u2066")
+    assert "\\u202e" in text and "\\u009b" in text
+    assert json.loads(text) == [{"n": HOSTILE}]
+
+
+def test_table_and_markdown_show_escapes_csv_into_a_file_keeps_every_character():
+    assert SHOWN in render("table", rows=[(HOSTILE,)], columns=["n"])
+    assert "\\\\x1b\\[2J" in render("markdown", rows=[(HOSTILE,)], columns=["n"])
+    assert list(csv.reader(io.StringIO(render("csv", rows=[(HOSTILE,)], columns=["n"]), newline=""))) == [
+        ["n"],
+        [HOSTILE],
+    ]
+
+
+def test_csv_at_a_terminal_shows_escapes():
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False, newline="") as terminal:
+            formats.write_rows([(HOSTILE, "x\ny")], ["n", "m"], "csv", terminal)
+        seen = os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert SHOWN in seen and not any(ch in seen for ch in "\x1b\x07\u202e")
+    assert '"x\r\ny"' in seen  # a quoted newline is CSV, not a control code (the pty adds the \r)
 
 
 def test_text_width_counts_wide_and_combining_characters():

@@ -390,6 +390,12 @@ def plain_text(value) -> str:
     return "" if value is None else json.dumps(value) if isinstance(value, list) else str(value)
 
 
+def md_escaped(text: str) -> str:
+    """The Markdown of these rows' text: of the characters Markdown acts on, they hold only
+    `_` (column and field names) and `[ ]` (lists as JSON), each escaped with a backslash."""
+    return text.replace("_", "\\_").replace("[", "\\[").replace("]", "\\]")
+
+
 def display_slices(line: str, starts: list[int]) -> list[str]:
     """The cells of a table line cut at display columns `starts` (wide characters take two)."""
     cells, column, current = [], 0, ""
@@ -445,8 +451,9 @@ def test_the_json_csv_and_markdown_of_every_reader_hold_the_registry_s_rows(cli,
         got_csv = list(csv.reader(io.StringIO(cli(command, "--db", registry, "--format", "csv").out, newline="")))
         assert got_csv == [names, *text_rows], command
         md = cli(command, "--db", registry, "--format", "markdown").out.splitlines()
-        assert md[0] == "| " + " | ".join(names) + " |" and md[1] == "| " + " | ".join(["---"] * len(names)) + " |"
-        assert md[2:] == ["| " + " | ".join(cells) + " |" for cells in text_rows], command
+        assert md[0] == "| " + " | ".join(map(md_escaped, names)) + " |"
+        assert md[1] == "| " + " | ".join(["---"] * len(names)) + " |"
+        assert md[2:] == ["| " + " | ".join(map(md_escaped, cells)) + " |" for cells in text_rows], command
     assert {m["id"]: m["context_length"] for m in json.loads(cli("models", "--db", registry).out)}[
         "google/gemini-2.0-flash-exp:free"
     ] == 1048576  # piped: JSON with raw values
@@ -556,7 +563,7 @@ def test_control_codes_from_the_api_never_reach_the_terminal(cli, answer_file, t
     code, out, _ = run(["models", "--db", tmp_path / "e.db", "--columns", "id,name", "--no-color"], cwd=tmp_path)
     assert code == 0
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
-    assert lines(out)[2].split() == ["evil/x:free", "Evil]0;pwned", "[31mred", "nextline"]
+    assert lines(out)[2].split() == ["evil/x:free", "Evil\\x1b]0;pwned\\x07", "\\x1b[31mred\\nnext\\u202eline"]
 
 
 @pytest.mark.parametrize("columns", WIDTHS)

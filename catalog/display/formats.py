@@ -17,7 +17,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
+from catalog.display.term import is_terminal
+from catalog.display.visible import json_escaped, visible
 from catalog.errors import UsageError
+from catalog.output.filters import md_cell
 from catalog.times import format_time
 
 if TYPE_CHECKING:
@@ -27,6 +30,7 @@ FORMATS = ("table", "json", "csv", "markdown")
 # Widest table cell, in terminal cells; longer text ends in "…". Other formats never truncate.
 TABLE_MAX_WIDTH = 48
 TABLE_GAP = "  "
+_CSV_KEEP = "\t\n"  # quoted CSV carries these; a carriage return could overwrite a line on screen
 
 
 def default_format(stream: TextIO) -> str:
@@ -124,7 +128,7 @@ def _write_json(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO
     first = True
     for row in rows:
         item = {name: json_value(value) for name, value in zip(columns, row, strict=True)}
-        out.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
+        out.write(("\n" if first else ",\n") + json_escaped(json.dumps(item, ensure_ascii=False)))
         first = False
     out.write("]\n" if first else "\n]\n")
 
@@ -133,8 +137,14 @@ def _write_json(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO
 
 
 def _write_csv(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
-    """RFC 4180: CRLF line ends, a header row, quotes only where a field needs them."""
+    """RFC 4180: CRLF line ends, a header row, quotes only where a field needs them. Into a file
+    or a pipe every byte is kept; at a terminal, control and bidi characters show as escapes."""
     writer = csv.writer(out, lineterminator="\r\n")
+    if is_terminal(out):
+        writer.writerow([visible(name, keep=_CSV_KEEP) for name in columns])
+        for row in rows:
+            writer.writerow([visible(text_value(value), keep=_CSV_KEEP) for value in row])
+        return
     writer.writerow(columns)
     for row in rows:
         writer.writerow([text_value(value) for value in row])
@@ -144,9 +154,10 @@ def _write_csv(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO)
 
 
 def markdown_cell(text: str) -> str:
-    """Text that stays inside one cell of a GitHub-flavoured Markdown table."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;")
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    """Text that stays plain and inside one cell of a GitHub-flavoured Markdown table, as in the
+    generated report: control characters as visible escapes, line breaks as spaces, and every
+    character Markdown or HTML would act on (`[ ] ( ) ! * _ | < >` ...) escaped."""
+    return md_cell(visible(text, keep="\t\n\r"), None)
 
 
 def _write_markdown(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
@@ -187,9 +198,8 @@ def truncate(text: str, width: int) -> str:
 
 
 def _table_cell(value: Any) -> str:
-    # One line per row: control characters would break the alignment.
-    text = text_value(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return truncate(text, TABLE_MAX_WIDTH)
+    # One line per row, and nothing in it that a terminal would act on.
+    return truncate(visible(text_value(value)), TABLE_MAX_WIDTH)
 
 
 def _is_number(value: Any) -> bool:
@@ -202,7 +212,7 @@ def _write_table(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextI
         return
     rows = list(rows)  # widths need every row first
     cells = [[_table_cell(value) for value in row] for row in rows]
-    header = [truncate(name, TABLE_MAX_WIDTH) for name in columns]
+    header = [truncate(visible(name), TABLE_MAX_WIDTH) for name in columns]
     widths = [max([text_width(h)] + [text_width(r[i]) for r in cells]) for i, h in enumerate(header)]
     numeric = [
         any(row[i] is not None for row in rows) and all(row[i] is None or _is_number(row[i]) for row in rows)

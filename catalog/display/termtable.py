@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from catalog.display import term, views
 from catalog.display.formats import TABLE_GAP, _is_number, text_value, text_width, truncate, write_rows
-from catalog.output.filters import clean
+from catalog.display.visible import visible
 
 # Shrinking a table that is too wide, pass by pass until one fits: first only the text columns
 # give way (down to 6 cells or their header), while times, numbers and kinds keep their width;
@@ -40,7 +40,7 @@ def print_table(
         write_rows(plain, names, "table", out)
         return
     names = views.choose(options, columns)
-    heads = [views.header(options.view, name) for name in names]
+    heads = [visible(views.header(options.view, name)) for name in names]
     cells = [[_cell(options.view, name, row, now) for name in names] for row in dicts]
     right = [
         any(r.get(n) is not None for r in dicts) and all(r.get(n) is None or _is_number(r.get(n)) for r in dicts)
@@ -65,7 +65,7 @@ def _cell(view: str | None, name: str, row: Mapping[str, Any], now: datetime) ->
         text = views.people_value(name, row[name]) if name in row else views.derived_value(name, row, now)
     # One line per row, and text from the API never reaches the terminal as control codes
     # (an escape sequence in a model name could recolour or retitle the user's terminal).
-    return clean(text)
+    return visible(text)
 
 
 def fit_widths(natural: Sequence[int], heads: Sequence[int], rigid: Sequence[bool], width: int) -> list[int]:
