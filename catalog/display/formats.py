@@ -197,22 +197,34 @@ def truncate(text: str, width: int) -> str:
     return "".join(kept) + "…"
 
 
-def _table_cell(value: Any) -> str:
+def _table_cell(value: Any, width: int | None) -> str:
     # One line per row, and nothing in it that a terminal would act on.
-    return truncate(visible(text_value(value)), TABLE_MAX_WIDTH)
+    return _cut(visible(text_value(value)), width)
+
+
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None else truncate(text, width)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
-def _write_table(rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO) -> None:
+def write_whole_table(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], out: TextIO) -> None:
+    """The plain table with no cell cut: lines as long as they need (`--wide` into `less -S`)."""
+    _write_table(_as_tuples(rows, columns), list(columns), out, cell_width=None)
+    out.flush()
+
+
+def _write_table(
+    rows: Iterable[tuple[Any, ...]], columns: list[str], out: TextIO, cell_width: int | None = TABLE_MAX_WIDTH
+) -> None:
     """Aligned columns under a header and a rule; no rows: the header alone."""
     if not columns:
         return
     rows = list(rows)  # widths need every row first
-    cells = [[_table_cell(value) for value in row] for row in rows]
-    header = [truncate(visible(name), TABLE_MAX_WIDTH) for name in columns]
+    cells = [[_table_cell(value, cell_width) for value in row] for row in rows]
+    header = [_cut(visible(name), cell_width) for name in columns]
     widths = [max([text_width(h)] + [text_width(r[i]) for r in cells]) for i, h in enumerate(header)]
     numeric = [
         any(row[i] is not None for row in rows) and all(row[i] is None or _is_number(row[i]) for row in rows)
