@@ -111,11 +111,24 @@ def test_markdown_cells_cannot_become_an_image_or_a_link(cli, hostile_db):
     assert "![img](" not in out
 
 
-def test_an_error_quoting_a_server_shows_its_escapes(fake_api, tmp_path):
+def test_an_error_quoting_a_server_shows_its_escapes_now_and_in_status(fake_api, tmp_path):
     from fakeapi import reply
 
     fake_api.queue(reply({"error": {"message": f"no{CLEAR}{RLO}"}}, status=404))
     code, _, screen = run(["sync", "--db", tmp_path / "e.db", "--api-url", fake_api.url], tty=("stderr",))
     assert code != 0
     assert_harmless(screen)
-    assert "catalog: error:" in screen
+    assert "catalog: error:" in screen and "no\\x1b[2J\\u202e" in screen
+    _, out, _ = run(["status", "--db", tmp_path / "e.db", "--no-color"], columns=200)
+    assert_harmless(out)
+    assert "no\\x1b[2J\\u202e" in next(line for line in lines(out) if line.lstrip().startswith("error"))
+
+
+def test_a_dry_run_never_prints_a_hostile_id_raw(fake_api, tmp_path):
+    fake_api.serve(catalog_doc([model("ok/a:free"), model(f"evil/{RLO}{CLEAR}x:free")]))
+    args = ["sync", "--db", tmp_path / "d.db", "--api-url", fake_api.url, "--dry-run", "--no-health"]
+    code, screen, _ = run(args, tty=("stdout", "stderr"))
+    assert code == 0, screen
+    assert_harmless(screen)
+    # listed as added, or (were such an id refused) named in the skipped-entry warning
+    assert "evil/\\u202e\\x1b[2Jx:free" in screen
