@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from catalog.display import formats
+from catalog.display import cells, formats, plaintable
 
 COLUMNS = ["id", "context", "seen", "modalities", "note"]
 ROWS = [
@@ -158,9 +158,9 @@ def test_csv_at_a_terminal_shows_escapes():
 
 
 def test_text_width_counts_wide_and_combining_characters():
-    assert formats.text_width("abc") == 3
-    assert formats.text_width("通义") == 4
-    assert formats.text_width("e\u0301") == 1  # e + combining acute
+    assert cells.text_width("abc") == 3
+    assert cells.text_width("通义") == 4
+    assert cells.text_width("e\u0301") == 1  # e + combining acute
 
 
 def test_table_columns_line_up_in_terminal_cells():
@@ -168,7 +168,7 @@ def test_table_columns_line_up_in_terminal_cells():
     lines = render("table", rows=rows, columns=["name", "n"]).splitlines()
     # The last column is right-aligned one-digit numbers: every line ends in the same cell only
     # if the wide and combining characters before it were measured as a terminal shows them.
-    assert {formats.text_width(line) for line in lines} == {formats.text_width("通义千问") + 2 + 1}
+    assert {cells.text_width(line) for line in lines} == {cells.text_width("通义千问") + 2 + 1}
     assert [line.split()[-1] for line in lines[2:]] == ["1", "2", "3"]
 
 
@@ -190,7 +190,7 @@ def test_table_truncates_long_cells_with_an_ellipsis_in_table_only():
     long = "字" * 100
     line = render("table", rows=[(long,)], columns=["t"]).splitlines()[2]
     assert line.endswith("…")
-    assert formats.text_width(line) <= formats.TABLE_MAX_WIDTH
+    assert cells.text_width(line) <= plaintable.TABLE_MAX_WIDTH
     assert long in render("csv", rows=[(long,)], columns=["t"])
 
 

@@ -25,7 +25,7 @@ import pytest
 from fakeapi import catalog_doc, model
 from test_import import needs_git, scraped_repo
 
-from catalog.display import formats, term
+from catalog.display import cells, term
 
 REPO = Path(__file__).resolve().parents[1]
 LONG_ID = "cognitivecomputations/dolphin-mistral-24b-venice-edition-preview:free"  # 69 characters
@@ -108,7 +108,7 @@ def lines(text: str) -> list[str]:
 
 
 def assert_fits(text: str, columns: int) -> None:
-    too_long = [line for line in lines(text) if formats.text_width(term.strip_escapes(line)) > columns]
+    too_long = [line for line in lines(text) if cells.text_width(term.strip_escapes(line)) > columns]
     assert too_long == []
 
 
@@ -202,7 +202,7 @@ def test_wide_lists_all_fourteen_columns_one_row_per_model(registry, columns):
     assert code == 0
     assert len(lines(out)[1].split()) == 14  # one rule per column: none dropped
     assert len(lines(out)) == 2 + 4  # the four free models, and no footer: nothing hidden
-    assert max(formats.text_width(term.strip_escapes(line)) for line in lines(out)) > columns
+    assert max(cells.text_width(term.strip_escapes(line)) for line in lines(out)) > columns
     code, out, _ = run(["models", "--db", registry, "--all", "--wide"], columns=columns)
     assert code == 0 and len(lines(out)) == 2 + 4
     assert len(lines(out)[1].split()) == 19  # --all adds free, last_seen, left_at, left_why, removals
@@ -282,7 +282,7 @@ def test_columns_env_wins_over_the_window_size(registry):
     code, out, _ = run(["models", "--db", registry], columns=120, env={"COLUMNS": "60"})
     assert code == 0
     assert_fits(out, 60)
-    assert max(formats.text_width(line) for line in lines(out)) > 50
+    assert max(cells.text_width(line) for line in lines(out)) > 50
     # an id wider than the terminal is the one thing cut, alone on its line
     assert header(out) == ["id"] and LONG_ID[:59] + "…" in out
 
@@ -561,7 +561,7 @@ def test_health_badges_for_health_states():
     assert term.health_badge("down") == ("🔴 down", "red")
     assert term.health_badge("unknown") == ("⚪ unknown", None)
     assert term.health_badge("something new") == ("something new", None)
-    assert formats.text_width(term.health_badge("degraded")[0]) == len("degraded") + 3  # the badge is 2 cells
+    assert cells.text_width(term.health_badge("degraded")[0]) == len("degraded") + 3  # the badge is 2 cells
     assert term.strip_escapes(term.paint("x", "red")) == "x" and term.paint("x", None) == "x"
 
 

@@ -280,7 +280,7 @@ def print_json(status: dict[str, Any]) -> None:
 
 def print_table(status: dict[str, Any], age: timedelta | None, now: datetime, no_color: bool = False) -> None:
     from catalog.display import term
-    from catalog.display.formats import truncate
+    from catalog.display.cells import truncate
     from catalog.display.visible import visible
     from catalog.times import format_time
 

@@ -30,15 +30,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from catalog.display import term, views
-from catalog.display.formats import (
-    TABLE_GAP,
-    _is_number,
-    text_value,
-    text_width,
-    truncate,
-    write_rows,
-    write_whole_table,
-)
+from catalog.display.cells import _is_number, as_tuples, text_value, text_width, truncate
+from catalog.display.plaintable import TABLE_GAP, write_table, write_whole_table
 from catalog.display.visible import visible
 from catalog.display.wrap import wrap_words
 
@@ -80,14 +73,15 @@ def print_table(
     now = datetime.now(UTC)
     if not term.is_terminal(out):
         if not options.shaped:
-            write_rows(dicts, columns, "table", out)  # exactly the plain table of before
-            return
-        names = views.choose(options, columns)
-        plain = [{name: _raw(name, row, now) for name in names} for row in dicts]
-        if options.wide:
-            write_whole_table(plain, names, out)
+            write_table(as_tuples(dicts, columns), list(columns), out)  # exactly the plain table of before
         else:
-            write_rows(plain, names, "table", out)
+            names = views.choose(options, columns)
+            plain = [{name: _raw(name, row, now) for name in names} for row in dicts]
+            if options.wide:
+                write_whole_table(plain, names, out)
+            else:
+                write_table(as_tuples(plain, names), names, out)
+        out.flush()
         return
     colored = term.color_wanted(out, options.no_color)
     table = [_column(options.view, name, dicts, now, colored) for name in views.choose(options, columns)]

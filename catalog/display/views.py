@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.display import term
-from catalog.display.formats import text_value
+from catalog.display.cells import text_value
 from catalog.durations import format_age
 from catalog.errors import UsageError
 from catalog.output.filters import tokens

@@ -11,7 +11,7 @@ import re
 from typing import TextIO
 
 from catalog.display import term
-from catalog.display.formats import text_width
+from catalog.display.cells import text_width
 
 _WORDS = re.compile(r"(\s*)(\S+)")
 
