@@ -133,6 +133,8 @@ def test_json_escapes_bidi_and_c1_characters_and_reads_back_the_same():
     assert not any(ch in text for ch in "\x1b\x07\u202e\x9b\u2066")
     assert "\\u202e" in text and "\\u009b" in text
     assert json.loads(text) == [{"n": HOSTILE}]
+    ascii_only = render("json", rows=[("a\x7fb",)], columns=["n"])  # DEL: the one ASCII character
+    assert "\x7f" not in ascii_only and json.loads(ascii_only) == [{"n": "a\x7fb"}]
 
 
 def test_table_and_markdown_show_escapes_csv_into_a_file_keeps_every_character():

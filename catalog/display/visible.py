@@ -42,6 +42,8 @@ def _escape(match: re.Match[str]) -> str:
 def visible(text: str, keep: str = "") -> str:
     """`text` with every control, bidi and separator character written as a visible escape;
     the characters in `keep` (say "\\n" for text that may span lines) are left as they are."""
+    if text.isascii() and text.isprintable():  # most text: nothing to look for (both run in C)
+        return text
     pattern = _unsafe_except(keep)
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
@@ -50,6 +52,8 @@ def json_escaped(json_text: str) -> str:
     """JSON text (as `json.dumps(..., ensure_ascii=False)` writes it) with the characters it
     leaves raw, DEL, C1, bidi controls and separators, written as `\\uXXXX` escapes; such
     characters occur only inside strings there, so the JSON still reads back the same."""
+    if json_text.isascii():  # a flag CPython keeps on every string: of these, only DEL is ASCII
+        return json_text.replace("\x7f", "\\u007f") if "\x7f" in json_text else json_text
     if not _RAW_IN_JSON.search(json_text):
         return json_text
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
