@@ -19,17 +19,19 @@ HOSTILE = f"Evil{CLEAR} {TITLE}{RLO}gnp.exe"
 RAW = ("\x1b", "\x07", RLO)  # what must never reach a terminal from the server's text
 SHOWN = "Evil\\x1b[2J \\x1b]0;pwned\\x07\\u202egnp.exe"  # the same text, as a person sees it
 BAD_ID = f"evil/{CLEAR}{TITLE}{RLO}x:free"
+HOSTILE_ID = f"evil/{CLEAR}{TITLE}{RLO}y:free"
 
 
 @pytest.fixture
 def hostile_db(fake_api, cli, tmp_path):
-    """A registry synced from a fake API whose one good entry has hostile name and description,
-    and whose malformed entry (a text context length) has a hostile id."""
+    """A registry synced from a fake API whose entries have a hostile name and description, a
+    hostile id, and a malformed entry (a text context length) with a hostile id."""
     fake_api.serve(
         catalog_doc(
             [
                 model("evil/x:free", name=HOSTILE, description=HOSTILE),
                 model("safe/y:free", name="![img](http://evil.example/x.png)"),
+                model(HOSTILE_ID),  # listed, or skipped with a warning should ids like it be refused
                 model(BAD_ID, context_length="lots"),
             ]
         )
