@@ -154,7 +154,7 @@ def fit_view(table: Sequence[Column], width: int) -> tuple[list[Column], list[in
         if widths is not None:
             return shown, widths, notes
         others = [c for c in shown if not c.key and not c.kept]
-        if not others:
+        if not others or len(shown) == 1:  # one column is always shown, cut if it must be
             break
         shown.remove(others[-1])
         notes.append(others[-1].head)
