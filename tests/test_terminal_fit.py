@@ -214,3 +214,24 @@ def test_wrap_breaks_only_between_words_and_keeps_a_long_word_whole():
     long = "x" * 12
     assert wrap_words(f"  a {long} b", 8, "  ") == ["  a", f"  {long}", "  b"]
     assert wrap_words("通义 千问 模型", 9) == ["通义 千问", "模型"]  # wide characters count two
+
+
+def test_side_by_side_redundant_columns_both_go_before_any_other():
+    from catalog.display.termtable import Column, fit_view
+
+    def column(name, cells, **flags):
+        return Column(
+            name, name, cells, **{"right": False, "rigid": False, "key": False, "kept": False} | flags, colors=None
+        )
+
+    table = [
+        column("observed_at", ["2026-01-09 06:30", "2026-01-08 00:00"], rigid=True, kept=True),
+        column("id", ["google/gemma-3-27b-it:free", "qwen/qwen3-4b:free"], key=True),
+        column("vendor", ["google", "qwen"]),
+        column("age", ["3d", "4d"]),
+        column("note", ["a note thirty characters long.", "another one, just as long too."]),
+    ]
+    shown, widths, notes = fit_view(table, 80)
+    assert [c.name for c in shown] == ["observed_at", "id", "note"]
+    assert notes == ["vendor (part of the id)", "age (counted from when)"]
+    assert widths == [16, 26, 30]

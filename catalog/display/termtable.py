@@ -144,7 +144,7 @@ def fit_view(table: Sequence[Column], width: int) -> tuple[list[Column], list[in
     """A default view fitted to `width` (the steps in the module's docstring): the columns
     shown, their widths, and a note for each column left out."""
     shown, notes = list(table), []
-    for column, why in redundant(shown):
+    for column, why in redundant(list(shown)):  # a copy: `shown` loses columns as this goes
         if _line_width([c.natural for c in shown]) <= width:
             break
         shown.remove(column)
