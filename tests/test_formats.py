@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from catalog.display import formats
+from catalog.display import cells, formats, plaintable
 
 COLUMNS = ["id", "context", "seen", "modalities", "note"]
 ROWS = [
@@ -101,7 +101,8 @@ def test_markdown_table_keeps_every_row_in_its_cells():
     assert len(lines) == 2 + len(ROWS)  # newlines inside cells did not split rows
     assert all(len(markdown_cells(line)) == len(COLUMNS) for line in lines)
     assert markdown_cells(lines[3])[4] == "通义千问 \\| \\`x\\`"
-    assert markdown_cells(lines[2])[4] == 'comma, "quote"<br>and a newline'
+    assert markdown_cells(lines[2])[4] == 'comma, "quote" and a newline'  # one line, as in the report
+    assert markdown_cells(lines[2])[3] == '\\["text", "image"\\]'
 
 
 def test_markdown_escapes_a_trailing_backslash_so_it_cannot_eat_the_pipe():
@@ -109,10 +110,59 @@ def test_markdown_escapes_a_trailing_backslash_so_it_cannot_eat_the_pipe():
     assert markdown_cells(lines[2]) == ["a\\\\", "b"]
 
 
+def test_markdown_escapes_what_would_make_a_link_an_image_or_emphasis():
+    lines = render("markdown", rows=[("![img](http://evil.example/x.png) *b* _i_ <b>",)], columns=["n"]).splitlines()
+    assert lines[2] == "| !\\[img\\](http://evil.example/x.png) \\*b\\* \\_i\\_ \\<b\\> |"
+
+
+HOSTILE = "a\x1b[2Jb\x1b]0;t\x07c\u202ed\x9be\u2066f"
+SHOWN = "a\\x1b[2Jb\\x1b]0;t\\x07c\\u202ed\\x9be\\u2066f"
+
+
+def test_visible_writes_control_and_bidi_characters_as_escapes():
+    from catalog.display.visible import visible
+
+    assert visible(HOSTILE) == SHOWN
+    assert visible("tab\tline\nret\r\u200e\u061c\u2028") == "tab\\tline\\nret\\r\\u200e\\u061c\\u2028"
+    assert visible("one\ntwo\x1b", keep="\n") == "one\ntwo\\x1b"
+    assert visible("通义千问 café 🟢 e\u0301") == "通义千问 café 🟢 e\u0301"  # printable text as it is
+
+
+def test_json_escapes_bidi_and_c1_characters_and_reads_back_the_same():
+    text = render("json", rows=[(HOSTILE,)], columns=["n"])
+    assert not any(ch in text for ch in "\x1b\x07\u202e\x9b\u2066")
+    assert "\\u202e" in text and "\\u009b" in text
+    assert json.loads(text) == [{"n": HOSTILE}]
+    ascii_only = render("json", rows=[("a\x7fb",)], columns=["n"])  # DEL: the one ASCII character
+    assert "\x7f" not in ascii_only and json.loads(ascii_only) == [{"n": "a\x7fb"}]
+
+
+def test_table_and_markdown_show_escapes_csv_into_a_file_keeps_every_character():
+    assert SHOWN in render("table", rows=[(HOSTILE,)], columns=["n"])
+    assert "\\\\x1b\\[2J" in render("markdown", rows=[(HOSTILE,)], columns=["n"])
+    assert list(csv.reader(io.StringIO(render("csv", rows=[(HOSTILE,)], columns=["n"]), newline=""))) == [
+        ["n"],
+        [HOSTILE],
+    ]
+
+
+def test_csv_at_a_terminal_shows_escapes():
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False, newline="") as terminal:
+            formats.write_rows([(HOSTILE, "x\ny")], ["n", "m"], "csv", terminal)
+        seen = os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert SHOWN in seen and not any(ch in seen for ch in "\x1b\x07\u202e")
+    assert '"x\r\ny"' in seen  # a quoted newline is CSV, not a control code (the pty adds the \r)
+
+
 def test_text_width_counts_wide_and_combining_characters():
-    assert formats.text_width("abc") == 3
-    assert formats.text_width("通义") == 4
-    assert formats.text_width("e\u0301") == 1  # e + combining acute
+    assert cells.text_width("abc") == 3
+    assert cells.text_width("通义") == 4
+    assert cells.text_width("e\u0301") == 1  # e + combining acute
 
 
 def test_table_columns_line_up_in_terminal_cells():
@@ -120,7 +170,7 @@ def test_table_columns_line_up_in_terminal_cells():
     lines = render("table", rows=rows, columns=["name", "n"]).splitlines()
     # The last column is right-aligned one-digit numbers: every line ends in the same cell only
     # if the wide and combining characters before it were measured as a terminal shows them.
-    assert {formats.text_width(line) for line in lines} == {formats.text_width("通义千问") + 2 + 1}
+    assert {cells.text_width(line) for line in lines} == {cells.text_width("通义千问") + 2 + 1}
     assert [line.split()[-1] for line in lines[2:]] == ["1", "2", "3"]
 
 
@@ -142,7 +192,7 @@ def test_table_truncates_long_cells_with_an_ellipsis_in_table_only():
     long = "字" * 100
     line = render("table", rows=[(long,)], columns=["t"]).splitlines()[2]
     assert line.endswith("…")
-    assert formats.text_width(line) <= formats.TABLE_MAX_WIDTH
+    assert cells.text_width(line) <= plaintable.TABLE_MAX_WIDTH
     assert long in render("csv", rows=[(long,)], columns=["t"])
 
 

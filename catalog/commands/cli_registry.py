@@ -107,8 +107,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     result = run_once(cliutil.settings_from_args(args))
     if result.dry_run:
+        from catalog.display.visible import visible
+
         for change in result.changes:
-            print(describe_change(change))
+            print(visible(describe_change(change)))
     print(result.summary())
     return report_render_error(result.render_error)
 

@@ -110,7 +110,9 @@ def cmd_pools(args: argparse.Namespace) -> int:
     if fmt == "json":
         write_json(pools, args.explain, free, sys.stdout)
     elif args.explain:
-        write_explain(pools, free, sys.stdout)
+        from catalog.display.wrap import wrapped
+
+        write_explain(pools, free, wrapped(sys.stdout))
     else:
         write_table(pools, free, table, sys.stdout)
     sys.stdout.flush()

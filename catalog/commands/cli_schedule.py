@@ -305,7 +305,8 @@ def print_json(status: dict[str, Any]) -> None:
 
 def print_table(status: dict[str, Any], age: timedelta | None, now: datetime, no_color: bool = False) -> None:
     from catalog.display import term
-    from catalog.display.formats import truncate
+    from catalog.display.cells import truncate
+    from catalog.display.visible import visible
     from catalog.times import format_time
 
     def when(run: dict[str, Any]) -> str:
@@ -367,5 +368,6 @@ def print_table(status: dict[str, Any], age: timedelta | None, now: datetime, no
         else {}
     )
     for key, value in lines:
+        value = visible(value)  # a failed run's error may quote a server
         value = truncate(value, max(room, 1)) if room is not None else value
         print(f"{key:<{width}}  {term.paint(value, colors.get(key))}")

@@ -275,13 +275,35 @@ def settings_from_args(args: argparse.Namespace) -> defaults.Settings:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        from catalog.display.visible import json_escaped
+
         doc = {
             "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }
         doc.update(getattr(record, "fields", {}))
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        return json_escaped(json.dumps(doc, ensure_ascii=False, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    """Log lines for people: a message quoting a server (a malformed id, an error body) shows its
+    control and bidi characters as escapes, and stays on its one line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from catalog.display.visible import visible
+
+        return visible(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        from catalog.display.visible import visible
+
+        return visible(super().formatException(ei), keep="\n")
+
+    def formatStack(self, stack_info: str) -> str:
+        from catalog.display.visible import visible
+
+        return visible(super().formatStack(stack_info), keep="\n")
 
 
 def setup_logging(verbose: bool, log_format: str) -> None:
@@ -290,7 +312,7 @@ def setup_logging(verbose: bool, log_format: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("catalog: %(levelname)s: %(message)s" if verbose else "catalog: %(message)s")
+            TextFormatter("catalog: %(levelname)s: %(message)s" if verbose else "catalog: %(message)s")
         )
     root = logging.getLogger("catalog")
     root.handlers[:] = [handler]
@@ -306,7 +328,7 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except errors.CatalogError as exc:
         if verbose:
             log.exception("traceback")
-        print(f"catalog: error: {exc}", file=sys.stderr)
+        print(f"catalog: error: {_visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("catalog: interrupted", file=sys.stderr)
@@ -318,10 +340,17 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         if verbose:
             log.exception("traceback")
         print(
-            f"catalog: error: unexpected {type(exc).__name__}: {exc} (run again with -v for the traceback)",
+            f"catalog: error: unexpected {type(exc).__name__}: {_visible(str(exc))} (run again with -v for the traceback)",
             file=sys.stderr,
         )
         return errors.EXIT_FAILED
+
+
+def _visible(text: str) -> str:
+    """An error may quote a server (a body, a model id): no control codes reach the terminal."""
+    from catalog.display.visible import visible
+
+    return visible(text)
 
 
 def silence_stdout() -> None:

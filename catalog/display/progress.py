@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Protocol, TextIO
 
 from catalog.display import term
-from catalog.display.formats import text_width, truncate
+from catalog.display.cells import text_width, truncate
 
 REDRAW_SECONDS = 0.1
 

@@ -9,13 +9,14 @@ keep every column and raw value.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.display import term
-from catalog.display.formats import text_value
+from catalog.display.cells import text_value
 from catalog.durations import format_age
 from catalog.errors import UsageError
 from catalog.output.filters import tokens
@@ -97,6 +98,24 @@ RIGID_COLUMNS = (
     | TOKEN_COLUMNS
     | frozenset({"age", "kind", "rank", "score", "context", "health", "state", "outcome", "is_free"})
 )
+
+# The id a row is about: what a person reads and copies, so a table shows it whole.
+KEY_COLUMNS = frozenset({"id", "model_id", "model"})
+# Columns that only repeat another one: the column they repeat, and how they repeat it.
+REPEATS: dict[str, tuple[str, str]] = {
+    "vendor": ("id", "part of the id"),
+    "age": ("observed_at", "counted from when"),
+}
+# Columns a view keeps at a terminal while they fit, even at the cost of cutting a long id:
+# an event without its time or kind says nothing.
+KEPT: dict[str, frozenset[str]] = {
+    "changes": frozenset({"observed_at", "kind"}),
+    "history": frozenset({"observed_at", "kind"}),
+}
+# What a cell for people shows for "no value".
+BLANK = frozenset({"", "-", "—"})
+# Numbers as they are shown for people: 131K, 1M, 1.5M, 99.2%, 1,234, 0.93.
+_NUMBER_TEXT = re.compile(r"[-+]?\d[\d,]*(\.\d+)?[KM%]?")
 
 # Colour by value, per column: only where the colour says something.
 COLORS_BY_VALUE: dict[str, dict[str, str | None]] = {  # None: no colour (term.HEALTH's unknown)
@@ -225,6 +244,27 @@ def _changed_value(field: str | None, value: Any) -> str:
     if field in TOKEN_FIELDS and isinstance(value, int) and not isinstance(value, bool):
         return tokens(value)
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+def is_key(name: str) -> bool:
+    return name in KEY_COLUMNS
+
+
+def repeated(name: str, names: Sequence[str]) -> str | None:
+    """How column `name` repeats another one of `names`, or None when it does not."""
+    source, how = REPEATS.get(name, ("", ""))
+    return how if source in names else None
+
+
+def is_kept(view: str | None, name: str) -> bool:
+    return name in KEPT.get(view or "", ())
+
+
+def reads_as_number(cells: Sequence[str]) -> bool:
+    """True when every cell that holds something is a number as shown for people (`131K`,
+    `99.2%`, `1,234`): such a column is right-aligned like the raw numbers it came from."""
+    filled = [cell for cell in cells if cell not in BLANK]
+    return bool(filled) and all(_NUMBER_TEXT.fullmatch(cell) for cell in filled)
 
 
 def is_rigid(name: str) -> bool:
