@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.errors import CatalogError, RenderError
 from catalog.gcpause import paused_gc
 from catalog.output.advice import advice_views
+from catalog.output.availability_feed import feed_files
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
@@ -103,6 +104,8 @@ def render_files(
     data["charts"] = [{"file": name, "kind": kind} for name, kind in CHART_KINDS.items() if name in files]
     files.update({name: render_template(env, template, data) for name, template in template_names(lang).items()})
     files[JSON_FILE] = pool_json(data)
+    if watch is not None and watch.history is not None:  # the registry's id and times come from its history
+        files.update(feed_files(snapshot, pools, watch.history, watch.gone))
     return files
 
 
