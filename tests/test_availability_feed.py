@@ -16,7 +16,7 @@ from fakeapi import catalog_doc, model
 
 from catalog.config.pools import PoolConfig
 from catalog.ingest.normalize import ModelRecord
-from catalog.output.availability_feed import FEED_FILE, SCHEMA_FILE, feed_document
+from catalog.output.availability_feed import FEED_FILE, SCHEMA_FILE, feed_document, feed_files
 from catalog.output.pools import build_pools
 from catalog.registry.history import History
 from catalog.settings import Settings
@@ -320,3 +320,25 @@ def test_blocked_is_never_said_without_data_for_it():
     doc = feed_document(snap, build_pools(snap, PoolConfig()), history, ())
     assert [m["status"] for m in doc["models"]] == ["active"]
     assert doc["models"][0]["health"] is None and doc["models"][0]["last_probe"] is None
+
+
+def test_one_model_a_line_whatever_the_api_text():
+    """Names that look like the boundary between two objects stay inside their string."""
+    hostile = ['x}, {"id": "y', "\u2028line\nbreak", '}, {\\"id\\": ', "caf\u00e9 \ud800"]
+    models = [free_model(f"v/m{i}-7b:free") for i in range(len(hostile))]
+    models = [FreeModel(replace_name(m.record, name), T0, T0, 0) for m, name in zip(models, hostile)]
+    snap = Snapshot(models=tuple(models), observed_at=T0, last_changed_at=T0, source="test", recent_events=())
+    history = History("0123456789abcdef", T0, T0, (), ((T0, 4),), ())
+    doc = feed_document(snap, build_pools(snap, PoolConfig()), history, ())
+    text = feed_files(snap, build_pools(snap, PoolConfig()), history, ())[FEED_FILE]
+    assert json.loads(text) == doc and text.isascii()
+    lines = text.splitlines()
+    start = lines.index('  "models": [')
+    assert [json.loads(line.rstrip(","))["name"] for line in lines[start + 1 : start + 5]] == hostile
+    assert lines[start + 5] == "  ],"
+
+
+def replace_name(record: ModelRecord, name: str) -> ModelRecord:
+    from dataclasses import replace
+
+    return replace(record, name=name)

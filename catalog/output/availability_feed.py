@@ -29,6 +29,7 @@ FEED_FILE = "free-models.json"
 SCHEMA_FILE = "free-models.schema.json"
 SCHEMA_VERSION = 1
 GONE_REASONS = {"delisted": "delisted", "now_paid": "no_longer_free"}
+NO_POOLS: list[str] = []  # shared, never changed: most free models are in no pool
 BLOCKED_PROBE = "blocked_by_account"  # a probe refused for this account's privacy or guardrail settings
 
 
@@ -40,9 +41,30 @@ def schema_text() -> str:
 
 def feed_files(snapshot: Snapshot, pools: Pools, history: History, gone: Sequence[Departure]) -> dict[str, str]:
     """The feed and its schema, by file name."""
-    doc = feed_document(snapshot, pools, history, gone)
-    # ASCII-only, as the pool file: API text may hold lone surrogates or line separators.
-    return {FEED_FILE: json.dumps(doc, ensure_ascii=True, indent=2) + "\n", SCHEMA_FILE: schema_text()}
+    return {FEED_FILE: feed_text(feed_document(snapshot, pools, history, gone)), SCHEMA_FILE: schema_text()}
+
+
+# ASCII-only, as the pool file: API text may hold lone surrogates or line separators.
+_ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+# Where one object of `models` or `gone` ends and the next begins: each starts with its "id", and
+# inside an encoded string every quote is escaped, so this text occurs nowhere else.
+_NEXT_ITEM = '}, {"id": '
+
+
+def feed_text(doc: dict[str, Any]) -> str:
+    """One top-level key a line, and one model, gone model or pool a line inside: as readable
+    (and diffable) as an indented file, yet each list is encoded in one call of json's C encoder,
+    which `indent` turns off (an indented dump took three times as long at 50,000 models)."""
+    lines = []
+    for key, value in doc.items():
+        if key in ("models", "gone") and value:
+            text = "[\n    " + _ENCODE(value)[1:-1].replace(_NEXT_ITEM, '},\n    {"id": ') + "\n  ]"
+        elif key == "pools" and value:
+            text = "{\n" + ",\n".join(f"    {_ENCODE(k)}: {_ENCODE(v)}" for k, v in value.items()) + "\n  }"
+        else:
+            text = _ENCODE(value)
+        lines.append(f"  {_ENCODE(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def feed_document(snapshot: Snapshot, pools: Pools, history: History, gone: Sequence[Departure]) -> dict[str, Any]:
@@ -50,8 +72,10 @@ def feed_document(snapshot: Snapshot, pools: Pools, history: History, gone: Sequ
     for name, entries in pools.pools.items():
         for entry in entries:
             member_of.setdefault(entry.id, []).append(name)
-    replacements = build_replacements(pools)
     free = {m.id for m in snapshot.models}
+    departed = [d for d in gone if d.id not in free]
+    # Built only when asked: about a quarter of the feed's time at 10,000 free models, most often for nothing.
+    replacements = build_replacements(pools) if departed else None
     return {
         "$schema": SCHEMA_FILE,
         "schema_version": SCHEMA_VERSION,
@@ -59,9 +83,9 @@ def feed_document(snapshot: Snapshot, pools: Pools, history: History, gone: Sequ
         "source": snapshot.source,
         "registry": history.registry_id,
         "free_count": len(snapshot.models),
-        "models": [model_entry(pools.profiles[m.id], member_of.get(m.id, [])) for m in snapshot.models],
+        "models": [model_entry(pools.profiles[m.id], member_of.get(m.id, NO_POOLS)) for m in snapshot.models],
         # A model gone and back within the window is free again: it is in `models`, not here.
-        "gone": [gone_entry(d, replacements) for d in gone if d.id not in free],
+        "gone": [gone_entry(d, replacements) for d in departed if replacements is not None],
         "pools": {name: pools.ids(name) for name in pools.pools},
     }
 
@@ -93,12 +117,7 @@ def model_entry(p: Profile, pools: list[str]) -> dict[str, Any]:
         "max_completion_tokens": record.max_completion_tokens,
         "input_modalities": list(record.input_modalities),
         "output_modalities": list(record.output_modalities),
-        "capabilities": {
-            "tools": p.tools,
-            "reasoning": p.reasoning,
-            "vision": p.reads_images,
-            "structured_outputs": "structured_outputs" in params,
-        },
+        "capabilities": capabilities(p.tools, p.reasoning, p.reads_images, "structured_outputs" in params),
         "first_seen": format_time(model.first_seen_free),
         "free_since": format_time(model.free_since),
         "expires_at": expires.isoformat() if expires else None,
@@ -107,6 +126,11 @@ def model_entry(p: Profile, pools: list[str]) -> dict[str, Any]:
         "last_probe": probe_entry(p.health),
         "pools": pools,
     }
+
+
+@cache  # sixteen combinations, one dict each, shared by every model that has it
+def capabilities(tools: bool, reasoning: bool, vision: bool, structured_outputs: bool) -> dict[str, bool]:
+    return {"tools": tools, "reasoning": reasoning, "vision": vision, "structured_outputs": structured_outputs}
 
 
 def model_status(p: Profile) -> str:
