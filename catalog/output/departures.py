@@ -43,11 +43,10 @@ def departures(conn: AnyConnection, history: History | None, config: PoolConfig)
     """The gone models of the feed, newest first; () for an empty registry."""
     if history is None:
         return ()
-    past = PastPools(conn, config)
+    ended = gone_within(history, config.watch.feed.grace_days)
+    last = PastPools(conn, config).last_seen_all(p.model_id for p in ended)
     return tuple(
-        Departure(p.model_id, p.end, p.reason or "delisted", past.last_seen(p.model_id))
-        for p in gone_within(history, config.watch.feed.grace_days)
-        if p.end is not None
+        Departure(p.model_id, p.end, p.reason or "delisted", last.get(p.model_id)) for p in ended if p.end is not None
     )
 
 
