@@ -81,6 +81,8 @@ def last_free_runs(conn: AnyConnection, ids: Iterable[str]) -> dict[str, int]:
     """model id -> the newest successful run at which it was free, for each of `ids` ever free.
     Three statements whatever the number of ids: a mass removal costs no query per model."""
     wanted = set(ids)
+    if not wanted:  # the usual render: nothing gone lately, nothing to read
+        return {}
     ok_runs = [int(run) for (run,) in sql.rows(conn, "SELECT id FROM runs WHERE status = 'ok' ORDER BY id")]
     # Each model's newest version: still open (free now), or closed by the run that found it gone.
     ended = sql.rows(conn, f"SELECT v.model_id, v.valid_to_run FROM model_versions v WHERE {NEWEST_VERSION}")
