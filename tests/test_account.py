@@ -83,6 +83,9 @@ def test_models_missing_from_models_user_are_blocked_and_leave_the_pools(cli, fa
     assert reasons and all(r.startswith("blocked for this account") for r in reasons), reasons
     page = (tmp_path / "generated" / "free-models.md").read_text()
     assert "https://openrouter.ai/settings/privacy" in page and f"`{BLOCKED[0]}`" in page
+    feed = json.loads((tmp_path / "generated" / "free-models.json").read_text())
+    statuses = {m["id"]: m["status"] for m in feed["models"]}
+    assert {m for m, status in statuses.items() if status == "blocked"} == set(BLOCKED)
 
 
 def test_status_shows_the_free_requests_left_and_when_they_were_read(cli, fake_api, monkeypatch, db_url):

@@ -207,5 +207,7 @@ def test_syncs_queue_and_readers_never_fail(fake_api, tmp_path, db_url, request)
         "free-models-count.svg",
         "free-models-timeline.svg",
         "free-models.atom",
+        "free-models.json",
         "free-models.md",
+        "free-models.schema.json",
     ]

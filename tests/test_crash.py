@@ -27,6 +27,7 @@ from catalog.jobs.record import payload_hash
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GENERATED = ("free-model-pool.json", "free-model-pool.ts", "free-models.md")
 WATCHED = ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg")  # generated too
+FEED = ("free-models.json", "free-models.schema.json")  # generated too
 VERSION_COLUMNS = (
     "model_id, name, canonical_slug, context_length, top_context_length, max_completion_tokens, "
     "input_modalities, output_modalities, supported_parameters, pricing, expiration_date, created, "
@@ -75,7 +76,7 @@ def stamp(moment: datetime) -> str:
 
 def leftovers(out: Path) -> list[str]:
     """Anything in the output folder that is not one of the generated files (temporary files)."""
-    return sorted(p.name for p in out.iterdir() if p.name not in GENERATED + WATCHED)
+    return sorted(p.name for p in out.iterdir() if p.name not in GENERATED + WATCHED + FEED)
 
 
 class Trials:

@@ -326,6 +326,8 @@ def test_fault_changes_nothing_but_a_failed_run(cli, fake_api, tmp_path, monkeyp
             "free-models.atom",
             "free-models-count.svg",
             "free-models-timeline.svg",
+            "free-models.json",
+            "free-models.schema.json",
         }
         fake_api.requests.clear()
         if fault.answer is not None:

@@ -155,7 +155,9 @@ def test_charts_are_safe_svg_embedded_in_the_report_and_switchable(tmp_path, cli
         "free-model-pool.json",
         "free-model-pool.ts",
         "free-models.atom",
+        "free-models.json",
         "free-models.md",
+        "free-models.schema.json",
     ]
     assert ".svg" not in (tmp_path / "bare" / "free-models.md").read_text()
 

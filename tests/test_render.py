@@ -783,9 +783,9 @@ def test_render_command_writes_then_leaves_files_alone(registry, tmp_path, capsy
 
     out = tmp_path / "gen"
     assert main(["render", "--db", registry, "--out", str(out)]) == 0
-    assert capsys.readouterr().out.strip() == f"rendered 6 files to {out}/ (6 written, 0 unchanged)"
+    assert capsys.readouterr().out.strip() == f"rendered 8 files to {out}/ (8 written, 0 unchanged)"
     assert main(["render", "--db", registry, "--out", str(out)]) == 0
-    assert capsys.readouterr().out.strip() == f"rendered 6 files to {out}/ (0 written, 6 unchanged)"
+    assert capsys.readouterr().out.strip() == f"rendered 8 files to {out}/ (0 written, 8 unchanged)"
     md = (out / "free-models.md").read_text(encoding="utf-8")
     assert "`google/gemma-3-27b-it:free`" in md and "gpt-4o" not in md
 

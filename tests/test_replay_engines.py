@@ -67,7 +67,9 @@ def test_rendered_files_and_pools_are_identical(cli, engines):
         out = folder / f"out-{name}"
         # Each registry is its own feed: its id hashes the first run's start (a wall-clock time).
         return {
-            p.name: re.sub(rb"registry/[0-9a-f]{16}", b"registry/ID", p.read_bytes().replace(str(out).encode(), b"OUT"))
+            p.name: re.sub(
+                rb'(registry/|"registry": ")[0-9a-f]{16}', rb"\1ID", p.read_bytes().replace(str(out).encode(), b"OUT")
+            )
             for p in out.iterdir()
         }
 
@@ -78,7 +80,9 @@ def test_rendered_files_and_pools_are_identical(cli, engines):
         "free-models-count.svg",
         "free-models-timeline.svg",
         "free-models.atom",
+        "free-models.json",
         "free-models.md",
+        "free-models.schema.json",
     ]
     assert files["sqlite"] == files["postgresql"]
     sqlite, postgresql = both(cli, engines, "pools", "--format", "json", "--explain")

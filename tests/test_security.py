@@ -166,7 +166,9 @@ def test_hostile_text_never_breaks_the_generated_files(cli, fake_api, tmp_path):
         "free-models-count.svg",
         "free-models-timeline.svg",
         "free-models.atom",
+        "free-models.json",
         "free-models.md",
+        "free-models.schema.json",
     ]
     for name in ("free-models.atom", "free-models-count.svg", "free-models-timeline.svg"):
         import xml.etree.ElementTree as ET

@@ -11,7 +11,7 @@ from fakeapi import catalog_doc, model
 from catalog.config.pools import PoolConfig
 from catalog.output.lastpools import PastPools
 from catalog.registry.db import query_connection
-from catalog.registry.standing import last_free_run, standings
+from catalog.registry.standing import last_free_run, last_free_runs, standings
 from catalog.settings import Settings
 from catalog.sync import run_once
 
@@ -58,6 +58,8 @@ def test_last_free_run(registry):
         assert last_free_run(conn, "b/beta-70b") == 1
         assert last_free_run(conn, "c/coder-32b:free") == 3
         assert last_free_run(conn, "x/never-seen:free") is None
+        wanted = ["a/alpha-7b:free", "c/coder-32b:free", "x/never-seen:free"]
+        assert last_free_runs(conn, wanted) == {"a/alpha-7b:free": 1, "c/coder-32b:free": 3}
 
 
 def test_the_pools_a_gone_model_was_last_in(registry):

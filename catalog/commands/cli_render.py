@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "render",
         help="rebuild the generated files from the registry (no network)",
-        description="Rebuild free-models.md, free-model-pool.ts, free-model-pool.json, free-models.atom "
-        "and the two SVG charts from the registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
+        description="Rebuild free-models.md, free-model-pool.ts, free-model-pool.json, free-models.atom, "
+        "free-models.json (with its schema) and the two SVG charts from the registry's last sync. Unchanged files are left alone; changed ones are replaced atomically.",
     )
     cliutil.add_common(p)
     cliutil.add_render(p, with_no_render=False)
@@ -72,17 +72,21 @@ def read_snapshot(args: argparse.Namespace, with_history: bool = False) -> Snaps
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from catalog.output.departures import read_departures
     from catalog.output.render import generate
     from catalog.output.watchfiles import Watched
+    from catalog.registry.db import query_connection
 
     snapshot, history = read_snapshot(args, with_history=True)
+    with query_connection(cliutil.db_of(args)) as conn:
+        gone = read_departures(conn, history, args.config)
     report = generate(
         snapshot,
         out_dir=args.out,
         lang=args.lang,
         templates_dir=args.templates,
         config_path=args.config,
-        watch=Watched(history, args.feed_url, not args.no_charts),
+        watch=Watched(history, args.feed_url, not args.no_charts, gone),
     )
     total = len(report.written) + len(report.unchanged)
     print(f"rendered {total} files to {args.out}/ ({len(report.written)} written, {len(report.unchanged)} unchanged)")

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from catalog.config.checks import boolean, check_keys, kind, nonempty, strings, table, whole
+from catalog.config.feed import DEFAULT_GRACE_DAYS, grace_days
 from catalog.durations import parse_duration
 from catalog.errors import CatalogError
 from catalog.events import EVENT_KINDS
@@ -34,6 +35,7 @@ MAX_MAX_AGE = timedelta(days=365)
 class FeedConfig:
     url: str | None = None  # the feed's own public address: the rel="self" link
     limit: int = DEFAULT_FEED_LIMIT
+    grace_days: int = DEFAULT_GRACE_DAYS  # free-models.json: how long a gone model stays listed
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,15 @@ def redacted(url: str) -> str:
 def parse_watch(doc: dict[str, Any], where: str) -> WatchConfig:
 
     feed_doc = table(doc.get("feed", {}), "feed", where)
-    check_keys(feed_doc, {"url", "limit"}, "feed.", where)
+    check_keys(feed_doc, {"url", "limit", "grace_days"}, "feed.", where)
     feed = FeedConfig(
         url=http_url(feed_doc["url"], "feed.url", where) if "url" in feed_doc else None,
         limit=whole(feed_doc["limit"], "feed.limit", where, 1, MAX_FEED_LIMIT)
         if "limit" in feed_doc
         else DEFAULT_FEED_LIMIT,
+        grace_days=grace_days(feed_doc["grace_days"], "feed.grace_days", where)
+        if "grace_days" in feed_doc
+        else DEFAULT_GRACE_DAYS,
     )
     charts_doc = table(doc.get("charts", {}), "charts", where)
     check_keys(charts_doc, {"days"}, "charts.", where)

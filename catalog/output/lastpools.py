@@ -4,6 +4,7 @@ travel (`--at`) reads it: that run's free models, streaks and health, with today
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from catalog.config.pools import PoolConfig
 from catalog.ingest.normalize import ModelRecord
 from catalog.output.pools import build_pools
 from catalog.registry.reads import load_snapshot
-from catalog.registry.standing import last_free_run, run_time
+from catalog.registry.standing import last_free_runs, run_time
 
 if TYPE_CHECKING:
     from catalog.registry.sql import AnyConnection
@@ -28,7 +29,7 @@ class LastSeen:
 @dataclass(frozen=True, slots=True)
 class RunPools:
     records: dict[str, ModelRecord]  # the models free at that run
-    pools: dict[str, tuple[str, ...]]  # pool name -> its ordered ids then
+    pools: dict[str, frozenset[str]]  # pool name -> its members then
 
 
 class PastPools:
@@ -53,14 +54,19 @@ class PastPools:
         pools = build_pools(snapshot, self._config)
         return RunPools(
             records={m.id: m.record for m in snapshot.models},
-            pools={name: tuple(pools.ids(name)) for name in pools.pools},
+            pools={name: frozenset(pools.ids(name)) for name in pools.pools},
         )
 
     def last_seen(self, model_id: str) -> LastSeen | None:
         """The model at its last run as free; None when the registry never saw it free."""
-        run_id = last_free_run(self._conn, model_id)
-        then = None if run_id is None else self.at_run(run_id)
-        if then is None or model_id not in then.records:
-            return None
-        held = tuple(name for name, ids in then.pools.items() if model_id in ids)
-        return LastSeen(record=then.records[model_id], pools=held)
+        return self.last_seen_all([model_id]).get(model_id)
+
+    def last_seen_all(self, ids: Iterable[str]) -> dict[str, LastSeen]:
+        """last_seen() of each of `ids` the registry saw free, with one read for them all."""
+        found: dict[str, LastSeen] = {}
+        for model_id, run_id in last_free_runs(self._conn, ids).items():
+            then = self.at_run(run_id)
+            if then is not None and model_id in then.records:
+                held = tuple(name for name, members in then.pools.items() if model_id in members)
+                found[model_id] = LastSeen(record=then.records[model_id], pools=held)
+        return found

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from catalog.errors import CatalogError
 from catalog.output import render, render_skip
+from catalog.output.departures import read_departures
 from catalog.output.watchfiles import Watched
 from catalog.registry import reads
 from catalog.registry.history import load_history
@@ -55,7 +56,8 @@ def render_snapshot(engine: Engine, settings: Settings) -> list[Path]:
             return []
         snapshot = reads.load_snapshot(conn)
         history = load_history(conn, snapshot.observed_at)
-    report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts))
+        gone = read_departures(conn, history, settings.config_path)
+    report = render.generate(snapshot, **options, watch=Watched(history, settings.feed_url, settings.charts, gone))
     render_skip.remember(settings.out_dir, digest, report.files)
     return report.written
 

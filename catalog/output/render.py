@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.errors import CatalogError, RenderError
 from catalog.gcpause import paused_gc
 from catalog.output.advice import advice_views
+from catalog.output.availability_feed import feed_files
 from catalog.output.exports import export_files
 from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
@@ -104,7 +105,10 @@ def render_files(
     data["charts"] = [{"file": name, "kind": kind} for name, kind in CHART_KINDS.items() if name in files]
     files.update({name: render_template(env, template, data) for name, template in template_names(lang).items()})
     files[JSON_FILE] = pool_json(data)
-    files.update(export_files(pools, files))  # [exports]: gateway configs, kept current with the rest
+    if watch is not None and watch.history is not None:  # the registry's id and times come from its history
+        files.update(feed_files(snapshot, pools, watch.history, watch.gone))
+    files.update(export_files(pools, files))  # [exports]: gateway configs, kept current with the rest; last, so
+    # an export can never silently take the name of a generated file
     return files
 
 

@@ -75,7 +75,7 @@ def inputs_digest(
     health, measured_at = health_reads.load_health(conn)
     health_at = max(now, measured_at) if measured_at else now
     parts: dict[str, Any] = {
-        "code": [catalog.__version__, _stats(Path(catalog.__file__).parent.rglob("*.py"))],
+        "code": [catalog.__version__, _stats(_code_files(Path(catalog.__file__).parent))],
         "options": [db, str(Path(out_dir).absolute()), lang, str(templates_dir), str(config_path), feed_url, charts],
         "config": repr(config),
         "templates": [_tree(d) for d in (templates_dir, builtin_templates_dir()) if d is not None],
@@ -86,6 +86,11 @@ def inputs_digest(
         "health": sorted((mid, repr(h), unusable_because(h, health_at, config.rules)) for mid, h in health.items()),
     }
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _code_files(package: Path) -> list[Path]:
+    """The modules, and the data files shipped beside them (free-models.schema.json)."""
+    return [*package.rglob("*.py"), *package.rglob("*.json")]
 
 
 def _stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from catalog.config.watch import WatchConfig
 from catalog.output.charts import COUNT_FILE, TIMELINE_FILE, count_chart, timeline_chart
+from catalog.output.departures import Departure
 from catalog.output.feed import FEED_FILE, feed_view
 from catalog.registry.history import History
 
@@ -23,6 +24,7 @@ class Watched:
     history: History | None  # None: an empty registry, so no feed and no chart
     feed_url: str | None = None  # --feed-url, over [feed] url
     charts: bool = True  # --no-charts: False
+    gone: tuple[Departure, ...] = ()  # free-models.json's gone models (catalog.output.departures)
 
 
 def watch_files(

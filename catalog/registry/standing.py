@@ -9,6 +9,7 @@ later delisting of it is never seen.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from catalog.ingest.normalize import ModelRecord
 from catalog.registry import health_reads, sql
-from catalog.registry.reads import latest_versions
+from catalog.registry.reads import NEWEST_VERSION, latest_versions
 from catalog.state import FreeModel, ModelHealth
 from catalog.times import parse_time
 
@@ -73,19 +74,27 @@ def standings(conn: AnyConnection, ids: Iterable[str] | None = None) -> dict[str
 
 def last_free_run(conn: AnyConnection, model_id: str) -> int | None:
     """The newest successful run at which the model was free; None when it never was."""
-    ended = sql.rows(
-        conn,
-        "SELECT valid_to_run FROM model_versions WHERE model_id = :id ORDER BY valid_from_run DESC, id DESC LIMIT 1",
-        {"id": model_id},
-    )
-    if not ended:
-        return None
-    until = ended[0][0]
-    if until is None:  # free now: the newest run
-        newest = sql.scalar(conn, "SELECT max(id) FROM runs WHERE status = 'ok'")
-        return None if newest is None else int(newest)
-    before = sql.scalar(conn, "SELECT max(id) FROM runs WHERE status = 'ok' AND id < :run", {"run": until})
-    return None if before is None else int(before)
+    return last_free_runs(conn, [model_id]).get(model_id)
+
+
+def last_free_runs(conn: AnyConnection, ids: Iterable[str]) -> dict[str, int]:
+    """model id -> the newest successful run at which it was free, for each of `ids` ever free.
+    Three statements whatever the number of ids: a mass removal costs no query per model."""
+    wanted = set(ids)
+    if not wanted:  # the usual render: nothing gone lately, nothing to read
+        return {}
+    ok_runs = [int(run) for (run,) in sql.rows(conn, "SELECT id FROM runs WHERE status = 'ok' ORDER BY id")]
+    # Each model's newest version: still open (free now), or closed by the run that found it gone.
+    ended = sql.rows(conn, f"SELECT v.model_id, v.valid_to_run FROM model_versions v WHERE {NEWEST_VERSION}")
+    found: dict[str, int] = {}
+    for model_id, until in ended:
+        if model_id not in wanted or not ok_runs:
+            continue
+        if until is None:
+            found[model_id] = ok_runs[-1]
+        elif (before := bisect_left(ok_runs, int(until))) > 0:
+            found[model_id] = ok_runs[before - 1]
+    return found
 
 
 def run_time(conn: AnyConnection, run_id: int) -> datetime | None:
