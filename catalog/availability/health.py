@@ -9,15 +9,19 @@ of its own) is `unknown`: never guessed up or down.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
+
+from catalog.ingest.secrets import clip
 
 STATES = ("up", "degraded", "down", "unknown")
 DOWN_STATUS = -5  # this status or lower is down; between it and 0 is degraded
 # Routers pick another model per request: their health is that model's, not theirs.
 ROUTER_GLOBS = ("openrouter/*", "~*")
 ROUTER_NOTE = "a router: it has no endpoints of its own"
+PROVIDER_NAME_LIMIT = 100  # characters of a provider's name kept (real ones are a few words)
 
 
 # What a sample measures, in the order every table of samples shows it.
@@ -74,8 +78,9 @@ def unknown(model_id: str, error: str) -> Sample:
     return Sample(model_id=model_id, state="unknown", error=error)
 
 
-def sample_from_answer(model_id: str, doc: Any) -> Sample:
-    """One sample from a parsed `/endpoints` answer; a body of the wrong shape is `unknown`."""
+def sample_from_answer(model_id: str, doc: Any, secrets: Sequence[str] = ()) -> Sample:
+    """One sample from a parsed `/endpoints` answer; a body of the wrong shape is `unknown`.
+    Provider names, the only text kept from the answer, are scrubbed of `secrets` and cut."""
     data = doc.get("data") if isinstance(doc, dict) else None
     endpoints = data.get("endpoints") if isinstance(data, dict) else None
     if not isinstance(endpoints, list):
@@ -93,7 +98,7 @@ def sample_from_answer(model_id: str, doc: Any) -> Sample:
         state=state_of(status, len(rows)),
         status=status,
         endpoints=len(rows),
-        providers=tuple(sorted({str(e["provider_name"]) for e in rows if isinstance(e.get("provider_name"), str)})),
+        providers=_providers(rows, secrets),
         uptime_5m=_number(best.get("uptime_last_5m")),
         uptime_30m=_number(best.get("uptime_last_30m")),
         uptime_1d=_number(best.get("uptime_last_1d")),
@@ -101,6 +106,11 @@ def sample_from_answer(model_id: str, doc: Any) -> Sample:
         latency_p90_ms=latency.get("p90"),
         throughput_p50=throughput.get("p50"),
     )
+
+
+def _providers(rows: list[dict[str, Any]], secrets: Sequence[str]) -> tuple[str, ...]:
+    names = (e.get("provider_name") for e in rows)
+    return tuple(sorted({clip(name, PROVIDER_NAME_LIMIT, secrets) for name in names if isinstance(name, str)}))
 
 
 def _rank(endpoint: dict[str, Any]) -> tuple[float, float, float, float]:

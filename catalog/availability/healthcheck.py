@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
-from catalog.errors import one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT
-from catalog.ingest.secrets import checked_key, scrub, secrets_of
+from catalog.ingest.secrets import checked_key, clip, secrets_of
 from catalog.ingest.urls import endpoints_url
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the functions that call it
@@ -85,12 +84,12 @@ def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: flo
     except _TooLarge:
         return unknown(model_id, f"the answer is larger than {MAX_BODY} bytes")
     except httpx.HTTPError as exc:
-        return unknown(model_id, scrub(one_line(f"{type(exc).__name__}: {exc}", 160), secrets))
+        return unknown(model_id, clip(f"{type(exc).__name__}: {exc}", 160, secrets))
     try:
         doc = json.loads(body)
     except ValueError:
         return unknown(model_id, "the answer is not JSON")
-    return sample_from_answer(model_id, doc)
+    return sample_from_answer(model_id, doc, secrets)
 
 
 class _TooSlow(Exception):

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from catalog.errors import one_line
+from catalog.ingest.secrets import clip
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it
     import httpx
@@ -40,6 +40,7 @@ EXCLUDING = frozenset({"unavailable", "blocked_by_account", "gated"})
 PROMPT = "Reply with the single word: ok"
 MAX_TOKENS = 16  # a few output tokens; reasoning tokens count as an answer too
 ERROR_BODY_LIMIT = 8192
+DETAIL_LIMIT = 200  # characters of a server's message kept in a probe's detail
 PRIVACY_URL = "https://openrouter.ai/settings/privacy"
 monotonic = time.monotonic
 
@@ -73,7 +74,7 @@ def classify_error(status: int, doc: Any) -> tuple[str, str]:
     meta: dict[str, Any] = metadata if isinstance(metadata, dict) else {}
     message = error.get("message") if isinstance(error.get("message"), str) else ""
     low = " ".join(f"{message} {meta.get('raw') or ''}".lower().split())  # real messages break lines
-    detail = one_line(message, 200) if message else f"HTTP {status}"
+    detail = message if message else f"HTTP {status}"  # cut only after scrubbing, by probe_once
     if status == 429:
         source = meta.get("limit_source")
         if source == "openrouter_free_tier_daily" or "free-models-per-day" in low:
@@ -130,7 +131,7 @@ def read_event(data: str, state: StreamState, now: float) -> None:
     if isinstance(chunk.get("error"), dict) or chunk.get("error"):
         err = chunk["error"]
         message = err.get("message") if isinstance(err, dict) else err
-        state.error = one_line(f"error inside the answer: {message}", 200)
+        state.error = f"error inside the answer: {message}"  # cut only after scrubbing, by probe_once
     choices = chunk.get("choices") if isinstance(chunk.get("choices"), list) else []
     first = choices[0] if choices and isinstance(choices[0], dict) else {}
     delta = first.get("delta") or first.get("message") or {}
@@ -186,8 +187,15 @@ def _ms(when: float | None, started: float) -> float | None:
 # ---------------------------------------------------------------- one probe over HTTP
 
 
-def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
-    """POST one streamed completion; every failure is an Outcome, never an exception."""
+def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float, secrets: Sequence[str] = ()) -> Outcome:
+    """POST one streamed completion; every failure is an Outcome, never an exception. The detail,
+    text from the server, is scrubbed of `secrets` (and anything key-shaped) before it is cut."""
+    outcome = _post(client, url, model_id, timeout)
+    detail = clip(outcome.detail, DETAIL_LIMIT, secrets) if outcome.detail is not None else None
+    return replace(outcome, detail=detail)
+
+
+def _post(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
     import httpx
 
     started = monotonic()
@@ -204,7 +212,7 @@ def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float) ->
     except httpx.TimeoutException:
         return Outcome("timeout", None, None, _ms(monotonic(), started), f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
-        return Outcome("error", None, None, _ms(monotonic(), started), one_line(f"{type(exc).__name__}: {exc}", 160))
+        return Outcome("error", None, None, _ms(monotonic(), started), f"{type(exc).__name__}: {exc}")
 
 
 def _error_doc(response: httpx.Response) -> Any:

@@ -100,8 +100,7 @@ def run_probes(
             if probe_id is None:
                 run.stopped = f"today's probe budget ({settings.probe_budget}) was used up by another process"
                 break
-            outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout)
-            detail = scrub(outcome.detail, secrets) if outcome.detail else None
+            outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout, secrets)
             record = ProbeRecord(
                 model_id,
                 outcome.outcome,
@@ -109,7 +108,7 @@ def run_probes(
                 outcome.http_status,
                 outcome.ttft_ms,
                 outcome.total_ms,
-                detail,
+                outcome.detail,
             )
             with engine.begin() as conn:
                 health_store.finish_probe(conn, probe_id, record)
