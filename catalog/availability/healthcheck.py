@@ -43,6 +43,8 @@ def sample_models(
     """One sample per id, in the order given, all within `timeout` seconds."""
     import httpx
 
+    from catalog.ingest import deadline as calls
+
     ids = list(dict.fromkeys(model_ids))
     deadline = monotonic() + timeout
     secrets = secrets_of(api_url, api_key)
@@ -58,7 +60,7 @@ def sample_models(
         return sample
 
     with (
-        httpx.Client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client,
+        calls.client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client,
         ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="health") as pool,
     ):
         return list(pool.map(one, ids))
@@ -67,13 +69,20 @@ def sample_models(
 def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: float, secrets: list[str]) -> Sample:
     import httpx
 
+    from catalog.ingest import deadline as calls
+
     if is_router(model_id):  # nothing to ask: a router lists no endpoints of its own
         return unknown(model_id, ROUTER_NOTE)
     left = deadline - monotonic()
     if left <= 0:
         return unknown(model_id, "not asked: the health timeout ran out first")
     try:
-        with client.stream("GET", endpoints_url(api_url, model_id), timeout=httpx.Timeout(left)) as response:
+        # Set in this thread (the deadline is per thread): it bounds every socket operation of the
+        # call, so trickling headers or a body that never ends cost at most what is left.
+        with (
+            calls.deadline(left),
+            client.stream("GET", endpoints_url(api_url, model_id), timeout=httpx.Timeout(left)) as response,
+        ):
             if response.status_code != 200:
                 return unknown(model_id, f"HTTP {response.status_code}")
             body = _read(response, deadline)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from catalog.ingest.fetch import TooLarge, read_at_most
 from catalog.ingest.secrets import clip
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it
@@ -39,7 +40,8 @@ ACCOUNT_WIDE = frozenset({"quota_exhausted", "payment_required"})
 EXCLUDING = frozenset({"unavailable", "blocked_by_account", "gated"})
 PROMPT = "Reply with the single word: ok"
 MAX_TOKENS = 16  # a few output tokens; reasoning tokens count as an answer too
-ERROR_BODY_LIMIT = 8192
+ERROR_BODY_LIMIT = 8192  # bytes of an error answer read: enough for {"error": {...}}
+MAX_ANSWER = 1024 * 1024  # bytes of a successful answer read: a few tokens take a few KiB
 DETAIL_LIMIT = 200  # characters of a server's message kept in a probe's detail
 PRIVACY_URL = "https://openrouter.ai/settings/privacy"
 monotonic = time.monotonic
@@ -198,29 +200,84 @@ def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float, se
 def _post(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
     import httpx
 
+    from catalog.ingest import deadline as calls
+
     started = monotonic()
     deadline = started + timeout
     try:
-        with client.stream("POST", url, json=request_body(model_id), timeout=httpx.Timeout(timeout)) as response:
+        # The whole call, headers and every byte of the stream, ends by the deadline: a server
+        # trickling keep-alives or bytes never trips a per-read timeout.
+        with (
+            calls.deadline(timeout),
+            client.stream("POST", url, json=request_body(model_id), timeout=httpx.Timeout(timeout)) as response,
+        ):
             status = response.status_code
             if not 200 <= status < 300:
                 outcome, detail = classify_error(status, _error_doc(response))
                 return Outcome(outcome, status, None, _ms(monotonic(), started), detail)
             if "text/event-stream" in response.headers.get("content-type", ""):
-                return stream_outcome(response.iter_lines(), started, deadline)
-            return json_outcome(_json(response.read()), started, monotonic())
+                return _streamed(response, started, deadline)
+            return json_outcome(_json(read_at_most(response, MAX_ANSWER)), started, monotonic())
+    except TooLarge:
+        return Outcome("error", 200, None, _ms(monotonic(), started), f"the answer is larger than {MAX_ANSWER} bytes")
     except httpx.TimeoutException:
         return Outcome("timeout", None, None, _ms(monotonic(), started), f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
         return Outcome("error", None, None, _ms(monotonic(), started), f"{type(exc).__name__}: {exc}")
 
 
+def _streamed(response: httpx.Response, started: float, deadline: float) -> Outcome:
+    lines = _Lines(response)
+    outcome = stream_outcome(lines, started, deadline)
+    if lines.timed_out:  # the deadline cut the stream: a timeout, whatever arrived before it
+        return Outcome("timeout", 200, outcome.ttft_ms, None, "the answer did not finish in time")
+    if lines.too_large:
+        return Outcome("error", 200, outcome.ttft_ms, outcome.total_ms, f"the answer is larger than {MAX_ANSWER} bytes")
+    return outcome
+
+
+class _Lines:
+    """The lines of a streamed answer, from at most MAX_ANSWER bytes (a line that never ends is
+    not buffered without bound). Ends early, saying why, when the deadline cuts the stream
+    (`timed_out`) or the answer passes the bound (`too_large`)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.timed_out = self.too_large = False
+
+    def __iter__(self) -> Iterator[str]:
+        import httpx
+
+        pending, size = b"", 0
+        try:
+            for piece in self.response.iter_bytes():
+                size += len(piece)
+                if size > MAX_ANSWER:
+                    self.too_large = True
+                    return
+                *lines, pending = (pending + piece).split(b"\n")
+                for line in lines:
+                    yield line.rstrip(b"\r").decode("utf-8", "replace")
+        except httpx.TimeoutException:
+            self.timed_out = True
+            return
+        if pending:
+            yield pending.decode("utf-8", "replace")
+
+
 def _error_doc(response: httpx.Response) -> Any:
+    """The error body's JSON, from at most ERROR_BODY_LIMIT bytes: the status says what failed,
+    the body only why, so a body cut short or cut by the deadline is read as far as it came."""
+    import httpx
+
     head = b""
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= ERROR_BODY_LIMIT:
-            break
+    try:
+        for piece in response.iter_bytes():
+            head += piece
+            if len(head) >= ERROR_BODY_LIMIT:
+                break
+    except httpx.HTTPError:
+        pass
     return _json(head[:ERROR_BODY_LIMIT])
 
 

@@ -103,6 +103,21 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
 # --------------------------------------------------------------------------- pure helpers
 
 
+class TooLarge(Exception):
+    """An answer passed the number of bytes its reader allows."""
+
+
+def read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body of a streamed response; TooLarge as soon as more than `limit` bytes came,
+    so an answer whose size does not matter to us never costs more memory than that."""
+    body = bytearray()
+    for piece in response.iter_bytes():
+        body += piece
+        if len(body) > limit:
+            raise TooLarge
+    return bytes(body)
+
+
 def backoff_delay(attempt: int) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based): 0.5, 1, 2, 4, 8, 8..."""
     delay: float = BACKOFF_BASE * 2 ** (attempt - 1)  # an int power: typeshed cannot tell its sign
@@ -161,7 +176,7 @@ def _fetch(
     transport: httpx.BaseTransport | None,
     user_agent: str | None,
 ) -> Fetched:
-    import httpx
+    from catalog.ingest import deadline
 
     shown = redact_url(url)
     if not _is_http(url, need_host=True):
@@ -177,7 +192,12 @@ def _fetch(
         headers["Authorization"] = f"Bearer {checked_key(api_key)}"
     job = _Job(url, shown, timeout, monotonic() + timeout, max_bytes, secrets_of(url, api_key))
     # Redirects are followed by hand (follow_redirects=False) to check each hop's scheme and count.
-    with httpx.Client(headers=headers, transport=transport, follow_redirects=False) as client:
+    # The deadline bounds every socket operation of every attempt by what is left of `timeout`,
+    # so a server trickling its headers or body cannot stretch the call past it.
+    with (
+        deadline.client(headers=headers, transport=transport, follow_redirects=False) as client,
+        deadline.deadline(timeout),
+    ):
         return _retry_loop(client, job)
 
 
