@@ -54,7 +54,10 @@ def sample_models(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     def one(model_id: str) -> Sample:
-        sample = _sample_one(client, model_id, api_url, deadline, secrets)
+        try:
+            sample = _sample_one(client, model_id, api_url, deadline, secrets)
+        except Exception as exc:  # one model's answer, however odd, costs only that model
+            sample = unknown(model_id, f"the answer could not be read ({type(exc).__name__})")
         if on_done is not None:
             on_done(sample)
         return sample
@@ -96,7 +99,7 @@ def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: flo
         return unknown(model_id, clip(f"{type(exc).__name__}: {exc}", 160, secrets))
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
         return unknown(model_id, "the answer is not JSON")
     return sample_from_answer(model_id, doc, secrets)
 

@@ -5,6 +5,7 @@ counts the calendar day, because OpenRouter's quota does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,27 +27,40 @@ checks, probes = HealthCheck.__table__, Probe.__table__
 
 
 def insert_samples(conn: Connection, samples: Iterable[Sample], sampled_at: datetime, run_id: int | None) -> None:
+    """Every sample in one statement. The last guard before the columns: a number they cannot hold
+    is stored as NULL, so one model's odd answer can never fail the whole sample's insert."""
     rows = [
         {
             "sampled_at": sampled_at,
             "run_id": run_id,
             "model_id": s.model_id,
             "state": s.state,
-            "status": s.status,
-            "endpoints": s.endpoints,
+            "status": _int32(s.status),
+            "endpoints": _int32(s.endpoints),
             "providers": list(s.providers) if s.endpoints is not None else None,
-            "uptime_5m": s.uptime_5m,
-            "uptime_30m": s.uptime_30m,
-            "uptime_1d": s.uptime_1d,
-            "latency_p50_ms": s.latency_p50_ms,
-            "latency_p90_ms": s.latency_p90_ms,
-            "throughput_p50": s.throughput_p50,
+            "uptime_5m": _finite(s.uptime_5m),
+            "uptime_30m": _finite(s.uptime_30m),
+            "uptime_1d": _finite(s.uptime_1d),
+            "latency_p50_ms": _finite(s.latency_p50_ms),
+            "latency_p90_ms": _finite(s.latency_p90_ms),
+            "throughput_p50": _finite(s.throughput_p50),
             "error": s.error,
         }
         for s in samples
     ]
     if rows:
         conn.execute(insert(checks), rows)
+
+
+INT32 = (-(2**31), 2**31 - 1)  # PostgreSQL's integer; SQLite's INTEGER holds more
+
+
+def _int32(value: int | None) -> int | None:
+    return value if value is not None and INT32[0] <= value <= INT32[1] else None
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def prune_samples(conn: Connection, before: datetime) -> int:
