@@ -223,12 +223,12 @@ class HugeBody(Answer):
 
     CHUNK = b" " * 65536
 
-    def __init__(self, n_bytes: int, chunked: bool = True):
-        self.n_bytes, self.chunked = n_bytes, chunked
+    def __init__(self, n_bytes: int, chunked: bool = True, status: int = 200, content_type: str = "application/json"):
+        self.n_bytes, self.chunked, self.status, self.content_type = n_bytes, chunked, status, content_type
 
     def write(self, handler: _Handler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_response(self.status)
+        handler.send_header("Content-Type", self.content_type)
         if self.chunked:
             handler.send_header("Transfer-Encoding", "chunked")
         else:
@@ -289,8 +289,10 @@ def short_body(declared: int = 10_000, sent: int = 100) -> ShortBody:
     return ShortBody(declared, sent)
 
 
-def huge_body(n_bytes: int, *, chunked: bool = True) -> HugeBody:
-    return HugeBody(n_bytes, chunked)
+def huge_body(
+    n_bytes: int, *, chunked: bool = True, status: int = 200, content_type: str = "application/json"
+) -> HugeBody:
+    return HugeBody(n_bytes, chunked, status, content_type)
 
 
 def redirect(location: str, status: int = 302) -> Reply:
