@@ -90,18 +90,31 @@ def run_probes(
         return run
     headers = {"User-Agent": DEFAULT_USER_AGENT, "Authorization": f"Bearer {checked_key(api_key)}"}
     base = api_base(settings.api_url)
+    keeping = f"--reserve keeps {settings.probe_reserve} for the app"
     with deadline.client(headers=headers, transport=transport) as client:
+        with engine.connect() as conn:
+            mark = health_store.newest_probe_id(conn)  # before /key: what its answer may not count
         run.key_remaining = read_key(client, base, settings.probe_timeout, secrets)
+        quota = None
         if run.key_remaining is not None:
-            allowed = min(allowed, run.key_remaining - settings.probe_reserve)
+            # Checked again before each probe against every process's probes since `mark`, so
+            # processes started together share the quota left above the reserve, as the budget.
+            quota = health_store.KeyQuota(run.key_remaining - settings.probe_reserve, mark)
+            allowed = min(allowed, quota.allowed)
             if allowed <= 0:
-                run.stopped = f"OpenRouter reports {run.key_remaining} free requests left today; --reserve keeps {settings.probe_reserve} for the app"
+                run.stopped = f"OpenRouter reports {run.key_remaining} free requests left today; {keeping}"
                 return run
         for model_id in targets[:allowed]:
             with engine.begin() as conn:
-                probe_id = health_store.reserve_probe(conn, model_id, now_utc_seconds(), today, settings.probe_budget)
-            if probe_id is None:
-                run.stopped = f"today's probe budget ({settings.probe_budget}) was used up by another process"
+                probe_id = health_store.reserve_probe(
+                    conn, model_id, now_utc_seconds(), today, settings.probe_budget, quota
+                )
+            if isinstance(probe_id, str):
+                run.stopped = (
+                    f"today's probe budget ({settings.probe_budget}) was used up by another process"
+                    if probe_id == "budget"
+                    else f"other processes' probes used the free requests above the reserve; {keeping}"
+                )
                 break
             outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout, secrets)
             record = ProbeRecord(

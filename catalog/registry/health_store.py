@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -83,12 +84,40 @@ def probed_since(conn: Connection, since: datetime) -> set[str]:
     return set(conn.execute(select(probes.c.model_id).where(probes.c.probed_at >= since)).scalars())
 
 
-def reserve_probe(conn: Connection, model_id: str, at: datetime, day_start: datetime, budget: int) -> int | None:
-    """A pending probe row when today's count is under the budget; None when it is used up.
-    Called in its own transaction, so two processes can never both take the last slot."""
+@dataclass(frozen=True)
+class KeyQuota:
+    """What OpenRouter's /key said, to be shared with every process probing meanwhile: `allowed`
+    more requests (remaining minus the reserve), counted from probe row `after` on."""
+
+    allowed: int
+    after: int  # the newest probe row id when /key was read (0: none)
+
+
+def newest_probe_id(conn: Connection) -> int:
+    """Marks the moment before /key is read: probes with a larger id may not be in its answer."""
+    return conn.execute(select(func.max(probes.c.id))).scalar() or 0
+
+
+def sent_since_key(conn: Connection, quota: KeyQuota, day_start: datetime) -> int:
+    """Probes that /key's answer may not count yet: reserved after it was asked for, or still in
+    flight (today's), by any process."""
+    newer = (probes.c.id > quota.after) | (probes.c.outcome == PENDING)
+    query = select(func.count()).select_from(probes).where(newer, probes.c.probed_at >= day_start)
+    return conn.execute(query).scalar() or 0
+
+
+def reserve_probe(
+    conn: Connection, model_id: str, at: datetime, day_start: datetime, budget: int, quota: KeyQuota | None = None
+) -> int | str:
+    """A pending probe row's id when today's count is under the budget and, with `quota`, the
+    probes sent since /key was read leave the reserve untouched; else why not: "budget" or
+    "reserve". Called in its own transaction, so two processes can never both take the last slot
+    of either: the reserve is shared across processes as the budget is."""
     lock_probes(conn)
     if probes_since(conn, day_start) >= budget:
-        return None
+        return "budget"
+    if quota is not None and sent_since_key(conn, quota, day_start) >= quota.allowed:
+        return "reserve"
     row = {"probed_at": at, "model_id": model_id, "outcome": PENDING}
     key = conn.execute(insert(probes).values(**row)).inserted_primary_key
     assert key is not None  # a single-row INSERT always has its primary key
