@@ -127,6 +127,9 @@ def test_a_key_quoted_anywhere_in_a_probe_answer_never_leaks(cli, fake_api, monk
     shown = cli("health", "--db", db, "--format", "json")
     texts = table.out + table.err + shown.out + shown.err + " ".join(details)
     texts += Path(db).read_bytes().decode("utf-8", "replace")
+    generated = list((tmp_path / "generated").iterdir())
+    assert generated  # the probe rendered the report, which shows each probe's detail
+    texts += "".join(path.read_text(errors="replace") for path in generated)
     assert leaked(texts, quoted) == []
 
 
