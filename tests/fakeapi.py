@@ -117,6 +117,71 @@ class Trickle(Answer):
             handler.close_connection = True
 
 
+class Drip(Answer):
+    """A raw answer, status line and headers included, sent `step` bytes every `pause` seconds
+    (the headers at once unless `drip_head`); then, with `endless`, those bytes again and again
+    until the server closes: a body that never ends. Each piece comes well inside any per-read
+    timeout, so only a whole-call deadline ends the call."""
+
+    def __init__(
+        self,
+        head: bytes,
+        body: bytes = b"",
+        *,
+        pause: float = 0.05,
+        step: int = 1,
+        endless: bytes = b"",
+        drip_head=False,
+    ):
+        self.head, self.body, self.pause, self.step = head, body, pause, step
+        self.endless, self.drip_head = endless, drip_head
+
+    def write(self, handler: _Handler) -> None:
+        handler.close_connection = True
+        data = self.body
+        try:
+            if self.drip_head:
+                data = self.head + data
+            else:
+                handler.wfile.write(self.head)
+                handler.wfile.flush()
+            while True:
+                for at in range(0, len(data), self.step):
+                    handler.wfile.write(data[at : at + self.step])
+                    handler.wfile.flush()
+                    if handler.server.closing.wait(self.pause):
+                        return
+                if not self.endless:
+                    return
+                data = self.endless
+        except OSError:  # the client gave up: what a deadline is for
+            pass
+
+
+def raw_head(status: int = 200, content_type: str = "application/json", length: int | None = None) -> bytes:
+    """A status line and headers; without `length` the body runs until the connection closes."""
+    size = f"Content-Length: {length}" if length is not None else "Connection: close"
+    return f"HTTP/1.1 {status} Status\r\nContent-Type: {content_type}\r\n{size}\r\n\r\n".encode()
+
+
+def trickling_head(body: Any, pause: float = 0.5, content_type: str = "application/json") -> Drip:
+    """The answer one byte at a time, headers first: the headers alone take about a minute."""
+    data = _encode(body)
+    return Drip(raw_head(200, content_type, len(data)), data, pause=pause, drip_head=True)
+
+
+def trickling_body(body: Any, pause: float = 0.05, content_type: str = "application/json") -> Drip:
+    """The headers at once, then the body one byte at a time, padded to take about five minutes."""
+    data = _encode(body)
+    padded = data + b" " * max(0, int(300 / pause) - len(data))
+    return Drip(raw_head(200, content_type, len(padded)), padded, pause=pause)
+
+
+def never_ending(filler: bytes = b" ", pause: float = 0.05, content_type: str = "application/json") -> Drip:
+    """The headers at once, then `filler` forever (for a stream, a keep-alive comment); never closes."""
+    return Drip(raw_head(200, content_type), b"", pause=pause, step=len(filler), endless=filler)
+
+
 class Hang(Answer):
     """Read the request, never answer; let go when the server closes."""
 
@@ -158,12 +223,12 @@ class HugeBody(Answer):
 
     CHUNK = b" " * 65536
 
-    def __init__(self, n_bytes: int, chunked: bool = True):
-        self.n_bytes, self.chunked = n_bytes, chunked
+    def __init__(self, n_bytes: int, chunked: bool = True, status: int = 200, content_type: str = "application/json"):
+        self.n_bytes, self.chunked, self.status, self.content_type = n_bytes, chunked, status, content_type
 
     def write(self, handler: _Handler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_response(self.status)
+        handler.send_header("Content-Type", self.content_type)
         if self.chunked:
             handler.send_header("Transfer-Encoding", "chunked")
         else:
@@ -224,8 +289,10 @@ def short_body(declared: int = 10_000, sent: int = 100) -> ShortBody:
     return ShortBody(declared, sent)
 
 
-def huge_body(n_bytes: int, *, chunked: bool = True) -> HugeBody:
-    return HugeBody(n_bytes, chunked)
+def huge_body(
+    n_bytes: int, *, chunked: bool = True, status: int = 200, content_type: str = "application/json"
+) -> HugeBody:
+    return HugeBody(n_bytes, chunked, status, content_type)
 
 
 def redirect(location: str, status: int = 302) -> Reply:

@@ -9,15 +9,26 @@ of its own) is `unknown`: never guessed up or down.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
+
+from catalog.ingest.secrets import clip
 
 STATES = ("up", "degraded", "down", "unknown")
 DOWN_STATUS = -5  # this status or lower is down; between it and 0 is degraded
 # Routers pick another model per request: their health is that model's, not theirs.
 ROUTER_GLOBS = ("openrouter/*", "~*")
 ROUTER_NOTE = "a router: it has no endpoints of its own"
+PROVIDER_NAME_LIMIT = 100  # characters of a provider's name kept (real ones are a few words)
+# What each measured number may be. A value outside its range (or not a finite number) is dropped
+# as if absent: an answer cannot push a number into the registry that its columns cannot hold,
+# and a status dropped from the best endpoint makes the model `unknown`, never up or down.
+STATUS_RANGE = (-100, 100)  # real statuses are 0, -2, -5 (and a few others near them)
+UPTIME_RANGE = (0.0, 100.0)  # percent
+LATENCY_RANGE = (0.0, 86_400_000.0)  # milliseconds: a day
+THROUGHPUT_RANGE = (0.0, 1_000_000.0)  # tokens per second
 
 
 # What a sample measures, in the order every table of samples shows it.
@@ -74,13 +85,16 @@ def unknown(model_id: str, error: str) -> Sample:
     return Sample(model_id=model_id, state="unknown", error=error)
 
 
-def sample_from_answer(model_id: str, doc: Any) -> Sample:
-    """One sample from a parsed `/endpoints` answer; a body of the wrong shape is `unknown`."""
+def sample_from_answer(model_id: str, doc: Any, secrets: Sequence[str] = ()) -> Sample:
+    """One sample from a parsed `/endpoints` answer; a body of the wrong shape is `unknown`.
+    Provider names, the only text kept from the answer, are scrubbed of `secrets` and cut."""
     data = doc.get("data") if isinstance(doc, dict) else None
     endpoints = data.get("endpoints") if isinstance(data, dict) else None
     if not isinstance(endpoints, list):
         return unknown(model_id, "the answer has no data.endpoints list")
     rows = [e for e in endpoints if isinstance(e, dict)]
+    if len(rows) != len(endpoints):  # an answer we cannot read says nothing, least of all "down"
+        return unknown(model_id, "the answer lists endpoints that are not objects")
     if is_router(model_id):
         return Sample(model_id, "unknown", endpoints=len(rows), error=ROUTER_NOTE)
     if not rows:
@@ -93,22 +107,27 @@ def sample_from_answer(model_id: str, doc: Any) -> Sample:
         state=state_of(status, len(rows)),
         status=status,
         endpoints=len(rows),
-        providers=tuple(sorted({str(e["provider_name"]) for e in rows if isinstance(e.get("provider_name"), str)})),
-        uptime_5m=_number(best.get("uptime_last_5m")),
-        uptime_30m=_number(best.get("uptime_last_30m")),
-        uptime_1d=_number(best.get("uptime_last_1d")),
-        latency_p50_ms=latency.get("p50"),
-        latency_p90_ms=latency.get("p90"),
-        throughput_p50=throughput.get("p50"),
+        providers=_providers(rows, secrets),
+        uptime_5m=_uptime(best, "uptime_last_5m"),
+        uptime_30m=_uptime(best, "uptime_last_30m"),
+        uptime_1d=_uptime(best, "uptime_last_1d"),
+        latency_p50_ms=_within(latency.get("p50"), LATENCY_RANGE),
+        latency_p90_ms=_within(latency.get("p90"), LATENCY_RANGE),
+        throughput_p50=_within(throughput.get("p50"), THROUGHPUT_RANGE),
     )
+
+
+def _providers(rows: list[dict[str, Any]], secrets: Sequence[str]) -> tuple[str, ...]:
+    names = (e.get("provider_name") for e in rows)
+    return tuple(sorted({clip(name, PROVIDER_NAME_LIMIT, secrets) for name in names if isinstance(name, str)}))
 
 
 def _rank(endpoint: dict[str, Any]) -> tuple[float, float, float, float]:
     """Best first: highest status, then highest recent uptime, then lowest latency."""
     status = _integer(endpoint.get("status"))
-    uptime = _number(endpoint.get("uptime_last_30m"))
-    day = _number(endpoint.get("uptime_last_1d"))
-    latency = _percentiles(endpoint.get("latency_last_30m")).get("p50")
+    uptime = _uptime(endpoint, "uptime_last_30m")
+    day = _uptime(endpoint, "uptime_last_1d")
+    latency = _within(_percentiles(endpoint.get("latency_last_30m")).get("p50"), LATENCY_RANGE)
     return (
         status if status is not None else -math.inf,
         uptime if uptime is not None else -1.0,
@@ -118,13 +137,26 @@ def _rank(endpoint: dict[str, Any]) -> tuple[float, float, float, float]:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)  # an int past a float's range raises here
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _within(value: float | None, bounds: tuple[float, float]) -> float | None:
+    return value if value is not None and bounds[0] <= value <= bounds[1] else None
+
+
+def _uptime(endpoint: dict[str, Any], key: str) -> float | None:
+    return _within(_number(endpoint.get(key)), UPTIME_RANGE)
 
 
 def _integer(value: Any) -> int | None:
-    number = _number(value)
+    """A status: a whole number within STATUS_RANGE, else None."""
+    number = _within(_number(value), STATUS_RANGE)
     return int(number) if number is not None and number == int(number) else None
 
 

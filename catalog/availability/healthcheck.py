@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from catalog.availability.health import ROUTER_NOTE, Sample, is_router, sample_from_answer, unknown
-from catalog.errors import one_line
 from catalog.ingest.fetch import DEFAULT_USER_AGENT
-from catalog.ingest.secrets import checked_key, scrub, secrets_of
+from catalog.ingest.secrets import checked_key, clip, secrets_of
 from catalog.ingest.urls import endpoints_url
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the functions that call it
@@ -44,6 +43,8 @@ def sample_models(
     """One sample per id, in the order given, all within `timeout` seconds."""
     import httpx
 
+    from catalog.ingest import deadline as calls
+
     ids = list(dict.fromkeys(model_ids))
     deadline = monotonic() + timeout
     secrets = secrets_of(api_url, api_key)
@@ -53,13 +54,16 @@ def sample_models(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     def one(model_id: str) -> Sample:
-        sample = _sample_one(client, model_id, api_url, deadline, secrets)
+        try:
+            sample = _sample_one(client, model_id, api_url, deadline, secrets)
+        except Exception as exc:  # one model's answer, however odd, costs only that model
+            sample = unknown(model_id, f"the answer could not be read ({type(exc).__name__})")
         if on_done is not None:
             on_done(sample)
         return sample
 
     with (
-        httpx.Client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client,
+        calls.client(headers=headers, transport=transport, limits=limits, follow_redirects=True) as client,
         ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="health") as pool,
     ):
         return list(pool.map(one, ids))
@@ -67,6 +71,8 @@ def sample_models(
 
 def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: float, secrets: list[str]) -> Sample:
     import httpx
+
+    from catalog.ingest import deadline as calls
 
     if is_router(model_id):  # nothing to ask: a router lists no endpoints of its own
         return unknown(model_id, ROUTER_NOTE)
@@ -78,7 +84,12 @@ def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: flo
     if left <= 0:
         return unknown(model_id, "not asked: the health timeout ran out first")
     try:
-        with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+        # Set in this thread (the deadline is per thread): it bounds every socket operation of the
+        # call, so trickling headers or a body that never ends cost at most what is left.
+        with (
+            calls.deadline(left),
+            client.stream("GET", url, timeout=httpx.Timeout(left)) as response,
+        ):
             if response.status_code != 200:
                 return unknown(model_id, f"HTTP {response.status_code}")
             body = _read(response, deadline)
@@ -89,12 +100,12 @@ def _sample_one(client: httpx.Client, model_id: str, api_url: str, deadline: flo
     except _TooLarge:
         return unknown(model_id, f"the answer is larger than {MAX_BODY} bytes")
     except httpx.HTTPError as exc:
-        return unknown(model_id, scrub(one_line(f"{type(exc).__name__}: {exc}", 160), secrets))
+        return unknown(model_id, clip(f"{type(exc).__name__}: {exc}", 160, secrets))
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
         return unknown(model_id, "the answer is not JSON")
-    return sample_from_answer(model_id, doc)
+    return sample_from_answer(model_id, doc, secrets)
 
 
 class _TooSlow(Exception):

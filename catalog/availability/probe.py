@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from catalog.errors import one_line
+from catalog.ingest.fetch import TooLarge, read_at_most
+from catalog.ingest.secrets import clip
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it
     import httpx
@@ -39,7 +40,9 @@ ACCOUNT_WIDE = frozenset({"quota_exhausted", "payment_required"})
 EXCLUDING = frozenset({"unavailable", "blocked_by_account", "gated"})
 PROMPT = "Reply with the single word: ok"
 MAX_TOKENS = 16  # a few output tokens; reasoning tokens count as an answer too
-ERROR_BODY_LIMIT = 8192
+ERROR_BODY_LIMIT = 8192  # bytes of an error answer read: enough for {"error": {...}}
+MAX_ANSWER = 1024 * 1024  # bytes of a successful answer read: a few tokens take a few KiB
+DETAIL_LIMIT = 200  # characters of a server's message kept in a probe's detail
 PRIVACY_URL = "https://openrouter.ai/settings/privacy"
 monotonic = time.monotonic
 
@@ -73,7 +76,7 @@ def classify_error(status: int, doc: Any) -> tuple[str, str]:
     meta: dict[str, Any] = metadata if isinstance(metadata, dict) else {}
     message = error.get("message") if isinstance(error.get("message"), str) else ""
     low = " ".join(f"{message} {meta.get('raw') or ''}".lower().split())  # real messages break lines
-    detail = one_line(message, 200) if message else f"HTTP {status}"
+    detail = message if message else f"HTTP {status}"  # cut only after scrubbing, by probe_once
     if status == 429:
         source = meta.get("limit_source")
         if source == "openrouter_free_tier_daily" or "free-models-per-day" in low:
@@ -130,7 +133,7 @@ def read_event(data: str, state: StreamState, now: float) -> None:
     if isinstance(chunk.get("error"), dict) or chunk.get("error"):
         err = chunk["error"]
         message = err.get("message") if isinstance(err, dict) else err
-        state.error = one_line(f"error inside the answer: {message}", 200)
+        state.error = f"error inside the answer: {message}"  # cut only after scrubbing, by probe_once
     choices = chunk.get("choices") if isinstance(chunk.get("choices"), list) else []
     first = choices[0] if choices and isinstance(choices[0], dict) else {}
     delta = first.get("delta") or first.get("message") or {}
@@ -186,33 +189,95 @@ def _ms(when: float | None, started: float) -> float | None:
 # ---------------------------------------------------------------- one probe over HTTP
 
 
-def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
-    """POST one streamed completion; every failure is an Outcome, never an exception."""
+def probe_once(client: httpx.Client, url: str, model_id: str, timeout: float, secrets: Sequence[str] = ()) -> Outcome:
+    """POST one streamed completion; every failure is an Outcome, never an exception. The detail,
+    text from the server, is scrubbed of `secrets` (and anything key-shaped) before it is cut."""
+    outcome = _post(client, url, model_id, timeout)
+    detail = clip(outcome.detail, DETAIL_LIMIT, secrets) if outcome.detail is not None else None
+    return replace(outcome, detail=detail)
+
+
+def _post(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outcome:
     import httpx
+
+    from catalog.ingest import deadline as calls
 
     started = monotonic()
     deadline = started + timeout
     try:
-        with client.stream("POST", url, json=request_body(model_id), timeout=httpx.Timeout(timeout)) as response:
+        # The whole call, headers and every byte of the stream, ends by the deadline: a server
+        # trickling keep-alives or bytes never trips a per-read timeout.
+        with (
+            calls.deadline(timeout),
+            client.stream("POST", url, json=request_body(model_id), timeout=httpx.Timeout(timeout)) as response,
+        ):
             status = response.status_code
             if not 200 <= status < 300:
                 outcome, detail = classify_error(status, _error_doc(response))
                 return Outcome(outcome, status, None, _ms(monotonic(), started), detail)
             if "text/event-stream" in response.headers.get("content-type", ""):
-                return stream_outcome(response.iter_lines(), started, deadline)
-            return json_outcome(_json(response.read()), started, monotonic())
+                return _streamed(response, started, deadline)
+            return json_outcome(_json(read_at_most(response, MAX_ANSWER)), started, monotonic())
+    except TooLarge:
+        return Outcome("error", 200, None, _ms(monotonic(), started), f"the answer is larger than {MAX_ANSWER} bytes")
     except httpx.TimeoutException:
         return Outcome("timeout", None, None, _ms(monotonic(), started), f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
-        return Outcome("error", None, None, _ms(monotonic(), started), one_line(f"{type(exc).__name__}: {exc}", 160))
+        return Outcome("error", None, None, _ms(monotonic(), started), f"{type(exc).__name__}: {exc}")
+
+
+def _streamed(response: httpx.Response, started: float, deadline: float) -> Outcome:
+    lines = _Lines(response)
+    outcome = stream_outcome(lines, started, deadline)
+    if lines.timed_out:  # the deadline cut the stream: a timeout, whatever arrived before it
+        return Outcome("timeout", 200, outcome.ttft_ms, None, "the answer did not finish in time")
+    if lines.too_large:
+        return Outcome("error", 200, outcome.ttft_ms, outcome.total_ms, f"the answer is larger than {MAX_ANSWER} bytes")
+    return outcome
+
+
+class _Lines:
+    """The lines of a streamed answer, from at most MAX_ANSWER bytes (a line that never ends is
+    not buffered without bound). Ends early, saying why, when the deadline cuts the stream
+    (`timed_out`) or the answer passes the bound (`too_large`)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.timed_out = self.too_large = False
+
+    def __iter__(self) -> Iterator[str]:
+        import httpx
+
+        pending, size = b"", 0
+        try:
+            for piece in self.response.iter_bytes():
+                size += len(piece)
+                if size > MAX_ANSWER:
+                    self.too_large = True
+                    return
+                *lines, pending = (pending + piece).split(b"\n")
+                for line in lines:
+                    yield line.rstrip(b"\r").decode("utf-8", "replace")
+        except httpx.TimeoutException:
+            self.timed_out = True
+            return
+        if pending:
+            yield pending.decode("utf-8", "replace")
 
 
 def _error_doc(response: httpx.Response) -> Any:
+    """The error body's JSON, from at most ERROR_BODY_LIMIT bytes: the status says what failed,
+    the body only why, so a body cut short or cut by the deadline is read as far as it came."""
+    import httpx
+
     head = b""
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= ERROR_BODY_LIMIT:
-            break
+    try:
+        for piece in response.iter_bytes():
+            head += piece
+            if len(head) >= ERROR_BODY_LIMIT:
+                break
+    except httpx.HTTPError:
+        pass
     return _json(head[:ERROR_BODY_LIMIT])
 
 

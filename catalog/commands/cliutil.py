@@ -16,6 +16,7 @@ from typing import Any
 
 from catalog import errors
 from catalog import settings as defaults
+from catalog.ingest.secrets import LogScrubber
 
 log = logging.getLogger("catalog")
 
@@ -308,6 +309,7 @@ class TextFormatter(logging.Formatter):
 
 def setup_logging(verbose: bool, log_format: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LogScrubber())  # no log line shows a key, whoever wrote it
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from catalog import __version__
-from catalog.errors import FetchError, one_line
-from catalog.ingest.secrets import checked_key, redact_url, scrub, secrets_of
+from catalog.errors import FetchError
+from catalog.ingest.secrets import checked_key, clip, redact_url, scrub, secrets_of
 
 if TYPE_CHECKING:  # httpx is imported lazily so that `catalog --help` stays fast
     import httpx
@@ -78,7 +78,7 @@ def fetch(
     except Exception as exc:  # anything httpx raised that we did not map: still one safe line
         if not _is_httpx_error(exc):
             raise
-        detail = scrub(_describe(exc), secrets)
+        detail = _describe(exc, secrets)
         raise FetchError(f"cannot fetch {redact_url(url)}: {detail}; check --api-url") from None
 
 
@@ -101,6 +101,21 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
 
 
 # --------------------------------------------------------------------------- pure helpers
+
+
+class TooLarge(Exception):
+    """An answer passed the number of bytes its reader allows."""
+
+
+def read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body of a streamed response; TooLarge as soon as more than `limit` bytes came,
+    so an answer whose size does not matter to us never costs more memory than that."""
+    body = bytearray()
+    for piece in response.iter_bytes():
+        body += piece
+        if len(body) > limit:
+            raise TooLarge
+    return bytes(body)
 
 
 def backoff_delay(attempt: int) -> float:
@@ -161,7 +176,7 @@ def _fetch(
     transport: httpx.BaseTransport | None,
     user_agent: str | None,
 ) -> Fetched:
-    import httpx
+    from catalog.ingest import deadline
 
     shown = redact_url(url)
     if not _is_http(url, need_host=True):
@@ -177,7 +192,12 @@ def _fetch(
         headers["Authorization"] = f"Bearer {checked_key(api_key)}"
     job = _Job(url, shown, timeout, monotonic() + timeout, max_bytes, secrets_of(url, api_key))
     # Redirects are followed by hand (follow_redirects=False) to check each hop's scheme and count.
-    with httpx.Client(headers=headers, transport=transport, follow_redirects=False) as client:
+    # The deadline bounds every socket operation of every attempt by what is left of `timeout`,
+    # so a server trickling its headers or body cannot stretch the call past it.
+    with (
+        deadline.client(headers=headers, transport=transport, follow_redirects=False) as client,
+        deadline.deadline(timeout),
+    ):
         return _retry_loop(client, job)
 
 
@@ -256,7 +276,7 @@ def _answer(response: httpx.Response, job: _Job) -> Fetched:
     if 200 <= status < 300:
         body = _read_body(response, job)
         return Fetched(body=body, source=job.shown, received_at=datetime.now(UTC))
-    detail = scrub(_status_detail(response), job.secrets)
+    detail = _status_detail(response, job.secrets)
     if status in RETRY_STATUSES:
         retry_after = None
         if status in RETRY_AFTER_STATUSES:
@@ -286,7 +306,7 @@ def _read_body(response: httpx.Response, job: _Job) -> bytes:
     return body.getvalue()
 
 
-def _status_detail(response: httpx.Response) -> str:
+def _status_detail(response: httpx.Response, secrets: list[str]) -> str:
     """'HTTP 401 Unauthorized: <the API's error.message>' from at most ERROR_BODY_LIMIT bytes."""
     status = response.status_code
     try:
@@ -295,7 +315,7 @@ def _status_detail(response: httpx.Response) -> str:
         phrase = response.reason_phrase or ""
     text = f"HTTP {status} {phrase}".rstrip()
     message = _api_error_message(response)
-    return f"{text}: {message}" if message else text
+    return f"{text}: {clip(message, 200, secrets)}" if message else text
 
 
 def _api_error_message(response: httpx.Response) -> str | None:
@@ -315,14 +335,14 @@ def _api_error_message(response: httpx.Response) -> str | None:
         return None
     error = doc.get("error") if isinstance(doc, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
-    return one_line(message) if isinstance(message, str) and message.strip() else None
+    return message if isinstance(message, str) and message.strip() else None
 
 
 def _transient_of(exc: Exception, job: _Job) -> _Transient:
     """Map an httpx transport failure to a retryable one, or raise FetchError when it is not."""
     import httpx
 
-    what = scrub(_describe(exc), job.secrets)
+    what = _describe(exc, job.secrets)
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
         raise FetchError(f"cannot send the request to {job.shown}: {what}; check --api-url")
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
@@ -332,8 +352,8 @@ def _transient_of(exc: Exception, job: _Job) -> _Transient:
     return _Transient(f"the connection broke ({what})", "try again later")
 
 
-def _describe(exc: Exception) -> str:
-    text = one_line(str(exc), 160)
+def _describe(exc: Exception, secrets: list[str]) -> str:
+    text = clip(exc, 160, secrets)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
 from catalog.config.loader import load_config
 from catalog.errors import CatalogError, UsageError, one_line
-from catalog.ingest.fetch import DEFAULT_USER_AGENT
+from catalog.ingest.fetch import DEFAULT_USER_AGENT, TooLarge, read_at_most
 from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base
 from catalog.output.pools import build_pools
@@ -23,6 +24,8 @@ from catalog.registry.db import registry_exists, unlocked_writer
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.times import day_start, now_utc_seconds
+
+KEY_BODY_LIMIT = 64 * 1024  # bytes of /key's answer read: it is a few hundred
 
 if TYPE_CHECKING:
     import httpx
@@ -73,7 +76,7 @@ def run_probes(
 ) -> ProbeRun:
     """Probe `targets` in order, never past the day's budget or OpenRouter's remaining quota
     minus the reserve; stops at the first answer that holds for the whole account."""
-    import httpx
+    from catalog.ingest import deadline
 
     api_key = require_key(settings)
     secrets = secrets_of(settings.api_url, settings.api_key)
@@ -87,21 +90,33 @@ def run_probes(
         return run
     headers = {"User-Agent": DEFAULT_USER_AGENT, "Authorization": f"Bearer {checked_key(api_key)}"}
     base = api_base(settings.api_url)
-    with httpx.Client(headers=headers, transport=transport) as client:
+    keeping = f"--reserve keeps {settings.probe_reserve} for the app"
+    with deadline.client(headers=headers, transport=transport) as client:
+        with engine.connect() as conn:
+            mark = health_store.newest_probe_id(conn)  # before /key: what its answer may not count
         run.key_remaining = read_key(client, base, settings.probe_timeout, secrets)
+        quota = None
         if run.key_remaining is not None:
-            allowed = min(allowed, run.key_remaining - settings.probe_reserve)
+            # Checked again before each probe against every process's probes since `mark`, so
+            # processes started together share the quota left above the reserve, as the budget.
+            quota = health_store.KeyQuota(run.key_remaining - settings.probe_reserve, mark)
+            allowed = min(allowed, quota.allowed)
             if allowed <= 0:
-                run.stopped = f"OpenRouter reports {run.key_remaining} free requests left today; --reserve keeps {settings.probe_reserve} for the app"
+                run.stopped = f"OpenRouter reports {run.key_remaining} free requests left today; {keeping}"
                 return run
         for model_id in targets[:allowed]:
             with engine.begin() as conn:
-                probe_id = health_store.reserve_probe(conn, model_id, now_utc_seconds(), today, settings.probe_budget)
-            if probe_id is None:
-                run.stopped = f"today's probe budget ({settings.probe_budget}) was used up by another process"
+                probe_id = health_store.reserve_probe(
+                    conn, model_id, now_utc_seconds(), today, settings.probe_budget, quota
+                )
+            if isinstance(probe_id, str):
+                run.stopped = (
+                    f"today's probe budget ({settings.probe_budget}) was used up by another process"
+                    if probe_id == "budget"
+                    else f"other processes' probes used the free requests above the reserve; {keeping}"
+                )
                 break
-            outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout)
-            detail = scrub(outcome.detail, secrets) if outcome.detail else None
+            outcome = probe_once(client, f"{base}/chat/completions", model_id, settings.probe_timeout, secrets)
             record = ProbeRecord(
                 model_id,
                 outcome.outcome,
@@ -109,7 +124,7 @@ def run_probes(
                 outcome.http_status,
                 outcome.ttft_ms,
                 outcome.total_ms,
-                detail,
+                outcome.detail,
             )
             with engine.begin() as conn:
                 health_store.finish_probe(conn, probe_id, record)
@@ -129,8 +144,16 @@ def read_key(client: httpx.Client, base: str, timeout: float, secrets: list[str]
     key does not report it. A key OpenRouter refuses, or an answer we cannot read, sends nothing."""
     import httpx
 
+    from catalog.ingest import deadline
+
     try:
-        response = client.get(f"{base}/key", timeout=timeout)
+        with deadline.deadline(timeout), client.stream("GET", f"{base}/key", timeout=timeout) as response:
+            status = response.status_code
+            body = read_at_most(response, KEY_BODY_LIMIT) if status == 200 else b""
+    except TooLarge:
+        raise CatalogError(
+            f"the answer of {base}/key is larger than {KEY_BODY_LIMIT} bytes; no probe was sent"
+        ) from None
     except httpx.HTTPError as exc:
         raise CatalogError(
             scrub(
@@ -139,19 +162,16 @@ def read_key(client: httpx.Client, base: str, timeout: float, secrets: list[str]
                 secrets,
             )
         ) from None
-    if response.status_code in (401, 403):
+    if status in (401, 403):
+        raise CatalogError(f"OpenRouter refused OPENROUTER_API_KEY (HTTP {status} from /key); check the key")
+    if status != 200:
         raise CatalogError(
-            f"OpenRouter refused OPENROUTER_API_KEY (HTTP {response.status_code} from /key); check the key"
-        )
-    if response.status_code != 200:
-        raise CatalogError(
-            f"could not read the key's quota at {base}/key (HTTP {response.status_code}); "
-            "no probe was sent, try again later"
+            f"could not read the key's quota at {base}/key (HTTP {status}); no probe was sent, try again later"
         )
     try:
-        data = response.json().get("data") or {}
+        data = json.loads(body).get("data") or {}
         remaining = (data.get("free_model_daily_requests") or {}).get("remaining")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         raise CatalogError(f"the answer of {base}/key is not the expected JSON; no probe was sent") from None
     return remaining if isinstance(remaining, int) and not isinstance(remaining, bool) else None
 
