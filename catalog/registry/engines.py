@@ -3,10 +3,10 @@ and connects to write, how readers connect, and how the driver's errors read as 
 
 |                  | SQLite (`catalog.db`, `sqlite:///…`)     | PostgreSQL (`postgresql+psycopg://…`)            |
 |------------------|-------------------------------------------|--------------------------------------------------|
-| one sync at once | `flock` on `<file>.lock` (catalog.registry.lock)   | session advisory lock on the writing connection (catalog.registry.pglock) |
-| writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks it still holds the lock |
+| one sync at once | `flock` on `<file>.lock` (catalog.registry.lock)   | EXCLUSIVE lock on table `sync_lock`, held open on a connection of its own (catalog.registry.pglock) |
+| writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks the lock is still held |
 | readers          | `mode=ro` + query_only + authorizer; the query commands on plain sqlite3 | READ ONLY transactions; `query` also needs a reader role (catalog.registry.pgquery) |
-| schema upgrades  | Alembic, under the file lock              | Alembic, under the advisory lock                 |
+| schema upgrades  | Alembic, under the file lock              | Alembic, under the table lock                    |
 
 Everything else (sync, import, render, the commands) asks `rules_for(db)` and stays engine-blind.
 """
@@ -158,11 +158,8 @@ class PostgresRules:
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
 
-        engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
-        try:
+        with pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose) as engine:
             yield engine
-        finally:
-            engine.dispose()
 
     def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""

@@ -234,3 +234,10 @@ class Notification:
         UniqueConstraint("target_id", "run_id", "kind"),
         Index("ix_notifications_status_target_id", "status", "target_id"),
     )
+
+
+class SyncLock:
+    """PostgreSQL's sync lock: a sync holds an EXCLUSIVE lock on this table, which a reader role
+    cannot take (catalog.registry.pglock). It holds no rows; SQLite has it too but never locks it."""
+
+    __table__ = _table("sync_lock")
