@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
 
+    from catalog.registry.pgquery import Answer
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -111,12 +113,14 @@ class SQLiteRules:
         finally:
             conn.close()
 
-    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
+    @contextmanager
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+        """`catalog query`: one statement through a connection that cannot write
+        (catalog.registry.readonly); its columns and its rows in batches, for the `with` block."""
 
         conn = readonly.connect(self.db, timeout=timeout)
         try:
-            return readonly.run(conn, sql, params)
+            yield readonly.stream(conn, sql, params)
         finally:
             conn.close()
 
@@ -180,11 +184,13 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
+    @contextmanager
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back
+        (catalog.registry.pgquery); its columns and its rows in batches, for the `with` block."""
 
-        with one_line_errors(self.db):
-            return pgquery.run(self.db, sql, params, timeout=timeout)
+        with one_line_errors(self.db), pgquery.stream(self.db, sql, params, timeout=timeout) as answer:
+            yield answer
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
 

@@ -10,7 +10,9 @@ Three layers, because each alone leaks:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from catalog.errors import QueryError, UsageError
@@ -22,6 +24,13 @@ from catalog.registry.readonly import unique_names
 if TYPE_CHECKING:
     import psycopg
     from sqlalchemy.engine import Dialect
+
+    PgConnection = psycopg.Connection[tuple[Any, ...]]
+
+Row = tuple[Any, ...]
+Answer = tuple[list[str], Iterator[list[Row]]]  # column names, rows in batches
+CURSOR = "catalog_query"
+BATCH_ROWS = 500  # rows per FETCH: what the client holds at a time
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Built-in roles whose members reach outside the database or end other sessions.
@@ -44,8 +53,10 @@ ORDER BY rolname LIMIT 1
 """
 
 
-def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and every row of one read-only statement, as a reader role."""
+@contextmanager
+def stream(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+    """One read-only statement as a reader role: its column names, and its rows in batches as the
+    server produces them, for the `with` block."""
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
@@ -56,17 +67,79 @@ def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[l
             migrate.check_readable(conn, describe(db))
             statement, values = bind(conn.dialect, sql, params)
             try:
-                with raw.cursor() as cursor:
-                    cursor.execute(statement, values, prepare=True)
-                    rows = cursor.fetchall() if cursor.description else []
-                    names = [column.name for column in cursor.description or ()]
-            except Exception as exc:
-                raise query_error(exc, timeout) from None
+                yield _answer(raw, statement, values, Budget(timeout))
             finally:
                 raw.rollback()  # whatever the statement was, nothing it did is kept
     finally:
         engine.dispose()
-    return unique_names(names), rows
+
+
+def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[Row]]:
+    """Columns and every row of one read-only statement (for small answers; `catalog query` streams)."""
+    with stream(db, sql, params, timeout=timeout) as (columns, batches):
+        return columns, [row for batch in batches for row in batch]
+
+
+class Budget:
+    """--timeout from the statement's start to its last row: each FETCH gets what is left."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def left_ms(self) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise timed_out(self.timeout)
+        return max(1, int(left * 1000))
+
+
+def _answer(raw: PgConnection, statement: str, values: Mapping[str, Any], budget: Budget) -> Answer:
+    """A server-side cursor (rows fetched a batch at a time) for a SELECT or VALUES; anything else
+    (EXPLAIN, SHOW, ...) cannot be a cursor, returns little, and is fetched whole."""
+    from psycopg import errors as pgerrors
+
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SAVEPOINT catalog_query")
+        try:
+            # One statement: prepare=True sends it by the extended protocol, which refuses several.
+            cursor.execute(f"DECLARE {CURSOR} NO SCROLL CURSOR FOR {statement}", values, prepare=True)
+        except pgerrors.SyntaxError:
+            cursor.execute("ROLLBACK TO SAVEPOINT catalog_query")
+            cursor.execute(statement, values, prepare=True)
+            rows = cursor.fetchall() if cursor.description else []
+            return _names(cursor), iter([rows] if rows else [])
+        first = _fetch(cursor, budget)
+    except QueryError:
+        raise
+    except Exception as exc:
+        raise query_error(exc, budget.timeout) from None
+    return _names(cursor), _batches(cursor, first, budget)
+
+
+def _fetch(cursor: psycopg.Cursor[Row], budget: Budget) -> list[Row]:
+    cursor.execute("SELECT set_config('statement_timeout', %s, true)", (f"{budget.left_ms()}ms",))
+    cursor.execute(f"FETCH FORWARD {BATCH_ROWS} FROM {CURSOR}")
+    return cursor.fetchall()
+
+
+def _batches(cursor: psycopg.Cursor[Row], first: list[Row], budget: Budget) -> Iterator[list[Row]]:
+    batch = first
+    while batch:
+        yield batch
+        if len(batch) < BATCH_ROWS:
+            return
+        try:
+            batch = _fetch(cursor, budget)
+        except QueryError:
+            raise
+        except Exception as exc:
+            raise query_error(exc, budget.timeout) from None
+
+
+def _names(cursor: psycopg.Cursor[Row]) -> list[str]:
+    return unique_names([column.name for column in cursor.description or ()])
 
 
 def refuse_writers(raw: psycopg.Connection[tuple[Any, ...]]) -> None:
@@ -108,11 +181,15 @@ def query_error(exc: BaseException, timeout: float) -> QueryError:
 
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, pgerrors.QueryCanceled):
-        return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
+        return timed_out(timeout)
     refused = isinstance(exc, (pgerrors.ReadOnlySqlTransaction, pgerrors.InsufficientPrivilege))
     if refused or "multiple commands" in message:
         return QueryError(f"refused: the registry is opened read-only ({message})")
     return QueryError(f"the query failed: {message}")
+
+
+def timed_out(timeout: float) -> QueryError:
+    return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
 
 
 # ---------------------------------------------------------------- the reader role, for an admin
