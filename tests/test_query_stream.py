@@ -112,6 +112,17 @@ def test_a_huge_value_fails_at_once_in_one_line(tmp_path, cli, answer_file):
         assert rss < 300 * MIB, f"{sql}: peak RSS {rss / MIB:.0f} MiB"
 
 
+def test_a_row_too_long_is_refused_by_the_postgresql_server(registry):
+    if not registry.startswith("postgresql"):
+        pytest.skip("SQLite's limit is per value: test_a_huge_value_fails_at_once_in_one_line")
+    code, rss, err = peak(registry, "--timeout", "60", "SELECT 1 AS n, repeat('x', 100000000) AS x")
+    assert code == 1
+    assert err.startswith("catalog: error: the query failed: a row is longer than 16 MiB") and err.count("\n") == 1
+    assert rss < 300 * MIB, f"peak RSS {rss / MIB:.0f} MiB"
+    fits = peak(registry, "--timeout", "60", "SELECT length(x) FROM (SELECT repeat('x', 100000000) AS x) t")
+    assert fits[0] == 0, fits[2]  # only what is sent counts
+
+
 def test_printf_within_the_limit_is_sqlites_own(cli, tmp_path, answer_file):
     db = str(tmp_path / "reg.db")
     assert (
@@ -146,8 +157,8 @@ def test_statements_that_are_not_a_select_still_answer_on_postgresql(cli, pg_ser
     doc = answer_file(catalog_doc([model("a/one:free")]))
     assert cli("sync", "--db", pg_url, "--from-file", doc, "--no-render").code == 0
     reader = reader_of(pg_server, pg_url)
-    shown = cli("query", "--db", reader, "--format", "json", "SHOW statement_timeout")
-    assert shown.code == 0 and shown.json() == [{"statement_timeout": "30s"}], shown.err
+    shown = cli("query", "--db", reader, "--format", "json", "SHOW transaction_read_only")
+    assert shown.code == 0 and shown.json() == [{"transaction_read_only": "on"}], shown.err
     plan = cli("query", "--db", reader, "--format", "csv", "EXPLAIN SELECT id FROM models")
     assert plan.code == 0 and plan.out.startswith("QUERY PLAN\r\n"), plan.err
     for sql in ("SELECT 1; DELETE FROM models", "SHOW server_version; DELETE FROM models"):

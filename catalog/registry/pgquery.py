@@ -10,16 +10,18 @@ Three layers, because each alone leaks:
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
+from itertools import chain
 from typing import TYPE_CHECKING, Any, cast
 
 from catalog.errors import QueryError, UsageError
 from catalog.registry import migrate
 from catalog.registry.locations import describe, url_of
 from catalog.registry.pgconnect import read_engine
-from catalog.registry.readonly import unique_names
+from catalog.registry.readonly import VALUE_LIMIT, batched, unique_names
 
 if TYPE_CHECKING:
     import psycopg
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
 Row = tuple[Any, ...]
 Answer = tuple[list[str], Iterator[list[Row]]]  # column names, rows in batches
 CURSOR = "catalog_query"
-BATCH_ROWS = 500  # rows per FETCH: what the client holds at a time
+TOO_LONG = "catalog-row-too-long"  # marks the error of a row past VALUE_LIMIT
+_TRAILING = re.compile(r"[\s;]+$")  # `SELECT 1;` is one statement, and fits in a subquery without its `;`
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Built-in roles whose members reach outside the database or end other sessions.
@@ -66,8 +69,13 @@ def stream(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> Iter
             refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
             migrate.check_readable(conn, describe(db))
             statement, values = bind(conn.dialect, sql, params)
+            deadline = time.monotonic() + timeout
             try:
-                yield _answer(raw, statement, values, Budget(timeout))
+                names, head, rows = _start(raw, statement, values, timeout, deadline)
+                try:
+                    yield names, _batches(chain(head, rows), timeout)
+                finally:
+                    rows.close()  # a reader that stopped early: the server stops too
             finally:
                 raw.rollback()  # whatever the statement was, nothing it did is kept
     finally:
@@ -80,62 +88,71 @@ def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[l
         return columns, [row for batch in batches for row in batch]
 
 
-class Budget:
-    """--timeout from the statement's start to its last row: each FETCH gets what is left."""
+def _start(
+    raw: PgConnection, statement: str, values: Mapping[str, Any], timeout: float, deadline: float
+) -> tuple[list[str], list[Row], Generator[Row]]:
+    """Column names, any rows already read, and the rest as they come, one at a time (libpq's
+    single-row mode).
 
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-
-    def left_ms(self) -> int:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise timed_out(self.timeout)
-        return max(1, int(left * 1000))
-
-
-def _answer(raw: PgConnection, statement: str, values: Mapping[str, Any], budget: Budget) -> Answer:
-    """A server-side cursor (rows fetched a batch at a time) for a SELECT or VALUES; anything else
-    (EXPLAIN, SHOW, ...) cannot be a cursor, returns little, and is fetched whole."""
+    A SELECT or VALUES runs wrapped so that the server refuses a row longer than VALUE_LIMIT; a
+    cursor declared over it (and never run) names its columns, even when there will be no rows.
+    Anything else (EXPLAIN, SHOW, ...) cannot be wrapped and is streamed as it is. The statement
+    gets what is left of --timeout, counted to its last row.
+    """
     from psycopg import errors as pgerrors
 
     cursor = raw.cursor()
     try:
         cursor.execute("SAVEPOINT catalog_query")
+        wrapped = bounded(statement)
         try:
             # One statement: prepare=True sends it by the extended protocol, which refuses several.
-            cursor.execute(f"DECLARE {CURSOR} NO SCROLL CURSOR FOR {statement}", values, prepare=True)
+            cursor.execute(f"DECLARE {CURSOR} NO SCROLL CURSOR FOR {wrapped}", values, prepare=True)
         except pgerrors.SyntaxError:
             cursor.execute("ROLLBACK TO SAVEPOINT catalog_query")
-            cursor.execute(statement, values, prepare=True)
-            rows = cursor.fetchall() if cursor.description else []
-            return _names(cursor), iter([rows] if rows else [])
-        first = _fetch(cursor, budget)
-    except QueryError:
-        raise
+            _time_left(cursor, deadline)
+            rows = _closable(cursor.stream(statement, values))
+            first = next(rows, None)  # its columns are known once its first row arrives
+            return _names(cursor), [] if first is None else [first], rows
+        cursor.execute(f"FETCH FORWARD 0 FROM {CURSOR}")  # no rows, but the columns
+        names = _names(cursor)
+        cursor.execute(f"CLOSE {CURSOR}")
+        _time_left(cursor, deadline)
     except Exception as exc:
-        raise query_error(exc, budget.timeout) from None
-    return _names(cursor), _batches(cursor, first, budget)
+        raise query_error(exc, timeout) from None
+    # Not the cursor's FETCH: the server would collect every row before sending the first.
+    return names, [], _closable(cursor.stream(wrapped, values))
 
 
-def _fetch(cursor: psycopg.Cursor[Row], budget: Budget) -> list[Row]:
-    cursor.execute("SELECT set_config('statement_timeout', %s, true)", (f"{budget.left_ms()}ms",))
-    cursor.execute(f"FETCH FORWARD {BATCH_ROWS} FROM {CURSOR}")
-    return cursor.fetchall()
+def bounded(statement: str) -> str:
+    """`statement` with each row checked against VALUE_LIMIT on the server.
+
+    The check cannot be a plain error call (a reader may not create functions), so a row too long
+    fails a cast whose text says so (see query_error). Newlines keep a trailing `-- comment` shut in.
+    """
+    body = _TRAILING.sub("", statement)
+    return (
+        f"SELECT catalog_row.* FROM (\n{body}\n) AS catalog_row "
+        f"WHERE (CASE WHEN pg_catalog.pg_column_size(catalog_row.*) > {VALUE_LIMIT} "
+        f"THEN pg_catalog.pg_column_size(catalog_row.*)::text || ' bytes: {TOO_LONG}' END)::int IS NULL"
+    )
 
 
-def _batches(cursor: psycopg.Cursor[Row], first: list[Row], budget: Budget) -> Iterator[list[Row]]:
-    batch = first
-    while batch:
-        yield batch
-        if len(batch) < BATCH_ROWS:
-            return
-        try:
-            batch = _fetch(cursor, budget)
-        except QueryError:
-            raise
-        except Exception as exc:
-            raise query_error(exc, budget.timeout) from None
+def _time_left(cursor: psycopg.Cursor[Row], deadline: float) -> None:
+    left = max(1, int((deadline - time.monotonic()) * 1000))
+    cursor.execute("SELECT set_config('statement_timeout', %s, true)", (f"{left}ms",))
+
+
+def _closable(rows: Iterator[Row]) -> Generator[Row]:
+    """psycopg's row stream with a close() that cancels what the server has still to send."""
+    yield from rows
+
+
+def _batches(rows: Iterator[Row], timeout: float) -> Iterator[list[Row]]:
+    try:
+        yield from batched(rows)
+    except Exception as exc:
+        raise query_error(exc, timeout) from None
 
 
 def _names(cursor: psycopg.Cursor[Row]) -> list[str]:
@@ -180,8 +197,15 @@ def query_error(exc: BaseException, timeout: float) -> QueryError:
     from psycopg import errors as pgerrors
 
     message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, QueryError):
+        return exc
     if isinstance(exc, pgerrors.QueryCanceled):
         return timed_out(timeout)
+    if isinstance(exc, pgerrors.InvalidTextRepresentation) and TOO_LONG in message:
+        return QueryError(
+            f"the query failed: a row is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
+            "select less of it (substr(), length())"
+        )
     refused = isinstance(exc, (pgerrors.ReadOnlySqlTransaction, pgerrors.InsufficientPrivilege))
     if refused or "multiple commands" in message:
         return QueryError(f"refused: the registry is opened read-only ({message})")

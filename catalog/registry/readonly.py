@@ -19,7 +19,7 @@ import re
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,8 @@ _clock = time.monotonic  # a name of our own, so tests can move time without sle
 # The longest text or blob one query may produce (SQLite's own limit is 1 GB): a runaway value,
 # e.g. printf('%.*c', 900000000, 'x'), fails at once instead of filling memory.
 VALUE_LIMIT = 16 * 1024 * 1024
-BATCH_ROWS = 500  # rows fetched at a time by `stream`
+BATCH_ROWS = 500  # rows handed on at a time by `stream`
+BATCH_BYTES = 4 * 1024 * 1024  # or fewer rows, when their text and blobs reach this
 TOO_BIG = "string or blob too big"  # SQLite's own words for a value past the length limit
 # A printf conversion's width and precision: digits or `*` (taken from the arguments).
 _SPEC = re.compile(r"%[-+ 0#,!]*(\d+|\*)?(?:\.(\d+|\*))?")
@@ -334,7 +335,7 @@ def stream(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[
     """Run one statement: its column names, and its rows in batches as SQLite produces them.
 
     Memory stays flat whatever the statement returns: no value may pass VALUE_LIMIT, and rows are
-    fetched a batch at a time. The time limit runs from the statement's start to its last row, so
+    read one at a time and handed on in small batches. The time limit runs from the statement's start to its last row, so
     it counts the time the caller takes to write the rows out too.
     """
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_LIMIT)
@@ -347,13 +348,24 @@ def stream(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[
 
 
 def _batches(conn: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
-    while True:
-        try:
-            batch = cursor.fetchmany(BATCH_ROWS)
-        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
-            raise query_error(exc, conn) from None
-        if not batch:
-            return
+    try:
+        yield from batched(cursor)
+    except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+        raise query_error(exc, conn) from None
+
+
+def batched(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    """Rows in lists of at most BATCH_ROWS rows or about BATCH_BYTES of text and blobs, so a batch
+    of long values stays as small as one of short ones."""
+    batch: list[Row] = []
+    size = 0
+    for row in rows:
+        batch.append(row)
+        size += sum(len(value) for value in row if isinstance(value, (str, bytes)))
+        if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
         yield batch
 
 
