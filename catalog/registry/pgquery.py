@@ -21,7 +21,7 @@ from catalog.errors import QueryError, UsageError
 from catalog.registry import migrate
 from catalog.registry.locations import describe, url_of
 from catalog.registry.pgconnect import read_engine
-from catalog.registry.readonly import VALUE_LIMIT, batched, unique_names
+from catalog.registry.readonly import VALUE_LIMIT, Row, batched, unique_names
 
 if TYPE_CHECKING:
     import psycopg
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     PgConnection = psycopg.Connection[tuple[Any, ...]]
 
-Row = tuple[Any, ...]
 Answer = tuple[list[str], Iterator[list[Row]]]  # column names, rows in batches
 CURSOR = "catalog_query"
 TOO_LONG = "catalog-row-too-long"  # marks the error of a row past VALUE_LIMIT
@@ -80,12 +79,6 @@ def stream(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> Iter
                 raw.rollback()  # whatever the statement was, nothing it did is kept
     finally:
         engine.dispose()
-
-
-def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[Row]]:
-    """Columns and every row of one read-only statement (for small answers; `catalog query` streams)."""
-    with stream(db, sql, params, timeout=timeout) as (columns, batches):
-        return columns, [row for batch in batches for row in batch]
 
 
 def _start(
