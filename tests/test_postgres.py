@@ -41,6 +41,10 @@ def host_env(tmp_path, name: str) -> dict:
     return {**os.environ, "CATALOG_LOCK_DIR": str(folder)}
 
 
+# pg_locks rows of the sync lock held (catalog.registry.pglock)
+HOLDING = "WHERE relation = 'sync_lock'::regclass AND mode = 'ExclusiveLock' AND granted"
+
+
 def scalar(server, url: str, sql: str):
     with server.admin(url.rsplit("/", 1)[1]) as conn:
         return conn.execute(sql).fetchone()[0]
@@ -110,16 +114,20 @@ def test_wait_and_db_upgrade_share_the_lock(pg_url, tmp_path):
     assert catalog("db", "upgrade", "--db", pg_url).returncode == 0
 
 
-def test_a_write_transaction_needs_the_lock_still_held(pg_url):
+def test_a_write_transaction_needs_the_lock_still_held(pg_server, pg_url):
     from sqlalchemy import text
 
     from catalog.errors import RegistryError
     from catalog.registry.db import writer
 
     with writer(pg_url) as engine:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_unlock_all()"))  # as if the lock were lost
-            conn.commit()
+        with engine.begin() as conn:
+            conn.execute(text("SELECT 1"))  # fenced, and the lock is held: it runs
+        # The lock's own connection ends (as when an admin or a network cut kills it): the lock is lost.
+        assert scalar(pg_server, pg_url, f"SELECT count(pg_terminate_backend(pid)) FROM pg_locks {HOLDING}") == 1
+        deadline = time.monotonic() + 30  # the backend ends a moment after it is told to
+        while scalar(pg_server, pg_url, f"SELECT count(*) FROM pg_locks {HOLDING}") and time.monotonic() < deadline:
+            time.sleep(0.01)
         with pytest.raises(RegistryError, match="no longer holds the lock"), engine.begin() as conn:
             conn.execute(text("SELECT 1"))
 
@@ -366,7 +374,9 @@ def test_wait_takes_the_lock_once_it_is_freed(pg_server, pg_url):
         try:
             while not stop.is_set() and time.monotonic() < deadline:
                 if scalar(
-                    pg_server, pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    pg_server,
+                    pg_url,
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'sync_lock'::regclass AND NOT granted",
                 ):
                     seen_waiting.set()
                     break

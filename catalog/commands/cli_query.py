@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from catalog.commands import cliutil
-from catalog.display import formats
 from catalog.errors import UsageError
 
 DEFAULT_QUERY_TIMEOUT = 30.0
@@ -85,10 +84,12 @@ def handle(args: argparse.Namespace) -> int:
     params = _params_dict(args.param)
     sql = sys.stdin.read() if args.sql == "-" else args.sql
     db = cliutil.db_of(args)
-    columns, rows = rules_for(db).query(sql, params, timeout=args.timeout)
+    from catalog.display.rowstream import print_batches
     from catalog.display.views import options_from_args
 
-    formats.print_rows(rows, columns, args.format, options_from_args(args, None))
+    table = options_from_args(args, None)
+    with rules_for(db).query(sql, params, timeout=args.timeout) as (columns, batches):
+        print_batches(batches, columns, args.format, table)
     return 0
 
 

@@ -3,10 +3,10 @@ and connects to write, how readers connect, and how the driver's errors read as 
 
 |                  | SQLite (`catalog.db`, `sqlite:///…`)     | PostgreSQL (`postgresql+psycopg://…`)            |
 |------------------|-------------------------------------------|--------------------------------------------------|
-| one sync at once | `flock` on `<file>.lock` (catalog.registry.lock)   | session advisory lock on the writing connection (catalog.registry.pglock) |
-| writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks it still holds the lock |
+| one sync at once | `flock` on `<file>.lock` (catalog.registry.lock)   | EXCLUSIVE lock on table `sync_lock`, held open on a connection of its own (catalog.registry.pglock) |
+| writer           | WAL, busy timeout, BEGIN IMMEDIATE        | one connection, never replaced; each transaction checks the lock is still held |
 | readers          | `mode=ro` + query_only + authorizer; the query commands on plain sqlite3 | READ ONLY transactions; `query` also needs a reader role (catalog.registry.pgquery) |
-| schema upgrades  | Alembic, under the file lock              | Alembic, under the advisory lock                 |
+| schema upgrades  | Alembic, under the file lock              | Alembic, under the table lock                    |
 
 Everything else (sync, import, render, the commands) asks `rules_for(db)` and stays engine-blind.
 """
@@ -28,6 +28,8 @@ from catalog.registry.sql import has_table
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
+
+    from catalog.registry.pgquery import Answer
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -111,12 +113,14 @@ class SQLiteRules:
         finally:
             conn.close()
 
-    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """`catalog query`: one statement through a connection that cannot write (catalog.registry.readonly)."""
+    @contextmanager
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+        """`catalog query`: one statement through a connection that cannot write
+        (catalog.registry.readonly); its columns and its rows in batches, for the `with` block."""
 
         conn = readonly.connect(self.db, timeout=timeout)
         try:
-            return readonly.run(conn, sql, params)
+            yield readonly.stream(conn, sql, params)
         finally:
             conn.close()
 
@@ -158,11 +162,8 @@ class PostgresRules:
     @contextmanager
     def writer(self, *, wait: float | None, purpose: str) -> Iterator[Engine]:
 
-        engine = pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose)
-        try:
+        with pglock.locked_engine(self.url, describe(self.db), wait=wait, purpose=purpose) as engine:
             yield engine
-        finally:
-            engine.dispose()
 
     def unlocked_engine(self, purpose: str) -> Engine:
         """Writes that need no sync lock (a probe's budget row); they serialize on a table lock."""
@@ -183,11 +184,13 @@ class PostgresRules:
         finally:
             engine.dispose()
 
-    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back (catalog.registry.pgquery)."""
+    @contextmanager
+    def query(self, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+        """`catalog query`: one statement, as a reader role, READ ONLY and rolled back
+        (catalog.registry.pgquery); its columns and its rows in batches, for the `with` block."""
 
-        with one_line_errors(self.db):
-            return pgquery.run(self.db, sql, params, timeout=timeout)
+        with one_line_errors(self.db), pgquery.stream(self.db, sql, params, timeout=timeout) as answer:
+            yield answer
 
     def error(self, original: BaseException, where: str) -> CatalogError | None:
 

@@ -10,18 +10,29 @@ Three layers, because each alone leaks:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import time
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
+from itertools import chain
 from typing import TYPE_CHECKING, Any, cast
 
 from catalog.errors import QueryError, UsageError
 from catalog.registry import migrate
 from catalog.registry.locations import describe, url_of
 from catalog.registry.pgconnect import read_engine
-from catalog.registry.readonly import unique_names
+from catalog.registry.readonly import VALUE_LIMIT, Row, batched, unique_names
 
 if TYPE_CHECKING:
     import psycopg
     from sqlalchemy.engine import Dialect
+
+    PgConnection = psycopg.Connection[tuple[Any, ...]]
+
+Answer = tuple[list[str], Iterator[list[Row]]]  # column names, rows in batches
+CURSOR = "catalog_query"
+TOO_LONG = "catalog-row-too-long"  # marks the error of a row past VALUE_LIMIT
+_TRAILING = re.compile(r"[\s;]+$")  # `SELECT 1;` is one statement, and fits in a subquery without its `;`
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Built-in roles whose members reach outside the database or end other sessions.
@@ -44,8 +55,10 @@ ORDER BY rolname LIMIT 1
 """
 
 
-def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and every row of one read-only statement, as a reader role."""
+@contextmanager
+def stream(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> Iterator[Answer]:
+    """One read-only statement as a reader role: its column names, and its rows in batches as the
+    server produces them, for the `with` block."""
 
     engine = read_engine(url_of(db), timeout=timeout)
     try:
@@ -55,18 +68,88 @@ def run(db: str, sql: str, params: dict[str, Any], *, timeout: float) -> tuple[l
             refuse_writers(raw)  # first: a writer is refused whatever else it could or could not read
             migrate.check_readable(conn, describe(db))
             statement, values = bind(conn.dialect, sql, params)
+            deadline = time.monotonic() + timeout
             try:
-                with raw.cursor() as cursor:
-                    cursor.execute(statement, values, prepare=True)
-                    rows = cursor.fetchall() if cursor.description else []
-                    names = [column.name for column in cursor.description or ()]
-            except Exception as exc:
-                raise query_error(exc, timeout) from None
+                names, head, rows = _start(raw, statement, values, timeout, deadline)
+                try:
+                    yield names, _batches(chain(head, rows), timeout)
+                finally:
+                    rows.close()  # a reader that stopped early: the server stops too
             finally:
                 raw.rollback()  # whatever the statement was, nothing it did is kept
     finally:
         engine.dispose()
-    return unique_names(names), rows
+
+
+def _start(
+    raw: PgConnection, statement: str, values: Mapping[str, Any], timeout: float, deadline: float
+) -> tuple[list[str], list[Row], Generator[Row]]:
+    """Column names, any rows already read, and the rest as they come, one at a time (libpq's
+    single-row mode).
+
+    A SELECT or VALUES runs wrapped so that the server refuses a row longer than VALUE_LIMIT; a
+    cursor declared over it (and never run) names its columns, even when there will be no rows.
+    Anything else (EXPLAIN, SHOW, ...) cannot be wrapped and is streamed as it is. The statement
+    gets what is left of --timeout, counted to its last row.
+    """
+    from psycopg import errors as pgerrors
+
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SAVEPOINT catalog_query")
+        wrapped = bounded(statement)
+        try:
+            # One statement: prepare=True sends it by the extended protocol, which refuses several.
+            cursor.execute(f"DECLARE {CURSOR} NO SCROLL CURSOR FOR {wrapped}", values, prepare=True)
+        except pgerrors.SyntaxError:
+            cursor.execute("ROLLBACK TO SAVEPOINT catalog_query")
+            _time_left(cursor, deadline)
+            rows = _closable(cursor.stream(statement, values))
+            first = next(rows, None)  # its columns are known once its first row arrives
+            return _names(cursor), [] if first is None else [first], rows
+        cursor.execute(f"FETCH FORWARD 0 FROM {CURSOR}")  # no rows, but the columns
+        names = _names(cursor)
+        cursor.execute(f"CLOSE {CURSOR}")
+        _time_left(cursor, deadline)
+    except Exception as exc:
+        raise query_error(exc, timeout) from None
+    # Not the cursor's FETCH: the server would collect every row before sending the first.
+    return names, [], _closable(cursor.stream(wrapped, values))
+
+
+def bounded(statement: str) -> str:
+    """`statement` with each row checked against VALUE_LIMIT on the server.
+
+    The check cannot be a plain error call (a reader may not create functions), so a row too long
+    fails a cast whose text says so (see query_error). Newlines keep a trailing `-- comment` shut in.
+    """
+    body = _TRAILING.sub("", statement)
+    return (
+        f"SELECT catalog_row.* FROM (\n{body}\n) AS catalog_row "
+        f"WHERE (CASE WHEN pg_catalog.pg_column_size(catalog_row.*) > {VALUE_LIMIT} "
+        f"THEN pg_catalog.pg_column_size(catalog_row.*)::text || ' bytes: {TOO_LONG}' END)::int IS NULL"
+    )
+
+
+def _time_left(cursor: psycopg.Cursor[Row], deadline: float) -> None:
+    left = max(1, int((deadline - time.monotonic()) * 1000))
+    cursor.execute("SELECT set_config('statement_timeout', %s, true)", (f"{left}ms",))
+
+
+def _closable(rows: Iterator[Row]) -> Generator[Row]:
+    """psycopg's row stream with a close() that cancels what the server has still to send."""
+    yield from rows
+
+
+def _batches(rows: Iterator[Row], timeout: float) -> Iterator[list[Row]]:
+    try:
+        yield from batched(rows)
+    except Exception as exc:
+        raise query_error(exc, timeout) from None
+
+
+def _names(cursor: psycopg.Cursor[Row]) -> list[str]:
+    return unique_names([column.name for column in cursor.description or ()])
 
 
 def refuse_writers(raw: psycopg.Connection[tuple[Any, ...]]) -> None:
@@ -107,12 +190,23 @@ def query_error(exc: BaseException, timeout: float) -> QueryError:
     from psycopg import errors as pgerrors
 
     message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, QueryError):
+        return exc
     if isinstance(exc, pgerrors.QueryCanceled):
-        return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
+        return timed_out(timeout)
+    if isinstance(exc, pgerrors.InvalidTextRepresentation) and TOO_LONG in message:
+        return QueryError(
+            f"the query failed: a row is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
+            "select less of it (substr(), length())"
+        )
     refused = isinstance(exc, (pgerrors.ReadOnlySqlTransaction, pgerrors.InsufficientPrivilege))
     if refused or "multiple commands" in message:
         return QueryError(f"refused: the registry is opened read-only ({message})")
     return QueryError(f"the query failed: {message}")
+
+
+def timed_out(timeout: float) -> QueryError:
+    return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
 
 
 # ---------------------------------------------------------------- the reader role, for an admin

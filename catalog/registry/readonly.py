@@ -7,16 +7,19 @@ Three layers, because each alone leaks:
 - an authorizer (`set_authorizer`) allows only reads, selects, harmless functions and a short
   list of pragmas that merely report; it refuses everything else while the statement is
   prepared, so nothing runs at all.
-A progress handler stops statements that run past a deadline.
+A progress handler stops statements that run past a deadline; the query runner also bounds the
+length of any one value (VALUE_LIMIT), so a runaway value fails at once instead of filling memory.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +37,15 @@ BUSY_TIMEOUT = 5.0
 # rare enough to cost nothing measurable.
 PROGRESS_STEPS = 1000
 _clock = time.monotonic  # a name of our own, so tests can move time without sleeping
+# The longest text or blob one query may produce (SQLite's own limit is 1 GB): a runaway value,
+# e.g. printf('%.*c', 900000000, 'x'), fails at once instead of filling memory.
+VALUE_LIMIT = 16 * 1024 * 1024
+BATCH_ROWS = 500  # rows handed on at a time by `stream`
+BATCH_BYTES = 4 * 1024 * 1024  # or fewer rows, when their text and blobs reach this
+TOO_BIG = "string or blob too big"  # SQLite's own words for a value past the length limit
+# A printf conversion's width and precision: digits or `*` (taken from the arguments).
+_SPEC = re.compile(r"%[-+ 0#,!]*(\d+|\*)?(?:\.(\d+|\*))?")
+Row = tuple[Any, ...]
 
 # Pragmas whose argument names a table or index (or a row limit): they only report.
 _NAME_ARG_PRAGMAS = frozenset(
@@ -140,6 +152,7 @@ class ReadOnlyConnection(sqlite3.Connection):
     deadline: float | None = None
     timed_out: bool = False
     last_denied: str | None = None
+    oversized: bool = False  # a bounded printf refused a width or precision past VALUE_LIMIT
 
 
 def connect(db: str, *, timeout: float | None = None) -> sqlite3.Connection:
@@ -284,6 +297,12 @@ def query_error(exc: BaseException, conn: sqlite3.Connection | None = None) -> Q
     message = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
     if isinstance(conn, ReadOnlyConnection) and conn.timed_out:
         return QueryError(f"the query ran longer than {conn.timeout:g} s and was stopped; narrow it or raise --timeout")
+    oversized = isinstance(conn, ReadOnlyConnection) and conn.oversized
+    if oversized or TOO_BIG in message:  # a value past VALUE_LIMIT (or a statement that long)
+        return QueryError(
+            f"the query failed: a value is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
+            "select less of it (substr(), length())"
+        )
     if "binding parameter" in message:
         return QueryError(f"the query failed: {message} (pass --param NAME=VALUE)")
     if _is_refusal(message):
@@ -312,15 +331,82 @@ def sqlalchemy_engine(db: str, *, timeout: float | None = None) -> sqlalchemy.En
     return sqlalchemy.create_engine("sqlite://", creator=lambda: connect(db, timeout=timeout), poolclass=NullPool)
 
 
-def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one statement and fetch every row before anything is printed, so the time limit
-    measures the query and never a slow reader at the other end of a pipe."""
+def stream(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], Iterator[list[Row]]]:
+    """Run one statement: its column names, and its rows in batches as SQLite produces them.
+
+    Memory stays flat whatever the statement returns: no value may pass VALUE_LIMIT, and rows are
+    read one at a time and handed on in small batches. The time limit runs from the statement's start to its last row, so
+    it counts the time the caller takes to write the rows out too.
+    """
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_LIMIT)
+    _bound_printf(conn)
     try:
         cursor = conn.execute(sql, params)
-        rows = cursor.fetchall()
     except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
         raise query_error(exc, conn) from None
-    return unique_names([item[0] for item in cursor.description or ()]), rows
+    return unique_names([item[0] for item in cursor.description or ()]), _batches(conn, cursor)
+
+
+def _batches(conn: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[list[Row]]:
+    try:
+        yield from batched(cursor)
+    except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+        raise query_error(exc, conn) from None
+
+
+def batched(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    """Rows in lists of at most BATCH_ROWS rows or about BATCH_BYTES of text and blobs, so a batch
+    of long values stays as small as one of short ones."""
+    batch: list[Row] = []
+    size = 0
+    for row in rows:
+        batch.append(row)
+        size += sum(len(value) for value in row if isinstance(value, (str, bytes)))
+        if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _bound_printf(conn: sqlite3.Connection) -> None:
+    """printf() and format() that refuse a width or precision past VALUE_LIMIT at once.
+
+    SQLite's own printf ignores the length limit while it pads: `printf('%.*c', 900000000, 'x')`
+    runs for seconds (out of reach of the progress handler) before it gives up. Calls within the
+    limit are computed by the real printf, on a private in-memory connection.
+    """
+    plain = sqlite3.connect(":memory:", check_same_thread=False)
+    plain.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_LIMIT)
+
+    def bounded(form: Any, *args: Any) -> Any:
+        if isinstance(form, str) and _widest(form, args) > VALUE_LIMIT:
+            if isinstance(conn, ReadOnlyConnection):
+                conn.oversized = True  # SQLite reports only that a function failed
+            raise OverflowError(TOO_BIG)
+        marks = ", ".join("?" * (1 + len(args)))
+        return plain.execute(f"SELECT printf({marks})", (form, *args)).fetchone()[0]
+
+    for name in ("printf", "format"):
+        conn.create_function(name, -1, bounded, deterministic=True)
+
+
+def _widest(form: str, args: tuple[Any, ...]) -> int:
+    """The largest width or precision `form` asks for (`*` takes the largest number argument)."""
+    widest = 0
+    for width, precision in _SPEC.findall(form):
+        for part in (width, precision):
+            if part == "*":
+                widest = max([widest, *(abs(int(a)) for a in args if isinstance(a, (int, float)) and abs(a) < 2**63)])
+            elif part:
+                widest = max(widest, int(part))
+    return widest
+
+
+def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[Row]]:
+    """Run one statement and collect every row (for small answers; `catalog query` streams)."""
+    columns, batches = stream(conn, sql, params)
+    return columns, [row for batch in batches for row in batch]
 
 
 def unique_names(names: list[str]) -> list[str]:

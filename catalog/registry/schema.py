@@ -236,6 +236,13 @@ class Notification:
     )
 
 
+class SyncLock:
+    """PostgreSQL's sync lock: a sync holds an EXCLUSIVE lock on this table, which a reader role
+    cannot take (catalog.registry.pglock). It holds no rows; SQLite has it too but never locks it."""
+
+    __table__ = _table("sync_lock")
+
+
 class AccountCheck:
     """The account's own view after a sync that had the API key: `/models/user` (was it read, and
     how many free models it lists or leaves out) and `/key`'s free-model requests left that day."""
