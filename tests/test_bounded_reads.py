@@ -61,7 +61,7 @@ def test_a_huge_probe_answer_is_read_only_to_its_bound(cli, synced, answer, outc
 def test_a_huge_key_answer_sends_no_probe(cli, synced):
     synced.route(KEY_PATH, huge_body(HUGE))
     out = probe(cli, synced, MODELS[0])
-    assert out.code == 1 and "larger than 65536 bytes; no probe was sent" in out.err
+    assert out.code == 1 and "larger than 65,536 bytes; no probe was sent" in out.err
     assert synced.calls_to("/chat/completions") == [] and synced.bytes_sent < SENT_AT_MOST
 
 

@@ -9,14 +9,13 @@ only in the request header and is scrubbed from every message.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError, one_line
-from catalog.ingest.fetch import DEFAULT_USER_AGENT
+from catalog.ingest.fetch import DEFAULT_USER_AGENT, TooLarge, api_error_message, read_at_most
 from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base, models_base
 from catalog.times import now_utc_seconds
@@ -25,7 +24,6 @@ if TYPE_CHECKING:  # httpx is imported lazily so that `catalog --help` stays fas
     import httpx
 
 KEY_MAX_BYTES = 64 * 1024  # a /key answer is well under 1 KiB
-ERROR_BODY_LIMIT = 4096  # enough for the API's {"error": {...}} shape
 # /models/user, like /models, lists text-output models only unless asked for all of them: without
 # this every image model would look blocked.
 USER_MODELS_QUERY = "output_modalities=all"
@@ -106,9 +104,12 @@ def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float) ->
                     f"OpenRouter refused OPENROUTER_API_KEY (HTTP {response.status_code}); check the key"
                 )
             if response.status_code != 200:
-                message = error_message(response)
-                raise AccountError(f"HTTP {response.status_code}" + (f": {message}" if message else ""))
-            body = bounded_body(response, max_bytes)
+                message = api_error_message(response)
+                detail = f": {one_line(message, 160)}" if message else ""
+                raise AccountError(f"HTTP {response.status_code}{detail}")
+            body = read_at_most(response, max_bytes)  # decoded: a small gzip bomb is caught after inflating
+    except TooLarge:
+        raise AccountError(f"the answer is larger than {max_bytes:,} bytes") from None
     except httpx.TimeoutException:
         raise AccountError(f"no complete answer within the {timeout:g} s timeout") from None
     except httpx.HTTPError as exc:
@@ -117,31 +118,6 @@ def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float) ->
         return json.loads(body)
     except ValueError:
         raise AccountError("the answer is not JSON") from None
-
-
-def bounded_body(response: httpx.Response, max_bytes: int) -> bytes:
-    body = io.BytesIO()
-    for chunk in response.iter_bytes():  # decoded: a small gzip bomb is caught after inflating
-        if body.tell() + len(chunk) > max_bytes:
-            raise AccountError(f"the answer is larger than {max_bytes:,} bytes")
-        body.write(chunk)
-    return body.getvalue()
-
-
-def error_message(response: httpx.Response) -> str | None:
-    """The API's `error.message` from the first ERROR_BODY_LIMIT bytes of an error answer."""
-    head = b""
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= ERROR_BODY_LIMIT:
-            break
-    try:
-        doc = json.loads(head[:ERROR_BODY_LIMIT])
-    except ValueError:
-        return None
-    error = doc.get("error") if isinstance(doc, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    return one_line(message, 160) if isinstance(message, str) and message.strip() else None
 
 
 def usable_models(doc: Any) -> frozenset[str]:

@@ -314,11 +314,12 @@ def _status_detail(response: httpx.Response, secrets: list[str]) -> str:
     except ValueError:
         phrase = response.reason_phrase or ""
     text = f"HTTP {status} {phrase}".rstrip()
-    message = _api_error_message(response)
+    message = api_error_message(response)
     return f"{text}: {clip(message, 200, secrets)}" if message else text
 
 
-def _api_error_message(response: httpx.Response) -> str | None:
+def api_error_message(response: httpx.Response) -> str | None:
+    """The API's `error.message` from the first ERROR_BODY_LIMIT bytes of an error answer."""
     import httpx
 
     head = b""

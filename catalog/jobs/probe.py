@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from catalog.availability.probe import ACCOUNT_WIDE, probe_once
 from catalog.config.loader import load_config
-from catalog.errors import CatalogError, UsageError, one_line
-from catalog.ingest.fetch import DEFAULT_USER_AGENT, TooLarge, read_at_most
+from catalog.errors import CatalogError, UsageError
+from catalog.ingest.account import KEY_MAX_BYTES, AccountError, free_requests, key_url, read_json
+from catalog.ingest.fetch import DEFAULT_USER_AGENT
 from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base
 from catalog.output.pools import build_pools
@@ -24,8 +24,6 @@ from catalog.registry.db import registry_exists, unlocked_writer
 from catalog.settings import Settings
 from catalog.state import ProbeRecord
 from catalog.times import day_start, now_utc_seconds
-
-KEY_BODY_LIMIT = 64 * 1024  # bytes of /key's answer read: it is a few hundred
 
 if TYPE_CHECKING:
     import httpx
@@ -94,7 +92,7 @@ def run_probes(
     with deadline.client(headers=headers, transport=transport) as client:
         with engine.connect() as conn:
             mark = health_store.newest_probe_id(conn)  # before /key: what its answer may not count
-        run.key_remaining = read_key(client, base, settings.probe_timeout, secrets)
+        run.key_remaining = read_key(client, settings.api_url, settings.probe_timeout, secrets)
         quota = None
         if run.key_remaining is not None:
             # Checked again before each probe against every process's probes since `mark`, so
@@ -139,41 +137,19 @@ def run_probes(
     return run
 
 
-def read_key(client: httpx.Client, base: str, timeout: float, secrets: list[str]) -> int | None:
-    """`free_model_daily_requests.remaining` from `GET <base>/key` (costs no quota); None when the
-    key does not report it. A key OpenRouter refuses, or an answer we cannot read, sends nothing."""
-    import httpx
-
+def read_key(client: httpx.Client, api_url: str, timeout: float, secrets: list[str]) -> int | None:
+    """`free_model_daily_requests.remaining` from `/key` (costs no quota); None when the key does
+    not report it. A key OpenRouter refuses, or an answer we cannot read, sends nothing."""
     from catalog.ingest import deadline
 
     try:
-        with deadline.deadline(timeout), client.stream("GET", f"{base}/key", timeout=timeout) as response:
-            status = response.status_code
-            body = read_at_most(response, KEY_BODY_LIMIT) if status == 200 else b""
-    except TooLarge:
+        with deadline.deadline(timeout):
+            return free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout)).remaining
+    except AccountError as exc:
+        where = key_url(api_url)
         raise CatalogError(
-            f"the answer of {base}/key is larger than {KEY_BODY_LIMIT} bytes; no probe was sent"
+            scrub(f"could not read the key's quota at {where}: {exc}; no probe was sent", secrets)
         ) from None
-    except httpx.HTTPError as exc:
-        raise CatalogError(
-            scrub(
-                f"could not read the key's quota at {base}/key ({one_line(type(exc).__name__)}); "
-                "no probe was sent, try again later",
-                secrets,
-            )
-        ) from None
-    if status in (401, 403):
-        raise CatalogError(f"OpenRouter refused OPENROUTER_API_KEY (HTTP {status} from /key); check the key")
-    if status != 200:
-        raise CatalogError(
-            f"could not read the key's quota at {base}/key (HTTP {status}); no probe was sent, try again later"
-        )
-    try:
-        data = json.loads(body).get("data") or {}
-        remaining = (data.get("free_model_daily_requests") or {}).get("remaining")
-    except (ValueError, AttributeError, RecursionError):
-        raise CatalogError(f"the answer of {base}/key is not the expected JSON; no probe was sent") from None
-    return remaining if isinstance(remaining, int) and not isinstance(remaining, bool) else None
 
 
 def default_targets(
