@@ -130,12 +130,14 @@ def test_the_sync_lock_is_not_held_past_the_health_timeout(synced, tmp_path):
         synced.route(endpoints_path(m), never_ending())
     env = {**os.environ, "OPENROUTER_API_KEY": KEY, "PYTHONPATH": str(REPO)}
     base = [sys.executable, "-m", "catalog", "sync", "--db", synced.db, "--api-url", synced.url, "--no-render"]
+    before = len(synced.calls_to("/endpoints"))  # the fixture's own sync sampled them once already
     first = subprocess.Popen([*base, "--health-timeout", "3"], env=env, cwd=tmp_path, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while not synced.calls_to("/endpoints") and time.monotonic() < deadline and first.poll() is None:
+        sampling = lambda: len(synced.calls_to("/endpoints")) > before  # noqa: E731 - a condition, polled
+        while not sampling() and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.05)  # polling for an event (the first sync is sampling, under the lock)
-        assert synced.calls_to("/endpoints"), "the first sync never reached its health sample"
+        assert sampling(), "the first sync never reached its health sample"
         second, took = timed(
             lambda: subprocess.run(
                 [*base, "--no-health", "--wait", "120"], env=env, cwd=tmp_path, capture_output=True, timeout=120

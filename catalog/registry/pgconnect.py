@@ -127,9 +127,9 @@ def _one_line(original: psycopg.Error, where: str) -> RegistryError:
             "time, nothing was stored: run the sync again"
         )
     if isinstance(original, pgerrors.InsufficientPrivilege):
-        return RegistryError(
-            f"not allowed at {where}: {text}; this role may not write the registry: syncs need the writer's URL, "
-            "the role that owns the registry (see docs/postgresql.md)"
+        return RegistryError(  # a reader's sync is refused here, at the sync lock, before any write
+            f"the role at {where} may not write the registry ({text}); it can only read it: syncs need the "
+            "writer's URL, the role that owns the registry (see docs/postgresql.md)"
         )
     if isinstance(original, pgerrors.QueryCanceled):
         return RegistryError(f"a statement at {where} ran out of time ({text})")
