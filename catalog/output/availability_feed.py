@@ -9,10 +9,11 @@ bytes. The contract is the schema: fields are only ever added under schema_versi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from importlib.resources import files
+from itertools import islice
 from typing import Any
 
 from catalog.ingest.normalize import vendor_of
@@ -41,7 +42,7 @@ def schema_text() -> str:
 
 def feed_files(snapshot: Snapshot, pools: Pools, history: History, gone: Sequence[Departure]) -> dict[str, str]:
     """The feed and its schema, by file name."""
-    return {FEED_FILE: feed_text(feed_document(snapshot, pools, history, gone)), SCHEMA_FILE: schema_text()}
+    return {FEED_FILE: feed_text(_feed_parts(snapshot, pools, history, gone)), SCHEMA_FILE: schema_text()}
 
 
 # ASCII-only, as the pool file: API text may hold lone surrogates or line separators.
@@ -49,25 +50,52 @@ _ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
 # Where one object of `models` or `gone` ends and the next begins: each starts with its "id", and
 # inside an encoded string every quote is escaped, so this text occurs nowhere else.
 _NEXT_ITEM = '}, {"id": '
+CHUNK = 1000  # objects encoded in one call
+ITEM_LISTS = ("models", "gone")  # one object a line
 
 
 def feed_text(doc: dict[str, Any]) -> str:
     """One top-level key a line, and one model, gone model or pool a line inside: as readable
     (and diffable) as an indented file, yet each list is encoded in one call of json's C encoder,
     which `indent` turns off (an indented dump took three times as long at 50,000 models)."""
-    lines = []
-    for key, value in doc.items():
-        if key in ("models", "gone") and value:
-            text = "[\n    " + _ENCODE(value)[1:-1].replace(_NEXT_ITEM, '},\n    {"id": ') + "\n  ]"
+    pieces = ["{"]  # joined once at the end: the models' text is never copied whole in between
+    for number, (key, value) in enumerate(doc.items()):
+        pieces.append(("," if number else "") + f"\n  {_ENCODE(key)}: ")
+        if key in ITEM_LISTS:
+            items = list(_encoded_items(value))
+            pieces += ["[\n    ", *_between(items, ",\n    "), "\n  ]"] if items else ["[]"]
         elif key == "pools" and value:
-            text = "{\n" + ",\n".join(f"    {_ENCODE(k)}: {_ENCODE(v)}" for k, v in value.items()) + "\n  }"
+            pieces.append("{\n" + ",\n".join(f"    {_ENCODE(k)}: {_ENCODE(v)}" for k, v in value.items()) + "\n  }")
         else:
-            text = _ENCODE(value)
-        lines.append(f"  {_ENCODE(key)}: {text}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            pieces.append(_ENCODE(value))
+    pieces.append("\n}\n")
+    return "".join(pieces)
+
+
+def _between(items: list[str], separator: str) -> Iterator[str]:
+    for number, item in enumerate(items):
+        if number:
+            yield separator
+        yield item
+
+
+def _encoded_items(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The items encoded one a line, CHUNK at a time: each chunk in one call of the C encoder, and
+    only one chunk's objects alive at once (the `models` list is built lazily: at 50,000 free models
+    the objects all at once cost over 100 MiB)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield _ENCODE(chunk)[1:-1].replace(_NEXT_ITEM, '},\n    {"id": ')
 
 
 def feed_document(snapshot: Snapshot, pools: Pools, history: History, gone: Sequence[Departure]) -> dict[str, Any]:
+    """The feed as data (its lists built), as free-models.json holds it."""
+    parts = _feed_parts(snapshot, pools, history, gone)
+    return {key: list(value) if key in ITEM_LISTS else value for key, value in parts.items()}
+
+
+def _feed_parts(snapshot: Snapshot, pools: Pools, history: History, gone: Sequence[Departure]) -> dict[str, Any]:
+    """The feed with `models` and `gone` as iterators, built as they are encoded."""
     member_of: dict[str, list[str]] = {}
     for name, entries in pools.pools.items():
         for entry in entries:
@@ -83,9 +111,9 @@ def feed_document(snapshot: Snapshot, pools: Pools, history: History, gone: Sequ
         "source": snapshot.source,
         "registry": history.registry_id,
         "free_count": len(snapshot.models),
-        "models": [model_entry(pools.profiles[m.id], member_of.get(m.id, NO_POOLS)) for m in snapshot.models],
+        "models": (model_entry(pools.profiles[m.id], member_of.get(m.id, NO_POOLS)) for m in snapshot.models),
         # A model gone and back within the window is free again: it is in `models`, not here.
-        "gone": [gone_entry(d, replacements) for d in departed if replacements is not None],
+        "gone": (gone_entry(d, replacements) for d in departed if replacements is not None),
         "pools": {name: pools.ids(name) for name in pools.pools},
     }
 
