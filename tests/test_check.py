@@ -239,10 +239,18 @@ def test_github_annotations_and_text_lines(cli, registry, tmp_path):
 )
 def test_the_id_finder(text, found):
     finder = IdFinder({"google/gemma-3-27b-it:free", "openrouter/sonoma-sky-alpha"})
-    assert [o.model_id for o in finder.find(text.encode())] == found
+    assert [o.model_id for _, o in finder.find_in([text.encode()])] == found
 
 
 def test_columns_count_characters_and_lines_count_from_one():
     finder = IdFinder({"a/b:free"})
-    hits = list(finder.find("é a/b:free\n\nxx a/b:free".encode()))
-    assert [(o.line, o.column) for o in hits] == [(1, 3), (3, 4)]
+    hits = list(finder.find_in(["é a/b:free\n\nxx a/b:free".encode(), b"a/b:free"]))
+    assert [(index, o.line, o.column) for index, o in hits] == [(0, 1, 3), (0, 3, 4), (1, 1, 1)]
+
+
+def test_the_command_line_names_the_verdicts_and_defaults_of_the_job():
+    from catalog.commands import cli_check
+    from catalog.jobs import check
+
+    assert cli_check.VERDICTS == check.VERDICTS
+    assert cli_check.DEFAULT_EXPIRING_DAYS == check.DEFAULT_EXPIRING_DAYS

@@ -19,8 +19,7 @@ from test_pools import SEED_LIKE, T0, model, snapshot
 from catalog.config.loader import parse_config
 from catalog.ingest.normalize import ModelRecord
 from catalog.output import exports
-from catalog.output.pools import build_pools
-from catalog.output.render import FALLBACK_LIMIT
+from catalog.output.pools import FALLBACK_LIMIT, build_pools
 from catalog.output.yamltext import dump, quoted
 from catalog.state import FreeModel, ModelHealth
 
@@ -150,7 +149,7 @@ def test_a_model_down_at_its_health_sample_is_left_out():
 
 def test_the_fragment_holds_at_most_three_ids_best_first_from_the_first_pool():
     pools = build_pools(SEED, parse_config({}))
-    assert exports.MODELS_LIMIT == FALLBACK_LIMIT == 3
+    assert FALLBACK_LIMIT == 3
     assert exports.openrouter_fragment(pools) == {"models": pools.ids("SMALL")[:3]}
     assert exports.openrouter_fragment(pools, "CODE") == {"models": pools.ids("CODE")[:3]}
     reordered = build_pools(SEED, parse_config({"pools": {"order": ["VISION"]}}))

@@ -57,3 +57,15 @@ def test_notify_test_sends_a_new_delivery_id_each_time(tmp_path, receiver, cli):
     assert cli("notify", "--test", "--config", cfg).code == 0
     ids = [r.headers["x-catalog-delivery"] for r in receiver.received]
     assert len(set(ids)) == 2 and all(uuid.UUID(i) for i in ids)
+
+
+def test_a_failure_line_never_shows_the_targets_secrets(monkeypatch):
+    from catalog.config.watch import Target
+    from catalog.watch.notify_send import failure_line
+
+    monkeypatch.setenv("HOOK_SECRET", "s3cr3t-signing-value")
+    target = Target(kind="webhook", url="https://user:pa55word@hooks.example/x", secret_env="HOOK_SECRET")
+    text = failure_line(
+        RuntimeError("refused s3cr3t-signing-value at user:pa55word@hooks.example " + "x" * 400), target
+    )
+    assert "s3cr3t" not in text and "pa55word" not in text and len(text) <= 300

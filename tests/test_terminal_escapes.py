@@ -134,3 +134,24 @@ def test_a_dry_run_never_prints_a_hostile_id_raw(fake_api, tmp_path):
     assert_harmless(screen)
     # listed as added, or (were such an id refused) named in the skipped-entry warning
     assert "evil/\\u202e\\x1b[2Jx:free" in screen
+
+
+def test_a_traceback_under_verbose_shows_escapes_and_no_key(capsys, monkeypatch):
+    """The secret scrubber formats the traceback before the text formatter sees it: the escapes
+    must still be applied to that text."""
+    import logging
+
+    from catalog.commands.cliutil import setup_logging
+
+    key = "sk-or-v1-" + "0123456789abcdef" * 4
+    monkeypatch.setenv("OPENROUTER_API_KEY", key)
+    setup_logging(verbose=True, log_format="text")
+    try:
+        raise ValueError(f"server said \x1b[2J\x1b]0;title\x07 \u202e with {key}")
+    except ValueError:
+        logging.getLogger("catalog.test").exception("traceback")
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "\\x1b[2J" in err
+    assert not any(ch in err for ch in "\x1b\x07\u202e")
+    secret = key[len("sk-or-v1-") :]
+    assert not any(secret[i : i + 8] in err for i in range(len(secret) - 7))  # no 8-character run of it

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from catalog.ingest.fetch import TooLarge, read_at_most
+from catalog.ingest.fetch import TooLarge, error_doc, read_at_most
 from catalog.ingest.secrets import clip
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it
@@ -213,7 +213,7 @@ def _post(client: httpx.Client, url: str, model_id: str, timeout: float) -> Outc
         ):
             status = response.status_code
             if not 200 <= status < 300:
-                outcome, detail = classify_error(status, _error_doc(response))
+                outcome, detail = classify_error(status, error_doc(response, ERROR_BODY_LIMIT))
                 return Outcome(outcome, status, None, _ms(monotonic(), started), detail)
             if "text/event-stream" in response.headers.get("content-type", ""):
                 return _streamed(response, started, deadline)
@@ -263,22 +263,6 @@ class _Lines:
             return
         if pending:
             yield pending.decode("utf-8", "replace")
-
-
-def _error_doc(response: httpx.Response) -> Any:
-    """The error body's JSON, from at most ERROR_BODY_LIMIT bytes: the status says what failed,
-    the body only why, so a body cut short or cut by the deadline is read as far as it came."""
-    import httpx
-
-    head = b""
-    try:
-        for piece in response.iter_bytes():
-            head += piece
-            if len(head) >= ERROR_BODY_LIMIT:
-                break
-    except httpx.HTTPError:
-        pass
-    return _json(head[:ERROR_BODY_LIMIT])
 
 
 def _json(body: bytes) -> Any:

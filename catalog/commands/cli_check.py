@@ -10,8 +10,11 @@ from pathlib import Path
 from catalog.commands import cliutil
 from catalog.errors import EXIT_FAILED, EXIT_OK, UsageError
 
-VERDICTS = ("ok", "down", "expiring", "gone", "not_free", "unknown")  # as catalog.jobs.check names them
+# The job's names, written here so that `--help` needs no import of it (a test checks they agree).
+VERDICTS = ("ok", "down", "expiring", "gone", "not_free", "unknown")
 DEFAULT_FAIL_ON = "gone,not_free,unknown"
+DEFAULT_EXPIRING_DAYS = 14
+FORMATS = ("text", "json", "github")
 
 EPILOG = """\
 verdicts:
@@ -38,9 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
-    parser.add_argument(
-        "--format", choices=("text", "json", "github"), default="text", help="findings as text, json or github"
-    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="findings as text, json or github")
     parser.add_argument(
         "--fail-on",
         type=verdict_list,
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--expiring-days",
         type=cliutil.whole_number,
-        default=14,
+        default=DEFAULT_EXPIRING_DAYS,
         metavar="N",
         help="an expiration date within N days of now is 'expiring' (default 14)",
     )
@@ -105,7 +106,8 @@ def handle(args: argparse.Namespace) -> int:
         remaining = job.unfixed(result) if not args.dry_run else result.findings
         fixed = sum(len(f.fixed) for f in result.fixes)
         done = "would rewrite" if args.dry_run else "rewrote"
-        print(f"catalog: {done} {fixed} id{'' if fixed == 1 else 's'} in {len(result.fixes)} files", file=sys.stderr)
+        files = f"{len(result.fixes)} file" + ("" if len(result.fixes) == 1 else "s")
+        print(f"catalog: {done} {fixed} id{'' if fixed == 1 else 's'} in {files}", file=sys.stderr)
     else:
         remaining = result.findings
         color = args.format == "text" and color_wanted(sys.stdout, args.no_color)

@@ -291,6 +291,13 @@ class TextFormatter(logging.Formatter):
     """Log lines for people: a message quoting a server (a malformed id, an error body) shows its
     control and bidi characters as escapes, and stays on its one line."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        from catalog.display.visible import visible
+
+        if record.exc_text:  # filled before us (the secret scrubber formats tracebacks to scrub them)
+            record.exc_text = visible(record.exc_text, keep="\n")
+        return super().format(record)
+
     def formatMessage(self, record: logging.LogRecord) -> str:
         from catalog.display.visible import visible
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.config.checks import kind
-from catalog.errors import CatalogError
+from catalog.config.checks import whole
 
 DEFAULT_GRACE_DAYS = 14
 MAX_GRACE_DAYS = 365
@@ -16,8 +15,4 @@ MAX_GRACE_DAYS = 365
 
 def grace_days(value: Any, key: str, where: str) -> int:
     """A whole number of days from 0 (only models gone today) to MAX_GRACE_DAYS."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GRACE_DAYS:
-        raise CatalogError(
-            f"{where}: `{key}` must be a whole number of days from 0 to {MAX_GRACE_DAYS}, not {kind(value)}"
-        )
-    return value
+    return whole(value, key, where, 0, MAX_GRACE_DAYS)

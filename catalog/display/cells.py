@@ -61,7 +61,7 @@ def text_value(value: Any) -> str:
     return plain if isinstance(plain, str) else str(value)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 

@@ -18,7 +18,6 @@ COLORS = {
     "unknown": "red",
 }
 ERRORS = frozenset({"gone", "not_free", "unknown"})  # GitHub `::error`; the rest are `::warning`
-FORMATS = ("text", "json", "github")
 
 
 class FindingLike(Protocol):

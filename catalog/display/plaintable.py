@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from catalog.display.cells import _is_number, as_tuples, text_value, text_width, truncate
+from catalog.display.cells import as_tuples, is_number, text_value, text_width, truncate
 from catalog.display.visible import visible
 
 # Widest table cell, in terminal cells; longer text ends in "…". Other formats never truncate.
@@ -32,7 +32,7 @@ def write_table(
     header = [_cut(visible(name), cell_width) for name in columns]
     widths = [max([text_width(h)] + [text_width(r[i]) for r in cells]) for i, h in enumerate(header)]
     numeric = [
-        any(row[i] is not None for row in rows) and all(row[i] is None or _is_number(row[i]) for row in rows)
+        any(row[i] is not None for row in rows) and all(row[i] is None or is_number(row[i]) for row in rows)
         for i in range(len(columns))
     ]
     _write_table_line(out, header, widths, numeric)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from catalog.display import term, views
-from catalog.display.cells import _is_number, as_tuples, text_value, text_width, truncate
+from catalog.display.cells import as_tuples, is_number, text_value, text_width, truncate
 from catalog.display.plaintable import TABLE_GAP, write_table, write_whole_table
 from catalog.display.visible import visible
 from catalog.display.wrap import wrap_words
@@ -108,7 +108,7 @@ def print_table(
 def _column(view: str | None, name: str, rows: list[Mapping[str, Any]], now: datetime, colored: bool) -> Column:
     cells = [_cell(view, name, row, now) for row in rows]
     numeric = any(row.get(name) is not None for row in rows) and all(
-        row.get(name) is None or _is_number(row.get(name)) for row in rows
+        row.get(name) is None or is_number(row.get(name)) for row in rows
     )
     right = numeric or (view is not None and views.reads_as_number(cells))
     return Column(

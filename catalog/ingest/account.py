@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from catalog.errors import CatalogError, one_line
+from catalog.errors import CatalogError
 from catalog.ingest.fetch import DEFAULT_USER_AGENT, TooLarge, api_error_message, read_at_most
-from catalog.ingest.secrets import checked_key, scrub, secrets_of
+from catalog.ingest.secrets import checked_key, clip, scrub, secrets_of
 from catalog.ingest.urls import api_base, models_base
 from catalog.times import now_utc_seconds
 
@@ -83,18 +83,18 @@ def read_account(
     with deadline.deadline(timeout), deadline.client(headers=headers, transport=transport) as client:
         # /key first: a tiny answer, so a slow /models/user cannot take its share of the deadline.
         try:
-            view.free_requests = free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout))
+            view.free_requests = free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout, secrets))
         except AccountError as exc:
             view.problems.append(scrub(f"/key: {exc}", secrets))
         try:
-            view.usable = usable_models(read_json(client, user_models_url(api_url), max_bytes, timeout))
+            view.usable = usable_models(read_json(client, user_models_url(api_url), max_bytes, timeout, secrets))
         except AccountError as exc:
             view.problems.append(scrub(f"/models/user: {exc}", secrets))
     return view
 
 
-def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float) -> Any:
-    """The decoded JSON of a 200 answer, read up to `max_bytes`; AccountError otherwise."""
+def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float, secrets: list[str]) -> Any:
+    """The decoded JSON of a 200 answer, read up to `max_bytes`; AccountError (scrubbed) otherwise."""
     import httpx
 
     try:
@@ -105,7 +105,7 @@ def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float) ->
                 )
             if response.status_code != 200:
                 message = api_error_message(response)
-                detail = f": {one_line(message, 160)}" if message else ""
+                detail = f": {clip(message, 160, secrets)}" if message else ""
                 raise AccountError(f"HTTP {response.status_code}{detail}")
             body = read_at_most(response, max_bytes)  # decoded: a small gzip bomb is caught after inflating
     except TooLarge:
@@ -113,7 +113,7 @@ def read_json(client: httpx.Client, url: str, max_bytes: int, timeout: float) ->
     except httpx.TimeoutException:
         raise AccountError(f"no complete answer within the {timeout:g} s timeout") from None
     except httpx.HTTPError as exc:
-        raise AccountError(one_line(f"{type(exc).__name__}: {exc}", 160)) from None
+        raise AccountError(clip(f"{type(exc).__name__}: {exc}", 160, secrets)) from None
     try:
         return json.loads(body)
     except ValueError:

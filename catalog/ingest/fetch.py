@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from catalog import __version__
@@ -318,22 +318,28 @@ def _status_detail(response: httpx.Response, secrets: list[str]) -> str:
     return f"{text}: {clip(message, 200, secrets)}" if message else text
 
 
-def api_error_message(response: httpx.Response) -> str | None:
-    """The API's `error.message` from the first ERROR_BODY_LIMIT bytes of an error answer."""
+def error_doc(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> Any:
+    """An error answer's JSON from its first `limit` bytes, or None: the status says what failed,
+    the body only why, so a body cut short (or by the deadline) is read as far as it came."""
     import httpx
 
     head = b""
     try:
         for chunk in response.iter_bytes():  # decoded: error pages may be gzipped too
             head += chunk
-            if len(head) >= ERROR_BODY_LIMIT:
+            if len(head) >= limit:
                 break
     except httpx.HTTPError:
-        pass  # the status already says what failed; the body is only a nicety
+        pass
     try:
-        doc = json.loads(head[:ERROR_BODY_LIMIT].decode("utf-8", "replace"))
+        return json.loads(head[:limit].decode("utf-8", "replace"))
     except ValueError:
         return None
+
+
+def api_error_message(response: httpx.Response) -> str | None:
+    """The API's `error.message` from the first ERROR_BODY_LIMIT bytes of an error answer."""
+    doc = error_doc(response)
     error = doc.get("error") if isinstance(doc, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
     return message if isinstance(message, str) and message.strip() else None

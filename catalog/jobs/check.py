@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from catalog.registry.sql import AnyConnection
 
 VERDICTS = ("ok", "down", "expiring", "gone", "not_free", "unknown")
-DEFAULT_FAIL_ON = ("gone", "not_free", "unknown")
 FIXABLE = ("gone", "not_free")
 DEFAULT_EXPIRING_DAYS = 14
 WITH_REPLACEMENT = frozenset({"gone", "not_free", "down", "expiring"})

@@ -31,7 +31,6 @@ class Occurrence:
     line: int  # 1-based
     column: int  # 1-based, in characters
     model_id: str
-    known: bool
 
 
 class IdFinder:
@@ -42,11 +41,6 @@ class IdFinder:
         vendors = sorted({i.split("/", 1)[0].encode() for i in self.known if "/" in i}, key=len, reverse=True)
         reversed_names = b"|".join(re.escape(vendor[::-1]) for vendor in vendors)
         self._vendor_backwards = re.compile(rb"/(?:" + reversed_names + rb")(?![" + _WORD + rb"])") if vendors else None
-
-    def find(self, data: bytes) -> Iterator[Occurrence]:
-        """The ids in one file's bytes, in order."""
-        for _, occurrence in self.find_in([data]):
-            yield occurrence
 
     def find_in(self, files: Sequence[bytes]) -> Iterator[tuple[int, Occurrence]]:
         """The ids in each of `files` as (index of the file, occurrence), in order. The files are
@@ -69,7 +63,7 @@ class IdFinder:
             counted_to = start
             token = starts[start]
             column = len(blob[line_start:start].decode("utf-8", "surrogateescape")) + 1
-            yield index, Occurrence(line, column, token, token in self.known)
+            yield index, Occurrence(line, column, token)
 
     def _known_starts(self, data: bytes) -> dict[int, str]:
         found: dict[int, str] = {}

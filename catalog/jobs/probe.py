@@ -16,9 +16,8 @@ from catalog.ingest.account import KEY_MAX_BYTES, AccountError, free_requests, k
 from catalog.ingest.fetch import DEFAULT_USER_AGENT
 from catalog.ingest.secrets import checked_key, scrub, secrets_of
 from catalog.ingest.urls import api_base
-from catalog.output.pools import build_pools
+from catalog.output.pools import FALLBACK_LIMIT, build_pools
 from catalog.output.refresh import render_after
-from catalog.output.render import FALLBACK_LIMIT
 from catalog.registry import health_store, reads
 from catalog.registry.db import registry_exists, unlocked_writer
 from catalog.settings import Settings
@@ -144,7 +143,7 @@ def read_key(client: httpx.Client, api_url: str, timeout: float, secrets: list[s
 
     try:
         with deadline.deadline(timeout):
-            return free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout)).remaining
+            return free_requests(read_json(client, key_url(api_url), KEY_MAX_BYTES, timeout, secrets)).remaining
     except AccountError as exc:
         where = key_url(api_url)
         raise CatalogError(

@@ -14,14 +14,11 @@ from typing import Any
 from catalog.config.exports import EXPORT_KINDS
 from catalog.errors import CatalogError, RenderError
 from catalog.output.poolrecords import PoolEntry
-from catalog.output.pools import Pools
+from catalog.output.pools import FALLBACK_LIMIT, Pools
 from catalog.output.yamltext import dump
 
 KEY_REFERENCE = "os.environ/OPENROUTER_API_KEY"  # LiteLLM reads the key from the environment
 LITELLM_PREFIX = "openrouter/"  # LiteLLM's provider prefix: the rest is OpenRouter's own id
-# OpenRouter's `models` parameter takes at most 3 ids in practice (the pool file's FALLBACK_LIMIT;
-# not imported from render.py, which imports this module to write the exports).
-MODELS_LIMIT = 3
 
 # Pools a request may fall back to once every model of its own pool failed, as the pool rules
 # already advise: CODE is filled from LARGE when coding models are few (rules.code_fill), and a
@@ -61,7 +58,7 @@ def pick(pools: Pools, name: str) -> str | None:
 def openrouter_fragment(pools: Pools, name: str | None = None) -> dict[str, list[str]]:
     """OpenRouter's `models` request parameter for a pool: tried in order, at most 3 ids."""
     pool = known_pool(pools, name) if name is not None else default_pool(pools)
-    return {"models": pool_ids(pools, pool)[:MODELS_LIMIT]}
+    return {"models": pool_ids(pools, pool)[:FALLBACK_LIMIT]}
 
 
 def openrouter_json(pools: Pools, name: str | None = None) -> str:

@@ -24,6 +24,8 @@ from catalog.output.scoring import Points, explained_signals, pool_points, share
 from catalog.output.selectors import LEFT_OUT, Checks, Verdict, order_key, passes, pool_checks, verdict
 from catalog.state import FreeModel, ModelHealth, Snapshot
 
+FALLBACK_LIMIT = 3  # OpenRouter's `models` parameter takes at most 3 ids in practice
+
 
 class Explanations(Mapping[str, list[Decision]]):
     """Pool name -> its decisions (chosen, cut, left out, missing), each pool's worked out when

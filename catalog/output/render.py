@@ -21,7 +21,7 @@ from catalog.output.filters import FILTERS, clean
 from catalog.output.health_view import availability_views, health_views
 from catalog.output.modelfacts import EXPIRY_WINDOW_DAYS, expires_soon
 from catalog.output.poolrecords import Profile
-from catalog.output.pools import Pools, build_pools
+from catalog.output.pools import FALLBACK_LIMIT, Pools, build_pools
 from catalog.output.selectors import failure_counts
 from catalog.output.watchfiles import CHART_KINDS, Watched, watch_files
 from catalog.output.write import WriteReport, write_files
@@ -37,7 +37,6 @@ LANGS = ("en", "zh")
 MARKDOWN = "free-models.md"
 TYPESCRIPT = "free-model-pool.ts"
 JSON_FILE = "free-model-pool.json"  # built with json.dumps in code: data, nothing to present
-FALLBACK_LIMIT = 3  # OpenRouter's `models` parameter takes at most 3 ids in practice
 CHANGES_SHOWN = 50
 # Changed fields the page lists; the rest (descriptions, parameters, ...) is only counted.
 SHOWN_FIELDS = ("context_length", "pricing.prompt", "pricing.completion")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from catalog.config.watch import Target
 from catalog.display.formats import json_value
 from catalog.errors import CatalogError
+from catalog.ingest.secrets import clip, secrets_of
 from catalog.output.feed import REASONS
 from catalog.registry.queries import EVENT_COLUMNS
 from catalog.state import EventRecord
@@ -155,7 +156,7 @@ def send(
             return post_webhook(target, message, delivery, transport)
         return send_apprise(target, message)
     except Exception as exc:
-        return one_line(exc, target)
+        return failure_line(exc, target)
 
 
 def post_webhook(target: Target, message: Message, delivery: str, transport: httpx.BaseTransport | None) -> str | None:
@@ -237,8 +238,13 @@ def with_timeouts(url: str, timeout: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
-def one_line(exc: BaseException, target: Target) -> str:
-
+def failure_line(exc: BaseException, target: Target) -> str:
+    """Why a delivery failed, on one line: the URL shown as its label, its password and the
+    webhook's secret scrubbed before the line is cut."""
     text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
     text = (text.splitlines() or [type(exc).__name__])[0]
-    return text.replace(target.url, target.label)[:300]
+    try:
+        secret = target.secret()
+    except CatalogError:  # its variable is not set: that is the failure being reported
+        secret = None
+    return clip(text.replace(target.url, target.label), 300, secrets_of(target.url, None, secret))
