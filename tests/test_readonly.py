@@ -99,7 +99,7 @@ def test_every_write_is_refused_and_changes_nothing(registry, statement):
     conn = readonly.connect(str(registry), timeout=5)
     try:
         with pytest.raises(QueryError) as caught:
-            readonly.run(conn, statement.format(folder=folder), {})
+            _collect(readonly.stream(conn, statement.format(folder=folder), {}))
         # Still a working reader afterwards, still seeing the writer's committed rows.
         assert conn.execute("SELECT count(*) FROM models").fetchone() == (4,)
     finally:
@@ -114,9 +114,9 @@ def test_refusal_names_what_was_refused(registry):
     conn = readonly.connect(str(registry))
     try:
         with pytest.raises(QueryError, match=r"DELETE on models"):
-            readonly.run(conn, "DELETE FROM models", {})
+            _collect(readonly.stream(conn, "DELETE FROM models", {}))
         with pytest.raises(QueryError, match=r"PRAGMA user_version=5"):
-            readonly.run(conn, "PRAGMA user_version=5", {})
+            _collect(readonly.stream(conn, "PRAGMA user_version=5", {}))
     finally:
         conn.close()
 
@@ -136,7 +136,7 @@ READS = [
 def test_reads_report_and_introspection_still_work(registry, statement, expected):
     conn = readonly.connect(str(registry))
     try:
-        assert readonly.run(conn, statement, {})[1] == expected
+        assert _collect(readonly.stream(conn, statement, {}))[1] == expected
     finally:
         conn.close()
 
@@ -144,7 +144,7 @@ def test_reads_report_and_introspection_still_work(registry, statement, expected
 def test_table_info_pragma_works(registry):
     conn = readonly.connect(str(registry))
     try:
-        columns, rows = readonly.run(conn, "PRAGMA table_info(models)", {})
+        columns, rows = _collect(readonly.stream(conn, "PRAGMA table_info(models)", {}))
     finally:
         conn.close()
     assert "name" in columns and [row[1] for row in rows] == ["id", "context_length", "note"]
@@ -154,12 +154,14 @@ def test_named_parameters_bind_numbers_as_numbers(registry):
     conn = readonly.connect(str(registry))
     try:
         params = dict(cli_query.parse_param(text) for text in ["n=131072", "note=x\ny"])
-        _, rows = readonly.run(conn, "SELECT id FROM models WHERE context_length = :n AND note = :note", params)
+        _, rows = _collect(
+            readonly.stream(conn, "SELECT id FROM models WHERE context_length = :n AND note = :note", params)
+        )
         assert rows == [("a/b:free",)]
         quoted = dict([cli_query.parse_param('n="131072"')])
-        assert readonly.run(conn, "SELECT typeof(:n)", quoted)[1] == [("text",)]
+        assert _collect(readonly.stream(conn, "SELECT typeof(:n)", quoted))[1] == [("text",)]
         with pytest.raises(QueryError, match=r"--param"):
-            readonly.run(conn, "SELECT :missing", {})
+            _collect(readonly.stream(conn, "SELECT :missing", {}))
     finally:
         conn.close()
 
@@ -171,7 +173,7 @@ def test_a_runaway_query_is_stopped_by_the_timeout(registry):
     watchdog.start()
     try:
         with pytest.raises(QueryError, match=r"ran longer than 0\.5 s and was stopped"):
-            readonly.run(conn, RUNAWAY, {})
+            _collect(readonly.stream(conn, RUNAWAY, {}))
         assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection survives
     finally:
         watchdog.cancel()
@@ -183,9 +185,9 @@ def test_the_time_limit_applies_to_each_statement_not_the_connection(registry, m
     monkeypatch.setattr(readonly, "_clock", lambda: now[0])
     conn = readonly.connect(str(registry), timeout=0.5)
     try:
-        assert readonly.run(conn, "SELECT count(*) FROM models", {})[1] == [(4,)]
+        assert _collect(readonly.stream(conn, "SELECT count(*) FROM models", {}))[1] == [(4,)]
         now[0] += 3600  # an hour later the next statement gets a fresh half second
-        assert readonly.run(conn, "SELECT count(*) FROM models", {})[1] == [(4,)]
+        assert _collect(readonly.stream(conn, "SELECT count(*) FROM models", {}))[1] == [(4,)]
     finally:
         conn.close()
 
@@ -447,3 +449,9 @@ def test_cli_output_into_a_closed_pipe_exits_quietly(registry):
     process.stderr.close()
     assert code == 0
     assert stderr == b""
+
+
+def _collect(answer):
+    """Every row of a streamed answer (the batches are read lazily, so a refusal may come late)."""
+    columns, batches = answer
+    return columns, [row for batch in batches for row in batch]

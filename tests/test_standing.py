@@ -11,7 +11,7 @@ from fakeapi import catalog_doc, model
 from catalog.config.pools import PoolConfig
 from catalog.output.lastpools import PastPools
 from catalog.registry.db import query_connection
-from catalog.registry.standing import last_free_run, last_free_runs, standings
+from catalog.registry.standing import last_free_runs, standings
 from catalog.settings import Settings
 from catalog.sync import run_once
 
@@ -54,10 +54,8 @@ def test_standings_of_some_ids_only(registry):
 
 def test_last_free_run(registry):
     with query_connection(registry) as conn:
-        assert last_free_run(conn, "a/alpha-7b:free") == 1
-        assert last_free_run(conn, "b/beta-70b") == 1
-        assert last_free_run(conn, "c/coder-32b:free") == 3
-        assert last_free_run(conn, "x/never-seen:free") is None
+        runs = last_free_runs(conn, ["a/alpha-7b:free", "b/beta-70b", "c/coder-32b:free", "x/never-seen:free"])
+        assert runs == {"a/alpha-7b:free": 1, "b/beta-70b": 1, "c/coder-32b:free": 3}
         wanted = ["a/alpha-7b:free", "c/coder-32b:free", "x/never-seen:free"]
         assert last_free_runs(conn, wanted) == {"a/alpha-7b:free": 1, "c/coder-32b:free": 3}
 

@@ -197,7 +197,7 @@ def build_job(
     if state is not None:
         # PostgreSQL keeps its lock on the server: only a SQLite registry's folder is written.
         lock_dir = registry.parent if registry is not None else state
-        _check_inside(state, [lock_dir, *writable], name)
+        _check_inside(state, [lock_dir, *writable])
     if lock_dir not in writable:
         writable.insert(0, lock_dir)  # the registry's own folder for SQLite (WAL files, lock)
     tmp = Path(tempfile.gettempdir())
@@ -214,7 +214,7 @@ def build_job(
     )
 
 
-def _check_inside(state: Path, folders: list[Path], name: str) -> None:
+def _check_inside(state: Path, folders: list[Path]) -> None:
     for folder in folders:
         if not folder.is_relative_to(state):
             raise UsageError(

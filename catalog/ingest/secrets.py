@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from catalog.errors import FetchError, one_line
+from catalog.errors import CatalogError, FetchError, one_line
 from catalog.settings import env_api_key
 
 # Anything shaped like an OpenRouter key (`sk-or-v1-` and 64 hex digits today), configured or not:
@@ -43,6 +43,13 @@ def clip(text: object, limit: int, secrets: Iterable[str] = ()) -> str:
     """Text from a server made fit to keep or show: scrubbed first, then put on one line and cut
     to `limit` characters. In the other order a cut could leave a part of a secret behind."""
     return one_line(scrub(str(text), secrets), limit)
+
+
+def exception_line(exc: BaseException, secrets: Iterable[str] = (), limit: int = 300) -> str:
+    """A failure as one line for a note or a log: our own errors as they read, others with their
+    type; scrubbed, then cut (see clip)."""
+    text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
+    return clip((text.strip().splitlines() or [type(exc).__name__])[0], limit, secrets)
 
 
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")

@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from catalog.errors import CatalogError
 from catalog.ingest import secrets
 from catalog.ingest.account import AccountView, FreeRequests, read_account
 from catalog.registry import account_store, reads
@@ -65,10 +64,9 @@ def record_account(
             return None
         return store(engine, run_id, view)
     except Exception as exc:
-        text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
-        line = text.splitlines()[0] if text.strip() else type(exc).__name__
         log.warning(
-            "account view not read: %s", secrets.scrub(line, secrets.secrets_of(settings.api_url, settings.api_key))
+            "account view not read: %s",
+            secrets.exception_line(exc, secrets.secrets_of(settings.api_url, settings.api_key)),
         )
         return None
 

@@ -107,10 +107,7 @@ def measure_availability(
 
 
 def step_error(exc: Exception, settings: Settings) -> str:
-    text = str(exc) if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}"
-    return secrets.scrub(
-        text.splitlines()[0] if text else type(exc).__name__, secrets.secrets_of(settings.api_url, settings.api_key)
-    )
+    return secrets.exception_line(exc, secrets.secrets_of(settings.api_url, settings.api_key))
 
 
 def dry_run(settings: Settings, transport: httpx.BaseTransport | None = None) -> SyncResult:

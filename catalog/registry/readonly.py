@@ -403,12 +403,6 @@ def _widest(form: str, args: tuple[Any, ...]) -> int:
     return widest
 
 
-def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[list[str], list[Row]]:
-    """Run one statement and collect every row (for small answers; `catalog query` streams)."""
-    columns, batches = stream(conn, sql, params)
-    return columns, [row for batch in batches for row in batch]
-
-
 def unique_names(names: list[str]) -> list[str]:
     """`SELECT a, a` has two columns named a; JSON objects need distinct keys: a, a_2."""
     seen: set[str] = set()

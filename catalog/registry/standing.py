@@ -72,11 +72,6 @@ def standings(conn: AnyConnection, ids: Iterable[str] | None = None) -> dict[str
     return found
 
 
-def last_free_run(conn: AnyConnection, model_id: str) -> int | None:
-    """The newest successful run at which the model was free; None when it never was."""
-    return last_free_runs(conn, [model_id]).get(model_id)
-
-
 def last_free_runs(conn: AnyConnection, ids: Iterable[str]) -> dict[str, int]:
     """model id -> the newest successful run at which it was free, for each of `ids` ever free.
     Three statements whatever the number of ids: a mass removal costs no query per model."""
