@@ -21,7 +21,7 @@ from catalog.errors import QueryError, UsageError
 from catalog.registry import migrate
 from catalog.registry.locations import describe, url_of
 from catalog.registry.pgconnect import read_engine
-from catalog.registry.readonly import VALUE_LIMIT, Row, batched, unique_names
+from catalog.registry.readonly import VALUE_LIMIT, Row, batched, ran_too_long, too_long, unique_names
 
 if TYPE_CHECKING:
     import psycopg
@@ -193,20 +193,13 @@ def query_error(exc: BaseException, timeout: float) -> QueryError:
     if isinstance(exc, QueryError):
         return exc
     if isinstance(exc, pgerrors.QueryCanceled):
-        return timed_out(timeout)
+        return ran_too_long(timeout)
     if isinstance(exc, pgerrors.InvalidTextRepresentation) and TOO_LONG in message:
-        return QueryError(
-            f"the query failed: a row is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
-            "select less of it (substr(), length())"
-        )
+        return too_long("a row")
     refused = isinstance(exc, (pgerrors.ReadOnlySqlTransaction, pgerrors.InsufficientPrivilege))
     if refused or "multiple commands" in message:
         return QueryError(f"refused: the registry is opened read-only ({message})")
     return QueryError(f"the query failed: {message}")
-
-
-def timed_out(timeout: float) -> QueryError:
-    return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
 
 
 # ---------------------------------------------------------------- the reader role, for an admin

@@ -291,18 +291,27 @@ def _describe(action: int, arg1: str | None, arg2: str | None) -> str:
     return f"{name} {arg1}" if arg1 else name
 
 
+def ran_too_long(timeout: float) -> QueryError:
+    return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
+
+
+def too_long(what: str) -> QueryError:
+    """`what` (a value, a row) is past VALUE_LIMIT: one line saying how to ask for less."""
+    return QueryError(
+        f"the query failed: {what} is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
+        "select less of it (substr(), length())"
+    )
+
+
 def query_error(exc: BaseException, conn: sqlite3.Connection | None = None) -> QueryError:
     """One-line QueryError for a failure from a read-only connection (sqlite3 or SQLAlchemy)."""
     orig = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
     message = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
-    if isinstance(conn, ReadOnlyConnection) and conn.timed_out:
-        return QueryError(f"the query ran longer than {conn.timeout:g} s and was stopped; narrow it or raise --timeout")
+    if isinstance(conn, ReadOnlyConnection) and conn.timed_out and conn.timeout is not None:
+        return ran_too_long(conn.timeout)
     oversized = isinstance(conn, ReadOnlyConnection) and conn.oversized
     if oversized or TOO_BIG in message:  # a value past VALUE_LIMIT (or a statement that long)
-        return QueryError(
-            f"the query failed: a value is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
-            "select less of it (substr(), length())"
-        )
+        return too_long("a value")
     if "binding parameter" in message:
         return QueryError(f"the query failed: {message} (pass --param NAME=VALUE)")
     if _is_refusal(message):
