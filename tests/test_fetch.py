@@ -196,7 +196,12 @@ def test_429_retry_after_past_deadline_fails_at_once(fake_api, sleeps):
 
 
 @pytest.mark.parametrize(
-    "status, hint", [(401, "check OPENROUTER_API_KEY"), (403, "check OPENROUTER_API_KEY"), (404, "check --api-url")]
+    "status, hint",
+    [
+        (401, "check OPENROUTER_API_KEY"),
+        (403, "check OPENROUTER_API_KEY"),
+        (404, "check --api-url: the models URL (…/api/v1/models) or the API's base (…/api/v1)"),
+    ],
 )
 def test_client_errors_fail_at_once(fake_api, sleeps, status, hint):
     fake_api.serve(error_reply(status, "No auth credentials found"))
@@ -209,7 +214,10 @@ def test_client_errors_fail_at_once(fake_api, sleeps, status, hint):
 def test_client_error_with_non_json_body(fake_api):
     fake_api.serve(reply("<html>nope</html>", status=404))
     message = fails(fetch, fake_api.url, timeout=5)
-    assert message == f"{fake_api.url} answered HTTP 404 Not Found; check --api-url"
+    assert message == (
+        f"{fake_api.url} answered HTTP 404 Not Found; "
+        "check --api-url: the models URL (…/api/v1/models) or the API's base (…/api/v1)"
+    )
 
 
 def test_large_error_page_reported_by_its_status(fake_api):

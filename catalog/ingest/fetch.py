@@ -367,7 +367,9 @@ def _describe(exc: Exception, secrets: list[str]) -> str:
 def _hint_for(status: int) -> str:
     if status in (401, 403):
         return "check OPENROUTER_API_KEY"
-    if status in (404, 410) or 300 <= status < 400:
+    if status in (404, 410):
+        return "check --api-url: the models URL (…/api/v1/models) or the API's base (…/api/v1)"
+    if 300 <= status < 400:
         return "check --api-url"
     if status in (400, 422):
         return "check the query part of --api-url"
