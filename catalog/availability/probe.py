@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from catalog.ingest.fetch import TooLarge, error_doc, read_at_most
+from catalog.ingest.bodies import TooLarge, error_doc, read_at_most
 from catalog.ingest.secrets import clip
 
 if TYPE_CHECKING:  # httpx is imported lazily, by the function that calls it

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import CatalogError
-from catalog.ingest.fetch import DEFAULT_USER_AGENT, TooLarge, api_error_message, read_at_most
+from catalog.ingest.bodies import TooLarge, api_error_message, read_at_most
+from catalog.ingest.fetch import DEFAULT_USER_AGENT
 from catalog.ingest.secrets import checked_key, clip, scrub, secrets_of
 from catalog.ingest.urls import api_base, models_base
 from catalog.times import now_utc_seconds

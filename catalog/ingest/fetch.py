@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import io
-import json
 import logging
 import math
 import os
@@ -19,11 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from catalog import __version__
 from catalog.errors import FetchError
+from catalog.ingest.bodies import api_error_message
 from catalog.ingest.secrets import checked_key, clip, redact_url, scrub, secrets_of
 
 if TYPE_CHECKING:  # httpx is imported lazily so that `catalog --help` stays fast
@@ -38,7 +38,6 @@ MAX_REDIRECTS = 5
 BACKOFF_BASE = 0.5  # seconds before the 2nd attempt; doubles each time
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 60.0  # a longer Retry-After is shortened to this
-ERROR_BODY_LIMIT = 4096  # enough for the API's {"error": {...}} shape
 # 408 and the 52x family (Cloudflare: origin down, timed out, overloaded) are transient too.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, *range(520, 530)})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -101,21 +100,6 @@ def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-class TooLarge(Exception):
-    """An answer passed the number of bytes its reader allows."""
-
-
-def read_at_most(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body of a streamed response; TooLarge as soon as more than `limit` bytes came,
-    so an answer whose size does not matter to us never costs more memory than that."""
-    body = bytearray()
-    for piece in response.iter_bytes():
-        body += piece
-        if len(body) > limit:
-            raise TooLarge
-    return bytes(body)
 
 
 def backoff_delay(attempt: int) -> float:
@@ -316,33 +300,6 @@ def _status_detail(response: httpx.Response, secrets: list[str]) -> str:
     text = f"HTTP {status} {phrase}".rstrip()
     message = api_error_message(response)
     return f"{text}: {clip(message, 200, secrets)}" if message else text
-
-
-def error_doc(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> Any:
-    """An error answer's JSON from its first `limit` bytes, or None: the status says what failed,
-    the body only why, so a body cut short (or by the deadline) is read as far as it came."""
-    import httpx
-
-    head = b""
-    try:
-        for chunk in response.iter_bytes():  # decoded: error pages may be gzipped too
-            head += chunk
-            if len(head) >= limit:
-                break
-    except httpx.HTTPError:
-        pass
-    try:
-        return json.loads(head[:limit].decode("utf-8", "replace"))
-    except ValueError:
-        return None
-
-
-def api_error_message(response: httpx.Response) -> str | None:
-    """The API's `error.message` from the first ERROR_BODY_LIMIT bytes of an error answer."""
-    doc = error_doc(response)
-    error = doc.get("error") if isinstance(doc, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    return message if isinstance(message, str) and message.strip() else None
 
 
 def _transient_of(exc: Exception, job: _Job) -> _Transient:
