@@ -21,7 +21,7 @@ from catalog.errors import QueryError, UsageError
 from catalog.registry import migrate
 from catalog.registry.locations import describe, url_of
 from catalog.registry.pgconnect import read_engine
-from catalog.registry.readonly import VALUE_LIMIT, Row, batched, ran_too_long, too_long, unique_names
+from catalog.registry.query_rows import VALUE_LIMIT, Row, batched, ran_too_long, too_long, unique_names
 
 if TYPE_CHECKING:
     import psycopg

@@ -19,12 +19,13 @@ import re
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import QueryError, RegistryError
 from catalog.registry.locations import sqlite_path
+from catalog.registry.query_rows import VALUE_LIMIT, Row, batched, ran_too_long, too_long, unique_names
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -37,15 +38,9 @@ BUSY_TIMEOUT = 5.0
 # rare enough to cost nothing measurable.
 PROGRESS_STEPS = 1000
 _clock = time.monotonic  # a name of our own, so tests can move time without sleeping
-# The longest text or blob one query may produce (SQLite's own limit is 1 GB): a runaway value,
-# e.g. printf('%.*c', 900000000, 'x'), fails at once instead of filling memory.
-VALUE_LIMIT = 16 * 1024 * 1024
-BATCH_ROWS = 500  # rows handed on at a time by `stream`
-BATCH_BYTES = 4 * 1024 * 1024  # or fewer rows, when their text and blobs reach this
 TOO_BIG = "string or blob too big"  # SQLite's own words for a value past the length limit
 # A printf conversion's width and precision: digits or `*` (taken from the arguments).
 _SPEC = re.compile(r"%[-+ 0#,!]*(\d+|\*)?(?:\.(\d+|\*))?")
-Row = tuple[Any, ...]
 
 # Pragmas whose argument names a table or index (or a row limit): they only report.
 _NAME_ARG_PRAGMAS = frozenset(
@@ -291,18 +286,6 @@ def _describe(action: int, arg1: str | None, arg2: str | None) -> str:
     return f"{name} {arg1}" if arg1 else name
 
 
-def ran_too_long(timeout: float) -> QueryError:
-    return QueryError(f"the query ran longer than {timeout:g} s and was stopped; narrow it or raise --timeout")
-
-
-def too_long(what: str) -> QueryError:
-    """`what` (a value, a row) is past VALUE_LIMIT: one line saying how to ask for less."""
-    return QueryError(
-        f"the query failed: {what} is longer than {VALUE_LIMIT // 2**20} MiB, the most a query may return; "
-        "select less of it (substr(), length())"
-    )
-
-
 def query_error(exc: BaseException, conn: sqlite3.Connection | None = None) -> QueryError:
     """One-line QueryError for a failure from a read-only connection (sqlite3 or SQLAlchemy)."""
     orig = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
@@ -363,21 +346,6 @@ def _batches(conn: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[list[
         raise query_error(exc, conn) from None
 
 
-def batched(rows: Iterable[Row]) -> Iterator[list[Row]]:
-    """Rows in lists of at most BATCH_ROWS rows or about BATCH_BYTES of text and blobs, so a batch
-    of long values stays as small as one of short ones."""
-    batch: list[Row] = []
-    size = 0
-    for row in rows:
-        batch.append(row)
-        size += sum(len(value) for value in row if isinstance(value, (str, bytes)))
-        if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
 def _bound_printf(conn: sqlite3.Connection) -> None:
     """printf() and format() that refuse a width or precision past VALUE_LIMIT at once.
 
@@ -410,17 +378,3 @@ def _widest(form: str, args: tuple[Any, ...]) -> int:
             elif part:
                 widest = max(widest, int(part))
     return widest
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """`SELECT a, a` has two columns named a; JSON objects need distinct keys: a, a_2."""
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{name}_{n}"
-        seen.add(candidate)
-        result.append(candidate)
-    return result
