@@ -16,7 +16,8 @@ import pytest
 from conftest import rows
 from fakeapi import catalog_doc, model
 
-from catalog.commands.deploy import calendar_spec, catalog_executable, cron_schedule, spread
+from catalog.commands.deploy import catalog_executable
+from catalog.commands.deploy_schedule import calendar_spec, cron_schedule, spread
 from catalog.durations import parse_duration
 from catalog.errors import UsageError
 
@@ -282,7 +283,7 @@ def open_folder():
 
 
 def test_a_program_every_user_can_reach_gets_no_warning(open_folder):
-    from catalog.commands.deploy import hidden_from_others
+    from catalog.commands.deploy_access import hidden_from_others
 
     program = open_folder / "catalog"
     program.write_text("#!/bin/sh\nexit 0\n")

@@ -168,12 +168,13 @@ def deploy_job(args: argparse.Namespace, state: Path | None = None) -> Job:
 
 def cmd_deploy_systemd(args: argparse.Namespace) -> int:
     from catalog.commands import deploy
+    from catalog.commands.deploy_access import hidden_from_others
 
     folder = None if args.write is None else (Path(args.write) if args.write else deploy.unit_dir(args.user))
     run_as = args.run_as if args.run_as is not None else deploy.default_run_as()
     dynamic = not args.user and run_as is None  # deployed as root: never run as root
     job = deploy_job(args, deploy.state_dir(args.name) if dynamic else None)
-    if dynamic and (hidden := deploy.hidden_from_others(job.command)) is not None:
+    if dynamic and (hidden := hidden_from_others(job.command)) is not None:
         print(f"catalog: warning: the unit's unprivileged user cannot reach {hidden}: install catalog where "
               "every user can read it (e.g. a venv in /opt), or pass --run-as USER", file=sys.stderr)  # fmt: skip
     if args.user and args.run_as:

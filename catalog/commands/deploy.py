@@ -4,20 +4,16 @@ Everything is rendered from templates in `templates/` with absolute paths of thi
 (the `catalog` executable, the registry, the output folder), because timers and cron start jobs
 with another working directory and a bare PATH.
 
-Start times are spread: the minute (and hour, for long periods) comes from a hash of the
-registry's path, so installations that all ask for "hourly" do not all call the API at :00,
-while one installation always gets the same schedule when re-deployed.
+When each one runs is worked out in catalog.commands.deploy_schedule.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import re
 import shlex
 import shutil
-import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catalog.commands.deploy_schedule import calendar_spec, cron_schedule, default_jitter, systemd_timespan
 from catalog.durations import format_duration
 from catalog.errors import RenderError, UsageError
 from catalog.output.render import builtin_templates_dir
@@ -37,8 +34,6 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "catalog-sync"
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 STATE_ROOT = Path("/var/lib")  # systemd's StateDirectory= root for system units
-MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
 @dataclass(frozen=True)
@@ -83,49 +78,6 @@ def catalog_executable() -> list[str]:
 def state_dir(name: str) -> Path:
     """Where a system unit run as a dynamic user keeps its registry and files: /var/lib/NAME."""
     return STATE_ROOT / name
-
-
-def hidden_from_others(argv: list[str]) -> Path | None:
-    """The first file a user other than its owner could not reach to start `argv` (the program,
-    through its symlinks, and a script's interpreter): a folder on the way without the others'
-    x bit, or the file without their r and x bits. None when all of it is open to everyone."""
-    program = Path(argv[0])
-    seen: set[Path] = set()
-    todo = [program]
-    while todo:
-        path = todo.pop()
-        if path in seen or not path.is_absolute():
-            continue
-        seen.add(path)
-        real = path.resolve()
-        for folder in reversed(real.parents):
-            if not _others_may(folder, stat.S_IXOTH):
-                return folder
-        if not _others_may(real, stat.S_IROTH | stat.S_IXOTH):
-            return real
-        todo.append(real)
-        todo.extend(_interpreter(real))
-    return None
-
-
-def _others_may(path: Path, bits: int) -> bool:
-    try:
-        return path.stat().st_mode & bits == bits
-    except OSError:
-        return True  # not there to check: systemd will say so
-
-
-def _interpreter(script: Path) -> list[Path]:
-    """A script's `#!` interpreter, as a path."""
-    try:
-        with script.open("rb") as handle:
-            first = handle.readline(512)
-    except OSError:
-        return []
-    if not first.startswith(b"#!"):
-        return []
-    words = first[2:].decode(errors="replace").split()
-    return [Path(words[0])] if words else []
 
 
 def absolute_db(db: str, base: Path | None = None) -> str:
@@ -231,81 +183,6 @@ def _outermost(paths: list[Path]) -> list[Path]:
         if not any(path.is_relative_to(parent) for parent in kept):
             kept.append(path)
     return kept
-
-
-# --------------------------------------------------------------------------- schedules
-
-
-def spread(seed: str, modulo: int, salt: str = "") -> int:
-    """A stable pseudo-random offset in [0, modulo) for this registry."""
-    digest = hashlib.sha256(f"{salt}{seed}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % modulo
-
-
-def _seconds(every: timedelta) -> int:
-    seconds = int(every.total_seconds())
-    if seconds <= 0 or seconds != every.total_seconds():
-        raise UsageError(f"--every must be a whole number of seconds, got {every}")
-    return seconds
-
-
-def calendar_spec(every: timedelta, seed: str) -> str | None:
-    """An OnCalendar= expression for periods that divide an hour, a day, or a week; else None."""
-    seconds = _seconds(every)
-    minute = spread(seed, 60, "minute")
-    if seconds % MINUTE or seconds < MINUTE:
-        return None
-    minutes = seconds // MINUTE
-    if HOUR % seconds == 0:  # 1m .. 1h
-        if minutes == 60:
-            return f"*-*-* *:{minute:02d}:00"
-        return f"*-*-* *:{spread(seed, minutes, 'minute'):02d}/{minutes}:00"
-    if seconds % HOUR == 0 and DAY % seconds == 0:  # 2h .. 1d
-        hours = seconds // HOUR
-        if hours == 24:
-            return f"*-*-* {spread(seed, 24, 'hour'):02d}:{minute:02d}:00"
-        return f"*-*-* {spread(seed, hours, 'hour'):02d}/{hours}:{minute:02d}:00"
-    if seconds == WEEK:
-        return f"{WEEKDAYS[spread(seed, 7, 'day')]} *-*-* {spread(seed, 24, 'hour'):02d}:{minute:02d}:00"
-    return None
-
-
-def cron_schedule(every: timedelta, seed: str) -> str:
-    """The five crontab fields for `every`; UsageError when cron cannot express it evenly."""
-    seconds = _seconds(every)
-    minute = spread(seed, 60, "minute")
-    if seconds % MINUTE == 0 and HOUR % seconds == 0:
-        minutes = seconds // MINUTE
-        if minutes == 1:
-            return "* * * * *"
-        first = spread(seed, minutes, "minute")
-        return f"{','.join(str(m) for m in range(first, 60, minutes))} * * * *"
-    if seconds % HOUR == 0 and DAY % seconds == 0:
-        hours = seconds // HOUR
-        first = spread(seed, hours, "hour")
-        return f"{minute} {'*' if hours == 1 else ','.join(str(h) for h in range(first, 24, hours))} * * *"
-    if seconds == WEEK:
-        return f"{minute} {spread(seed, 24, 'hour')} * * {spread(seed, 7, 'day')}"
-    raise UsageError(
-        f"cron cannot run every {format_duration(every)} evenly; use a period that divides an hour (15m, 30m) "
-        "or a day (2h, 6h, 1d), or 7d, or use `catalog deploy systemd` or `catalog schedule`"
-    )
-
-
-def systemd_timespan(seconds: float) -> str:
-    """90 -> `1min 30s`: systemd's own spelling, readable in `systemctl list-timers`."""
-    seconds = int(seconds)
-    parts = []
-    for unit, size in (("d", DAY), ("h", HOUR), ("min", MINUTE), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts) or "0"
-
-
-def default_jitter(every: timedelta) -> float:
-    """RandomizedDelaySec: a tenth of the period, at most 5 minutes, on top of the hashed offset."""
-    return min(300.0, every.total_seconds() / 10)
 
 
 # --------------------------------------------------------------------------- quoting
