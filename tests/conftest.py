@@ -21,6 +21,17 @@ ENDPOINTS = FIXTURES / "endpoints"  # real /endpoints bodies
 # The full set, outside the repository: used where present, never needed.
 SNAPSHOTS = REPO.parent / "shared" / "openrouter" / "snapshots"
 XIE = SNAPSHOTS / "xiechengqi-openrouter-free-api"
+# Every file a render writes by default, sorted: what the manual's table of generated files lists.
+GENERATED_FILES = [
+    "free-model-pool.json",
+    "free-model-pool.ts",
+    "free-models-count.svg",
+    "free-models-timeline.svg",
+    "free-models.atom",
+    "free-models.json",
+    "free-models.md",
+    "free-models.schema.json",
+]
 
 
 def captures() -> list[Path]:

@@ -1,16 +1,20 @@
 """A real HTTP receiver on 127.0.0.1 for notification tests: records every POST and answers from
 a script: status codes, `HANG` to hold the request until the test lets it go, `Slow(seconds)` to
 answer 200 that much later, or `ENDLESS` to answer 200 with a body that streams until the client
-hangs up (or ENDLESS_BYTES were sent)."""
+hangs up (or ENDLESS_BYTES were sent). Also `sync_answer`, the library sync these tests run.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from fakeapi import catalog_doc
 
 HANG = "hang"
 ENDLESS = "endless"
@@ -97,3 +101,23 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+def sync_answer(tmp_path: Path, db: str, cfg: Path, models: list[dict], when: int):
+    """`run_once` of a saved answer holding `models`, observed on 2026-01-0WHEN, with `cfg`'s
+    [notify] targets and no render: a sync whose notifications the test then reads."""
+    from catalog.commands.cliutil import parse_time_arg
+    from catalog.settings import Settings
+    from catalog.sync import run_once
+
+    answer = tmp_path / f"answer-{when}.json"
+    answer.write_text(json.dumps(catalog_doc(models)))
+    return run_once(
+        Settings(
+            db=db,
+            from_file=answer,
+            config_path=cfg,
+            render=False,
+            observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z"),
+        )
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import rows
+from conftest import GENERATED_FILES, rows
 from fakeapi import (
     catalog_doc,
     error_reply,
@@ -319,16 +319,7 @@ def test_fault_changes_nothing_but_a_failed_run(cli, fake_api, tmp_path, monkeyp
         if fault.setup:
             fault.setup(env)
         data, runs, files = registry_data(db), run_rows(db), file_states(out)
-        assert set(files) == {
-            "free-models.md",
-            "free-model-pool.ts",
-            "free-model-pool.json",
-            "free-models.atom",
-            "free-models-count.svg",
-            "free-models-timeline.svg",
-            "free-models.json",
-            "free-models.schema.json",
-        }
+        assert set(files) == set(GENERATED_FILES)
         fake_api.requests.clear()
         if fault.answer is not None:
             fake_api.serve(fault.answer)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import rows
-from fakeapi import catalog_doc, model
-from receiver import HANG, receiver  # noqa: F401  (the fixture)
+from fakeapi import model
+from receiver import HANG, receiver, sync_answer  # noqa: F401  (the fixture)
 
 from catalog.errors import MassRemovalError
 
@@ -40,21 +40,7 @@ def webhook(url: str, **extra: str) -> str:
 
 
 def sync(tmp_path, cfg, models, when):
-    from catalog.commands.cliutil import parse_time_arg
-    from catalog.settings import Settings
-    from catalog.sync import run_once
-
-    answer = tmp_path / f"answer-{when}.json"
-    answer.write_text(json.dumps(catalog_doc(models)))
-    return run_once(
-        Settings(
-            db=REG,
-            from_file=answer,
-            config_path=cfg,
-            render=False,
-            observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z"),
-        )
-    )
+    return sync_answer(tmp_path, REG, cfg, models, when)
 
 
 def outbox(tmp_path):

@@ -5,35 +5,17 @@ import json
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from conftest import rows
-from fakeapi import catalog_doc, model
+from fakeapi import model
 from receiver import Slow, receiver  # noqa: F401  (the fixture)
+from receiver import sync_answer as sync
 
 from catalog.config.watch import Target
 from catalog.watch.notify_send import Message, send
 
 BASE = [model("google/gemma-3-27b-it:free")]
-
-
-def sync(tmp_path: Path, db: str, cfg: Path, models, when: int):
-    from catalog.commands.cliutil import parse_time_arg
-    from catalog.settings import Settings
-    from catalog.sync import run_once
-
-    answer = tmp_path / f"answer-{when}.json"
-    answer.write_text(json.dumps(catalog_doc(models)))
-    return run_once(
-        Settings(
-            db=db,
-            from_file=answer,
-            config_path=cfg,
-            render=False,
-            observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z"),
-        )
-    )
 
 
 class Trickler:

@@ -4,31 +4,13 @@ from the same answers (their registry ids, hashes of their first runs, are then 
 
 import json
 import uuid
-from pathlib import Path
 
-from fakeapi import catalog_doc, model
+from fakeapi import model
 from receiver import receiver  # noqa: F401  (the fixture)
+from receiver import sync_answer as sync
 
 BASE = [model("google/gemma-3-27b-it:free")]
 NEW = model("mistralai/devstral-2512:free")
-
-
-def sync(tmp_path: Path, db: str, cfg: Path, models, when: int):
-    from catalog.commands.cliutil import parse_time_arg
-    from catalog.settings import Settings
-    from catalog.sync import run_once
-
-    answer = tmp_path / f"answer-{when}.json"
-    answer.write_text(json.dumps(catalog_doc(models)))
-    return run_once(
-        Settings(
-            db=db,
-            from_file=answer,
-            config_path=cfg,
-            render=False,
-            observed_at=parse_time_arg(f"2026-01-0{when}T00:00:00Z"),
-        )
-    )
 
 
 def test_two_registries_first_messages_differ_and_a_retry_keeps_its_id(tmp_path, receiver, db_url):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import all_captures, capture_time
+from conftest import GENERATED_FILES, all_captures, capture_time
 
 
 def replay(db: str, out) -> None:
@@ -74,16 +74,7 @@ def test_rendered_files_and_pools_are_identical(cli, engines):
         }
 
     files = {name: read(name) for name in ("sqlite", "postgresql")}
-    assert sorted(files["sqlite"]) == [
-        "free-model-pool.json",
-        "free-model-pool.ts",
-        "free-models-count.svg",
-        "free-models-timeline.svg",
-        "free-models.atom",
-        "free-models.json",
-        "free-models.md",
-        "free-models.schema.json",
-    ]
+    assert sorted(files["sqlite"]) == GENERATED_FILES
     assert files["sqlite"] == files["postgresql"]
     sqlite, postgresql = both(cli, engines, "pools", "--format", "json", "--explain")
     assert sqlite == postgresql
